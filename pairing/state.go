@@ -1,0 +1,54 @@
+package pairing
+
+import "fmt"
+
+// State is where the device stands in pairing. The numbers are stored in
+// the database, so they are written out and never reordered: a new state
+// gets a new number.
+type State int
+
+// The states. See the package documentation for the transitions.
+const (
+	// Unpaired: no tokens and no device code; the daemon is asking the
+	// server for one.
+	Unpaired State = 0
+	// AwaitingUser: a device code is on screen and the daemon polls the
+	// token endpoint until the user approves or denies it, or it expires.
+	AwaitingUser State = 1
+	// Paired: tokens are stored and kept fresh.
+	Paired State = 2
+	// Denied: the user (or the server) refused; a new code follows after
+	// a cool-down.
+	Denied State = 3
+	// Error: the server cannot give us a device code right now (it is
+	// unreachable, refuses the client, or answered something we cannot
+	// use); the daemon retries with backoff.
+	Error State = 4
+	// Expired: the code ran out before the user acted; a new code follows
+	// at once.
+	Expired State = 5
+)
+
+var stateNames = map[State]string{
+	Unpaired:     "unpaired",
+	AwaitingUser: "awaiting_user",
+	Paired:       "paired",
+	Denied:       "denied",
+	Error:        "error",
+	Expired:      "expired",
+}
+
+// String returns the name used in status output and logs.
+func (s State) String() string {
+	if n, ok := stateNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// Valid reports whether s is one of the known states (a database written by
+// a newer version may hold one we do not know).
+func (s State) Valid() bool {
+	_, ok := stateNames[s]
+	return ok
+}
