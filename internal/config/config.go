@@ -1,0 +1,372 @@
+// Package config reads pairingd's configuration from a TOML file, from
+// PAIRINGD_* environment variables and from command-line flags; flags win
+// over the environment, which wins over the file. Unknown keys and bad
+// values are errors that name where they came from, the key and what is
+// wrong, so a device builder can fix an image without reading source.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// DefaultFile is read when no --config is given; it may be missing.
+const DefaultFile = "/etc/pairingd/pairingd.toml"
+
+// DefaultStateDir is used when neither state_dir nor $STATE_DIRECTORY is
+// set.
+const DefaultStateDir = "/var/lib/pairingd"
+
+// Config is the daemon's configuration. The toml names are the keys of the
+// file; flags use the same names with dashes, and the environment the
+// upper-case names prefixed with PAIRINGD_.
+type Config struct {
+	// Profile is the server's wire protocol: rfc8628.
+	Profile string
+	// Issuer is the server's issuer URL, for discovery (RFC 8414).
+	Issuer string
+	// Endpoints set one by one, instead of or over discovery.
+	DeviceAuthorizationEndpoint string
+	TokenEndpoint               string
+	RevocationEndpoint          string
+	UserinfoEndpoint            string
+	ClientID                    string
+	ClientSecret                string
+	// ClientSecretFile holds the secret, so it stays out of the unit
+	// and the environment.
+	ClientSecretFile string
+	// ClientAuthMethod is client_secret_basic (default) or
+	// client_secret_post.
+	ClientAuthMethod string
+	Scope            string
+	// AuthParams are extra device authorization parameters (audience).
+	AuthParams     map[string]string
+	StateDir       string
+	Display        string
+	CAFile         string
+	DeviceName     string
+	DeviceModel    string
+	DeniedCooldown time.Duration
+	LogLevel       string
+	LogFormat      string
+
+	// File is the config file that was read, "" when none.
+	File string
+	// origin says where each key's value came from, for errors.
+	origin map[string]string
+}
+
+// key is one configuration key.
+type key struct {
+	name  string
+	usage string
+	set   func(c *Config, v string) error
+	// table marks auth_params, which is a TOML table and a repeatable
+	// flag.
+	table bool
+}
+
+func str(p func(*Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *p(c) = v; return nil }
+}
+
+func oneOf(p func(*Config) *string, allowed ...string) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		for _, a := range allowed {
+			if v == a {
+				*p(c) = v
+				return nil
+			}
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(allowed, ", "))
+	}
+}
+
+var keys = []key{
+	{name: "profile", usage: "server wire protocol: rfc8628", set: oneOf(func(c *Config) *string { return &c.Profile }, "rfc8628")},
+	{name: "issuer", usage: "issuer URL; endpoints are discovered from it", set: str(func(c *Config) *string { return &c.Issuer })},
+	{name: "device_authorization_endpoint", usage: "device authorization endpoint URL", set: str(func(c *Config) *string { return &c.DeviceAuthorizationEndpoint })},
+	{name: "token_endpoint", usage: "token endpoint URL", set: str(func(c *Config) *string { return &c.TokenEndpoint })},
+	{name: "revocation_endpoint", usage: "revocation endpoint URL (optional)", set: str(func(c *Config) *string { return &c.RevocationEndpoint })},
+	{name: "userinfo_endpoint", usage: "userinfo endpoint URL (optional)", set: str(func(c *Config) *string { return &c.UserinfoEndpoint })},
+	{name: "client_id", usage: "OAuth client id", set: str(func(c *Config) *string { return &c.ClientID })},
+	{name: "client_secret", usage: "OAuth client secret (prefer client_secret_file)", set: str(func(c *Config) *string { return &c.ClientSecret })},
+	{name: "client_secret_file", usage: "file holding the OAuth client secret", set: str(func(c *Config) *string { return &c.ClientSecretFile })},
+	{name: "client_auth_method", usage: "client_secret_basic or client_secret_post", set: oneOf(func(c *Config) *string { return &c.ClientAuthMethod }, "client_secret_basic", "client_secret_post")},
+	{name: "scope", usage: "space-separated scopes to request", set: str(func(c *Config) *string { return &c.Scope })},
+	{name: "auth_params", usage: "extra device authorization parameter key=value (repeatable)", table: true, set: setParam},
+	{name: "state_dir", usage: "state directory (default $STATE_DIRECTORY, else " + DefaultStateDir + ")", set: str(func(c *Config) *string { return &c.StateDir })},
+	{name: "display", usage: "auto, plain or term", set: oneOf(func(c *Config) *string { return &c.Display }, "auto", "plain", "term")},
+	{name: "ca_file", usage: "PEM file of extra CA certificates to trust", set: str(func(c *Config) *string { return &c.CAFile })},
+	{name: "device_name", usage: "device name (default: the host name)", set: str(func(c *Config) *string { return &c.DeviceName })},
+	{name: "device_model", usage: "device model (default: /proc/device-tree/model)", set: str(func(c *Config) *string { return &c.DeviceModel })},
+	{name: "denied_cooldown", usage: "wait after a denial before a new code, e.g. 30s", set: setDuration},
+	{name: "log_level", usage: "debug, info, warn or error", set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
+	{name: "log_format", usage: "text or json", set: oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+}
+
+func setParam(c *Config, v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not key=value", v)
+	}
+	if k == "client_id" || k == "scope" || k == "client_secret" {
+		return fmt.Errorf("%q cannot be set as an extra parameter; use its own key", k)
+	}
+	if c.AuthParams == nil {
+		c.AuthParams = map[string]string{}
+	}
+	c.AuthParams[k] = val
+	return nil
+}
+
+func setDuration(c *Config, v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q is not a duration like 30s or 2m", v)
+	}
+	c.DeniedCooldown = d
+	return nil
+}
+
+// Defaults returns the configuration before any source is read.
+func Defaults() Config {
+	return Config{
+		Profile:        "rfc8628",
+		Display:        "auto",
+		DeniedCooldown: 30 * time.Second,
+		LogLevel:       "info",
+		LogFormat:      "text",
+		origin:         map[string]string{},
+	}
+}
+
+// Flags registers a flag for every key on fs and returns a function that,
+// after fs.Parse, applies the flags that were set. --config is separate:
+// see Load.
+func Flags(fs *flag.FlagSet) func(c *Config) error {
+	vals := map[string]*string{}
+	params := &paramList{}
+	for _, k := range keys {
+		name := strings.ReplaceAll(k.name, "_", "-")
+		if k.table {
+			fs.Var(params, "auth-param", k.usage)
+			continue
+		}
+		vals[k.name] = fs.String(name, "", k.usage)
+	}
+	return func(c *Config) error {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for _, k := range keys {
+			name := strings.ReplaceAll(k.name, "_", "-")
+			if k.table {
+				for _, p := range *params {
+					if err := c.apply(k, p, "flag --auth-param"); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if set[name] {
+				if err := c.apply(k, *vals[k.name], "flag --"+name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+}
+
+type paramList []string
+
+func (p *paramList) String() string     { return strings.Join(*p, ",") }
+func (p *paramList) Set(v string) error { *p = append(*p, v); return nil }
+
+func (c *Config) apply(k key, v, from string) error {
+	if err := k.set(c, v); err != nil {
+		return fmt.Errorf("%s: key %s: %w", from, k.name, err)
+	}
+	c.origin[k.name] = from
+	return nil
+}
+
+// Load builds the configuration: defaults, then the file (file, else
+// DefaultFile when it exists), then the environment (environ is
+// os.Environ()), then applyFlags.
+func Load(file string, environ []string, applyFlags func(*Config) error) (Config, error) {
+	c := Defaults()
+	explicit := file != ""
+	if !explicit {
+		file = DefaultFile
+	}
+	if err := c.readFile(file); err != nil {
+		if explicit || !errors.Is(err, fs.ErrNotExist) {
+			return c, err
+		}
+	} else {
+		c.File = file
+	}
+	if err := c.readEnv(environ); err != nil {
+		return c, err
+	}
+	if applyFlags != nil {
+		if err := applyFlags(&c); err != nil {
+			return c, err
+		}
+	}
+	if c.StateDir == "" {
+		for _, e := range environ {
+			if v, ok := strings.CutPrefix(e, "STATE_DIRECTORY="); ok && v != "" {
+				// systemd may pass several, colon-separated.
+				c.StateDir, _, _ = strings.Cut(v, ":")
+				c.origin["state_dir"] = "environment STATE_DIRECTORY"
+			}
+		}
+	}
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	return c, nil
+}
+
+func (c *Config) readFile(file string) error {
+	var raw map[string]any
+	if _, err := toml.DecodeFile(file, &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return fmt.Errorf("config %s: line %d: %s", file, pe.Position.Line, pe.Message)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("config %s: %w", file, fs.ErrNotExist)
+		}
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	names := make([]string, 0, len(raw))
+	for n := range raw {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		k, ok := lookup(n)
+		if !ok {
+			return fmt.Errorf("config %s: unknown key %q", file, n)
+		}
+		from := "config " + file
+		v := raw[n]
+		if k.table {
+			t, ok := v.(map[string]any)
+			if !ok {
+				return fmt.Errorf("%s: key %s: want a table of strings, like [auth_params] audience = \"…\"", from, n)
+			}
+			for pk, pv := range t {
+				s, ok := pv.(string)
+				if !ok {
+					return fmt.Errorf("%s: key %s.%s: want a string, got %T", from, n, pk, pv)
+				}
+				if err := c.apply(k, pk+"="+s, from); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case int64:
+			if n != "denied_cooldown" {
+				return fmt.Errorf("%s: key %s: want a string, got the number %d", from, n, v)
+			}
+			s = fmt.Sprintf("%ds", v)
+		default:
+			return fmt.Errorf("%s: key %s: want a string, got %T", from, n, v)
+		}
+		if err := c.apply(k, s, from); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) readEnv(environ []string) error {
+	for _, e := range environ {
+		name, v, ok := strings.Cut(e, "=")
+		if !ok || !strings.HasPrefix(name, "PAIRINGD_") {
+			continue
+		}
+		kn := strings.ToLower(strings.TrimPrefix(name, "PAIRINGD_"))
+		k, ok := lookup(kn)
+		if !ok {
+			return fmt.Errorf("environment %s: unknown key %q", name, kn)
+		}
+		if k.table {
+			// PAIRINGD_AUTH_PARAMS=audience=x&resource=y
+			q, err := url.ParseQuery(v)
+			if err != nil {
+				return fmt.Errorf("environment %s: key %s: %v", name, kn, err)
+			}
+			for pk, pv := range q {
+				if err := c.apply(k, pk+"="+pv[len(pv)-1], "environment "+name); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := c.apply(k, v, "environment "+name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func lookup(name string) (key, bool) {
+	for _, k := range keys {
+		if k.name == name {
+			return k, true
+		}
+	}
+	return key{}, false
+}
+
+// Origin says where key's value came from ("config /etc/…", "environment
+// PAIRINGD_ISSUER", "flag --issuer"), or "default".
+func (c *Config) Origin(key string) string {
+	if o, ok := c.origin[key]; ok {
+		return o
+	}
+	return "default"
+}
+
+// Errorf makes an error about key that names where its value came from.
+func (c *Config) Errorf(key, format string, args ...any) error {
+	return fmt.Errorf("%s: key %s: %s", c.Origin(key), key, fmt.Sprintf(format, args...))
+}
+
+// Secret returns the client secret, read from ClientSecretFile when set.
+func (c *Config) Secret() (string, error) {
+	if c.ClientSecretFile == "" {
+		return c.ClientSecret, nil
+	}
+	if c.ClientSecret != "" {
+		return "", c.Errorf("client_secret_file", "set together with client_secret; use one")
+	}
+	b, err := os.ReadFile(c.ClientSecretFile)
+	if err != nil {
+		return "", c.Errorf("client_secret_file", "%v", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", c.Errorf("client_secret_file", "%s is empty", c.ClientSecretFile)
+	}
+	return s, nil
+}

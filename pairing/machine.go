@@ -1,0 +1,618 @@
+package pairing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/store"
+)
+
+// errChanged means another process (pairingd unpair, pairingd token)
+// committed to the pairing record since we last read it.
+var errChanged = errors.New("pairing record changed by another process")
+
+// errRenew means the user asked for a fresh code.
+var errRenew = errors.New("new code requested")
+
+// forever is a wait with no end; the loop still wakes to watch the record.
+const forever = time.Duration(math.MaxInt64)
+
+// Machine is the pairing daemon's state machine and loop: it asks for a
+// device code, shows it, polls until the user acts, stores the tokens and
+// keeps them fresh. It never gives up on a server problem: it backs off and
+// says what is wrong on the display.
+type Machine struct {
+	// Client talks to the server. Its Endpoints may be empty when
+	// Discover is set.
+	Client *Client
+	// Discover finds the endpoints (RFC 8414); nil when they are
+	// configured. It is retried with backoff until it succeeds.
+	Discover func(ctx context.Context) (Endpoints, error)
+	// Server is recorded with the tokens, so that the token and unpair
+	// commands know where they belong.
+	Server  store.Server
+	Store   store.Store
+	Display display.Display
+	// Status receives one line for each state, for systemd's STATUS=;
+	// nil sends nothing. It never contains a secret.
+	Status func(line string)
+	Clock  Clock
+	Logger *slog.Logger
+	// DeniedCooldown is the wait after access_denied before a new code;
+	// 30 s when zero.
+	DeniedCooldown time.Duration
+	// WatchEvery is how often the loop looks for changes to the record by
+	// other processes; 2 s when zero.
+	WatchEvery time.Duration
+
+	state    State
+	rec      store.Pairing // our view of the stored record
+	detail   string        // what the screen says under the headline
+	nextAt   time.Duration // monotonic time of the next action
+	deadline time.Duration // monotonic expiry of the code on screen
+	ps       pollState
+	errCount int // errors in a row that made us start over
+	renew    chan struct{}
+}
+
+// Renew asks for a fresh code now (a key press on the terminal). It does
+// not block.
+func (m *Machine) Renew() {
+	select {
+	case m.renew <- struct{}{}:
+	default:
+	}
+}
+
+// State returns the current state. It is for tests and must not be called
+// concurrently with Run.
+func (m *Machine) State() State { return m.state }
+
+func (m *Machine) init() {
+	if m.Clock == nil {
+		m.Clock = SystemClock()
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.DeniedCooldown <= 0 {
+		m.DeniedCooldown = 30 * time.Second
+	}
+	if m.WatchEvery <= 0 {
+		m.WatchEvery = 2 * time.Second
+	}
+	if m.renew == nil {
+		m.renew = make(chan struct{}, 1)
+	}
+}
+
+// Run loads the stored state, resumes where the daemon left off, and loops
+// until ctx ends. It returns an error only when the store cannot be read at
+// start; server problems never end it.
+func (m *Machine) Run(ctx context.Context) error {
+	m.init()
+	rec, err := m.Store.Pairing(ctx)
+	if err != nil {
+		return fmt.Errorf("read pairing state: %w", err)
+	}
+	m.adopt(ctx, rec, true)
+	for ctx.Err() == nil {
+		var err error
+		switch m.state {
+		case AwaitingUser:
+			err = m.stepPoll(ctx)
+		case Paired:
+			err = m.stepPaired(ctx)
+		default:
+			err = m.stepNewCode(ctx)
+		}
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, errChanged):
+			if err := m.reload(ctx); err != nil {
+				m.Logger.Error("reading the pairing record", "err", err)
+				m.nextAt = m.Clock.Mono() + m.WatchEvery
+			}
+		case errors.Is(err, errRenew):
+			m.Logger.Info("new code requested")
+			m.nextAt = m.Clock.Mono()
+			m.enterState(ctx, Unpaired, "Getting a new code.", clearCode, false)
+		case err != nil:
+			m.Logger.Error("pairing step", "state", m.state, "err", err)
+		}
+	}
+	return nil
+}
+
+// reload reads the record that another process changed and adopts it.
+func (m *Machine) reload(ctx context.Context) error {
+	rec, err := m.Store.Pairing(ctx)
+	if err != nil {
+		return err
+	}
+	m.Logger.Info("pairing record changed by another process", "state", State(rec.State))
+	m.adopt(ctx, rec, false)
+	return nil
+}
+
+// adopt takes rec as the truth: at start, and when another process changed
+// it. It resumes a stored code that is still valid (anchors §1.5 case 23)
+// and schedules the refresh of stored tokens. It writes only when the
+// configured server no longer matches the stored pairing.
+func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
+	m.rec = rec
+	old := m.state
+	m.state = State(rec.State)
+	if !m.state.Valid() {
+		m.state = Unpaired
+	}
+	m.detail = rec.Message
+	mono, wall := m.Clock.Mono(), m.Clock.Now()
+	m.nextAt = mono
+	switch {
+	case m.state == Paired && !rec.Tokens.IsZero() && m.serverChanged(rec):
+		m.Logger.Warn("the configured server differs from the one this device is paired with; pairing again",
+			"paired_with", rec.Server.Issuer, "configured", m.Server.Issuer)
+		m.enterState(ctx, Unpaired, "The configured server changed. Pairing again.", clearGrant, false)
+		return
+	case m.state == Paired && !rec.Tokens.IsZero():
+		if m.Client.Endpoints.Token == "" {
+			m.Client.Endpoints.Token = rec.Server.TokenEndpoint
+			m.Client.Endpoints.Revocation = rec.Server.RevocationEndpoint
+		}
+		m.nextAt = mono + refreshIn(rec.Tokens, wall)
+		if m.detail == "" {
+			m.detail = m.pairedDetail()
+		}
+	case m.state == AwaitingUser && codeUsable(rec.Code, wall):
+		m.deadline = mono + rec.Code.ExpiresAt.Sub(wall)
+		m.ps = pollState{Interval: rec.Code.Interval}
+		if m.ps.Interval <= 0 {
+			m.ps.Interval = defaultInterval
+		}
+		// We do not know when the last poll was: wait one interval.
+		m.nextAt = mono + m.ps.Interval
+		if start {
+			m.Logger.Info("resuming the stored code", "user_code", rec.Code.UserCode,
+				"expires_in", rec.Code.ExpiresAt.Sub(wall).Round(time.Second))
+		}
+	default:
+		// Unpaired, or a stored code or token that cannot be used: start
+		// over at once. The record is rewritten with the new code.
+		if m.state == Paired || m.state == AwaitingUser {
+			m.state = Unpaired
+		}
+		m.detail = ""
+	}
+	if start || old != m.state {
+		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, m.state))
+	}
+	m.redraw()
+}
+
+// serverChanged reports whether the stored pairing belongs to another
+// server or client than the configured one.
+func (m *Machine) serverChanged(rec store.Pairing) bool {
+	if m.Server.Issuer == "" || rec.Server.Issuer == "" {
+		return false
+	}
+	return strings.TrimSuffix(rec.Server.Issuer, "/") != strings.TrimSuffix(m.Server.Issuer, "/") ||
+		(m.Server.ClientID != "" && rec.Server.ClientID != m.Server.ClientID)
+}
+
+// codeUsable reports whether a stored code can be resumed: the wall clock
+// is trustworthy and at least one poll interval of life is left. A code is
+// never reused after its absolute expiry.
+func codeUsable(c store.Code, now time.Time) bool {
+	if c.IsZero() || !clockSane(now) {
+		return false
+	}
+	return c.ExpiresAt.Sub(now) > max(c.Interval, defaultInterval)
+}
+
+// stepNewCode waits until it is time, then asks for a device code.
+func (m *Machine) stepNewCode(ctx context.Context) error {
+	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
+		return err
+	}
+	if m.Client.Endpoints.DeviceAuthorization == "" && m.Discover != nil {
+		ep, err := m.Discover(ctx)
+		if err != nil {
+			return m.failNewCode(ctx, fmt.Errorf("discovery: %w", err))
+		}
+		m.Client.Endpoints = ep
+		m.Server.TokenEndpoint = ep.Token
+		m.Server.RevocationEndpoint = ep.Revocation
+		m.Server.UserinfoEndpoint = ep.Userinfo
+		m.Logger.Info("discovered endpoints", "device_authorization", ep.DeviceAuthorization, "token", ep.Token)
+	}
+	wallStart, monoStart := m.Clock.Now(), m.Clock.Mono()
+	da, err := m.Client.DeviceAuth(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return m.failNewCode(ctx, err)
+	}
+	for _, w := range da.Warnings {
+		m.Logger.Warn("device authorization response", "fixed", w)
+	}
+	uri, complete, err := checkVerificationURIs(da.VerificationURI, da.VerificationURIComplete)
+	if err != nil {
+		return m.failNewCode(ctx, fmt.Errorf("device authorization: %w", err))
+	}
+	// The code's life counts from the request, not the answer: the server
+	// started its clock before it replied.
+	m.deadline = monoStart + da.ExpiresIn
+	m.ps = pollState{Interval: da.Interval}
+	// RFC 8628 §3.5: poll no sooner than one interval after the answer.
+	m.nextAt = m.Clock.Mono() + da.Interval
+	code := store.Code{
+		DeviceCode:              da.DeviceCode,
+		UserCode:                sanitize.Line(da.UserCode, 64),
+		VerificationURI:         uri,
+		VerificationURIComplete: complete,
+		Interval:                da.Interval,
+		IssuedAt:                wallStart,
+		ExpiresAt:               wallStart.Add(da.ExpiresIn),
+	}
+	m.Logger.Info("got a device code", "user_code", code.UserCode, "verification_uri", uri,
+		"interval", da.Interval, "expires_in", da.ExpiresIn)
+	m.enterState(ctx, AwaitingUser, "", func(p *store.Pairing) { p.Code = code }, false)
+	return nil
+}
+
+// failNewCode shows why no code could be had and schedules the next try.
+func (m *Machine) failNewCode(ctx context.Context, err error) error {
+	m.errCount++
+	wait := backoff(firstErrorBackoff, m.errCount, maxErrorBackoff)
+	var te *TransientError
+	var detail string
+	switch {
+	case errors.Is(err, ErrUnsupported):
+		detail = "The server does not offer device pairing to this client. Check client_id."
+	case errors.As(err, &te):
+		detail = fmt.Sprintf("Can't reach the server (%s).", transientReason(te))
+	default:
+		detail = "The server's answer could not be used."
+	}
+	var oe *OAuthError
+	if errors.As(err, &oe) && oe.Description != "" {
+		detail += " " + oe.Description
+	}
+	m.Logger.Warn("no device code", "err", err, "retry_in", wait)
+	m.nextAt = m.Clock.Mono() + wait
+	m.enterState(ctx, Error, detail+" Retrying in "+roundSec(wait)+".", clearCode, false)
+	return nil
+}
+
+// stepPoll waits for the next tick and polls once.
+func (m *Machine) stepPoll(ctx context.Context) error {
+	if m.deadline <= m.nextAt {
+		// Our own deadline comes first (anchors §1.5 case 16): some
+		// servers keep answering authorization_pending for a dead code.
+		if err := m.sleepUntil(ctx, m.deadline); err != nil {
+			return err
+		}
+		m.Logger.Info("the code expired", "user_code", m.rec.Code.UserCode)
+		m.nextAt = m.Clock.Mono()
+		m.enterState(ctx, Expired, "The code expired. Getting a new one.", clearCode, false)
+		return nil
+	}
+	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
+		return err
+	}
+	tok, err := m.Client.PollToken(ctx, m.rec.Code.DeviceCode)
+	if ctx.Err() != nil {
+		return nil
+	}
+	errorWait := backoff(firstErrorBackoff, m.errCount+1, maxErrorBackoff)
+	ps, out := poll1(m.ps, tok, err, errorWait, m.DeniedCooldown)
+	m.ps = ps
+	// The interval counts from the end of the response (anchors §1.5
+	// case 8), so a slow server never gets two requests back to back.
+	m.nextAt = m.Clock.Mono() + out.Wait
+	if out.Err != nil {
+		m.Logger.Warn("token poll", "err", out.Err, "next_in", out.Wait)
+	}
+	switch out.Next {
+	case AwaitingUser:
+		if errors.Is(err, ErrAuthorizationPending) {
+			m.errCount = 0
+		}
+		if errors.Is(err, ErrSlowDown) {
+			m.Logger.Info("slow_down", "interval", ps.Interval)
+		}
+		if out.Detail != m.detail {
+			// Display only: nothing is written while polling.
+			m.detail = out.Detail
+			m.redraw()
+		}
+		return nil
+	case Paired:
+		m.errCount = 0
+		return m.commitPaired(ctx, out.Token, m.Clock.Now(), m.Clock.Mono())
+	case Error:
+		m.errCount++
+	}
+	m.enterState(ctx, out.Next, out.Detail, clearCode, false)
+	return nil
+}
+
+// commitPaired stores the grant in one transaction with the new state,
+// before anything reports "paired" (anchors §1.5 case 20). It retries a
+// failing store: the device code is spent, so the grant in memory is all
+// there is.
+func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, mono time.Duration) error {
+	tokens := tokensFrom(tok, store.Tokens{}, wall)
+	edit := func(p *store.Pairing) {
+		p.Tokens = tokens
+		p.BoundDeviceID = sanitize.Line(tok.BoundDeviceID, 128)
+		p.PairedAt = wall
+		p.Server = m.Server
+		p.Code = store.Code{}
+	}
+	for failures := 1; ; failures++ {
+		m.detail = ""
+		err := m.enterState(ctx, Paired, "", edit, true)
+		if err == nil {
+			break
+		}
+		if errors.Is(err, errChanged) {
+			// Someone wrote meanwhile (an unpair of the old pairing):
+			// our fresh grant wins.
+			if rec, rerr := m.Store.Pairing(ctx); rerr == nil {
+				m.rec = rec
+			}
+			continue
+		}
+		wait := backoff(time.Second, failures, 30*time.Second)
+		m.Logger.Error("saving the pairing", "err", err, "retry_in", wait)
+		m.detail = "Approved, but the pairing could not be saved. Retrying."
+		m.redraw()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.Clock.After(wait):
+		}
+	}
+	m.nextAt = mono + refreshIn(tokens, wall)
+	m.Logger.Info("paired", "server", m.Server.Issuer, "bound_device_id", m.rec.BoundDeviceID,
+		"token_expires_in", tok.ExpiresIn)
+	return nil
+}
+
+// stepPaired waits until the token needs a refresh, then refreshes it.
+func (m *Machine) stepPaired(ctx context.Context) error {
+	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
+		return err
+	}
+	monoStart := m.Clock.Mono()
+	rec, err := Refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev)
+	if ctx.Err() != nil {
+		return nil
+	}
+	switch {
+	case err == nil && State(rec.State) == Paired && !rec.Tokens.IsZero():
+		// Refreshed, by us or by a `pairingd token` that got the lock
+		// first: either way these are the tokens to keep fresh.
+		m.rec = rec
+		m.errCount = 0
+		m.nextAt = monoStart + refreshIn(rec.Tokens, m.Clock.Now())
+		m.detail = m.pairedDetail()
+		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
+		m.redraw()
+		m.notify()
+		return nil
+	case err == nil, errors.Is(err, errChanged):
+		// Another process unpaired meanwhile.
+		return errChanged
+	case errors.Is(err, ErrInvalidGrant), errors.Is(err, errNoRefreshToken):
+		// Refresh cleared the grant in the store; adopt that.
+		m.Logger.Warn("the grant is gone; pairing again", "err", err)
+		return errChanged
+	default:
+		m.errCount++
+		wait := backoff(10*time.Second, m.errCount, maxErrorBackoff)
+		m.nextAt = m.Clock.Mono() + wait
+		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
+		m.detail = fmt.Sprintf("Can't refresh the token. Retrying in %s.", roundSec(wait))
+		m.redraw()
+		return nil
+	}
+}
+
+// sleepUntil waits until the monotonic time t. It wakes every WatchEvery to
+// look for changes by another process, and returns errChanged when there
+// was one, errRenew when the user asked for a new code, and ctx's error when
+// ctx ends.
+func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
+	for {
+		d := t - m.Clock.Mono()
+		if d <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-m.renew:
+			if m.state != Paired {
+				return errRenew
+			}
+		case <-m.Clock.After(min(d, m.WatchEvery)):
+		}
+		rev, err := m.Store.Rev(ctx)
+		if err == nil && rev != m.rec.Rev {
+			return errChanged
+		}
+	}
+}
+
+// enterState is the one transition function: it logs old -> new, persists
+// the record (state, detail and edit in one transaction), redraws and sends
+// the status line. With mustPersist, a failed write leaves the state as it
+// was and returns the error; otherwise the daemon goes on in memory (the
+// store is only a cache of where we are, except for the grant).
+func (m *Machine) enterState(ctx context.Context, s State, detail string, edit func(*store.Pairing), mustPersist bool) error {
+	old := m.state
+	next := m.rec
+	next.State = int(s)
+	if old != s || next.StateSince.IsZero() {
+		next.StateSince = m.Clock.Now()
+	}
+	next.Message = detail
+	if edit != nil {
+		edit(&next)
+	}
+	want := m.rec.Rev
+	committed, err := m.Store.Update(ctx, func(p *store.Pairing) error {
+		if p.Rev != want {
+			return errChanged
+		}
+		*p = next
+		p.Rev = want
+		return nil
+	})
+	switch {
+	case errors.Is(err, errChanged):
+		return err
+	case err != nil && mustPersist:
+		return fmt.Errorf("save state %s: %w", s, err)
+	case err != nil:
+		m.Logger.Error("saving state", "state", s, "err", err)
+		m.rec = next
+	default:
+		m.rec = committed
+	}
+	m.state = s
+	m.detail = detail
+	if s == Paired && detail == "" {
+		m.detail = m.pairedDetail()
+	}
+	if old != s {
+		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, s), "detail", m.detail)
+	}
+	m.redraw()
+	m.notify()
+	return nil
+}
+
+// clearCode forgets the device code on screen.
+func clearCode(p *store.Pairing) { p.Code = store.Code{} }
+
+// clearGrant forgets the code, the tokens and the server's device id; the
+// device's own id stays.
+func clearGrant(p *store.Pairing) {
+	p.Code = store.Code{}
+	p.Tokens = store.Tokens{}
+	p.BoundDeviceID = ""
+	p.PairedAt = time.Time{}
+}
+
+// redraw shows the current screen.
+func (m *Machine) redraw() {
+	if m.Display == nil {
+		return
+	}
+	if err := m.Display.Show(m.screen()); err != nil {
+		m.Logger.Warn("display", "err", err)
+	}
+}
+
+// notify sends the status line.
+func (m *Machine) notify() {
+	if m.Status != nil {
+		m.Status(m.statusLine())
+	}
+}
+
+var headlines = map[State]string{
+	Unpaired:     "Getting a pairing code…",
+	AwaitingUser: "Scan to pair this device",
+	Paired:       "Paired ✓",
+	Denied:       "Pairing was denied",
+	Error:        "Can't pair right now",
+	Expired:      "The code expired",
+}
+
+// screen builds what the display shows now.
+func (m *Machine) screen() display.Screen {
+	s := display.Screen{State: m.state.String(), Headline: headlines[m.state], Detail: m.detail}
+	if m.state == AwaitingUser {
+		c := m.rec.Code
+		s.UserCode = c.UserCode
+		s.URI = c.VerificationURI
+		s.QR = c.VerificationURIComplete
+		if s.QR == "" {
+			// RFC 8628 §3.3.1: no complete URI, so the QR code carries
+			// the plain one and the user types the code.
+			s.QR = c.VerificationURI
+		}
+		s.Deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
+		if s.Detail == "" {
+			s.Detail = "Or open " + shortURI(c.VerificationURI) + " and enter the code."
+		}
+	}
+	return s
+}
+
+// statusLine is the one-line status for systemd: words a person
+// understands, never a secret.
+func (m *Machine) statusLine() string {
+	switch m.state {
+	case AwaitingUser:
+		c := m.rec.Code
+		left := (m.deadline - m.Clock.Mono()).Round(time.Minute)
+		return fmt.Sprintf("Waiting for approval: code %s at %s, %d min left", c.UserCode, shortURI(c.VerificationURI), left/time.Minute)
+	case Paired:
+		return m.pairedDetail()
+	case Unpaired:
+		return "Unpaired: getting a pairing code"
+	default:
+		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)
+	}
+}
+
+// pairedDetail says whom we are paired with.
+func (m *Machine) pairedDetail() string {
+	s := "Paired with " + m.rec.Server.Issuer
+	if m.rec.BoundDeviceID != "" {
+		s += " as device " + m.rec.BoundDeviceID
+	}
+	if t := m.rec.Tokens.ExpiresAt; !t.IsZero() {
+		s += ", token valid until " + t.Local().Format("15:04")
+	}
+	return s
+}
+
+// shortURI drops the scheme for display: "example.com/device".
+func shortURI(s string) string {
+	s = strings.TrimPrefix(s, "https://")
+	return strings.TrimPrefix(s, "http://")
+}
+
+// checkVerificationURIs accepts only http and https URLs from the server:
+// a phone opens whatever the QR code says. A bad complete URI is dropped
+// (the QR code falls back to the plain one); a bad plain one is an error.
+func checkVerificationURIs(uri, complete string) (string, string, error) {
+	ok := func(s string) bool {
+		u, err := url.Parse(s)
+		return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil &&
+			sanitize.Line(s, 0) == s
+	}
+	if !ok(uri) {
+		return "", "", fmt.Errorf("verification_uri %q is not an http(s) URL", sanitize.Line(uri, 80))
+	}
+	if complete != "" && !ok(complete) {
+		complete = ""
+	}
+	return uri, complete, nil
+}
