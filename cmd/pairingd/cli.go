@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/pairingd/pairingd/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Exit codes. Scripts branch on them, so they do not change.
+const (
+	exitOK        = 0 // done; for status: paired
+	exitError     = 1 // something failed; the message says what
+	exitUsage     = 2 // bad command line or config
+	exitNotPaired = 3 // status and token: the device is not paired
+)
+
+// env is what a command gets from the process, so tests can run commands
+// in-process.
+type env struct {
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+// usageError marks errors that are the user's to fix on the command line or
+// in the config.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// exitError carries an exit code other than exitError.
+type codeError struct {
+	code int
+	err  error
+}
+
+func (e codeError) Error() string { return e.err.Error() }
+func (e codeError) Unwrap() error { return e.err }
+
+type command struct {
+	name, summary string
+	// run does the work; opts are the parsed command's own flags.
+	run func(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error
+}
+
+// cmdOpts are flags that are not config keys.
+type cmdOpts struct {
+	json bool
+}
+
+var commands = []command{
+	{"run", "run the daemon: show a code, wait for approval, keep the tokens fresh", cmdRun},
+	{"status", "show the pairing state (--json for scripts); exit 0 when paired, 3 when not", cmdStatus},
+	{"token", "print a valid access token, refreshing it first when near expiry; exit 3 when not paired", cmdToken},
+	{"unpair", "forget the tokens (revoking them when the server can) and keep the device id", cmdUnpair},
+	{"version", "print the version", cmdVersion},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: pairingd <command> [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'pairingd <command> --help' for the flags of a command.\n")
+}
+
+// cli runs one command and returns the process exit code.
+func cli(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		usage(e.stdout)
+		return exitOK
+	}
+	if name == "--version" {
+		name = "version"
+	}
+	var cmd *command
+	for i := range commands {
+		if commands[i].name == name {
+			cmd = &commands[i]
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(e.stderr, "pairingd: unknown command %q\n\n", name)
+		usage(e.stderr)
+		return exitUsage
+	}
+
+	fs := flag.NewFlagSet("pairingd "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	configFile := fs.String("config", "", "config file (default "+config.DefaultFile+" when it exists)")
+	var opts cmdOpts
+	if name == "status" {
+		fs.BoolVar(&opts.json, "json", false, "print JSON")
+	}
+	applyFlags := config.Flags(fs)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: pairingd %s [flags]\n\n%s.\n\nFlags (each config key is also a flag; flags win over PAIRINGD_* variables, which win over the file):\n", name, cmd.summary)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "pairingd %s: unexpected argument %q\n", name, fs.Arg(0))
+		return exitUsage
+	}
+	cfg, err := config.Load(*configFile, e.environ, applyFlags)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "pairingd: %v\n", err)
+		return exitUsage
+	}
+	err = cmd.run(ctx, cfg, opts, e)
+	var ue usageError
+	var ce codeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ce):
+		if ce.err != nil {
+			fmt.Fprintf(e.stderr, "pairingd %s: %v\n", name, ce.err)
+		}
+		return ce.code
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "pairingd %s: %v\n", name, err)
+		return exitUsage
+	default:
+		fmt.Fprintf(e.stderr, "pairingd %s: %v\n", name, err)
+		return exitError
+	}
+}
+
+func cmdVersion(_ context.Context, _ config.Config, _ cmdOpts, e env) error {
+	fmt.Fprintf(e.stdout, "pairingd %s\n", version)
+	return nil
+}
+
+// newLogger makes the daemon's logger: text with timestamps, or JSON, on
+// stderr.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch cfg.LogLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	o := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, o))
+	}
+	return slog.New(slog.NewTextHandler(w, o))
+}
+
+// readFirstLine returns the first line of a small system file, or "".
+func readFirstLine(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	s, _, _ := strings.Cut(string(b), "\n")
+	// /proc/device-tree strings end in NUL.
+	return strings.TrimRight(strings.TrimSpace(s), "\x00")
+}

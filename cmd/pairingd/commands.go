@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
+)
+
+// openState opens the daemon's store without creating it: status, token and
+// unpair work beside a running daemon and never make a state directory.
+func openState(ctx context.Context, cfg config.Config) (*store.SQLite, error) {
+	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	if errors.Is(err, store.ErrNotExist) {
+		return nil, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
+	}
+	return st, err
+}
+
+// statusJSON is the output of `pairingd status --json`. It never holds a
+// secret: no device code and no token.
+type statusJSON struct {
+	State                   string     `json:"state"`
+	StateSince              *time.Time `json:"state_since,omitempty"`
+	Message                 string     `json:"message,omitempty"`
+	DaemonRunning           bool       `json:"daemon_running"`
+	DaemonPID               int        `json:"daemon_pid,omitempty"`
+	DeviceID                string     `json:"device_id"`
+	DeviceName              string     `json:"device_name,omitempty"`
+	DeviceModel             string     `json:"device_model,omitempty"`
+	OSVersion               string     `json:"os_version,omitempty"`
+	Server                  string     `json:"server,omitempty"`
+	ClientID                string     `json:"client_id,omitempty"`
+	BoundDeviceID           string     `json:"bound_device_id,omitempty"`
+	UserCode                string     `json:"user_code,omitempty"`
+	VerificationURI         string     `json:"verification_uri,omitempty"`
+	VerificationURIComplete string     `json:"verification_uri_complete,omitempty"`
+	ExpiresAt               *time.Time `json:"expires_at,omitempty"`
+	PairedAt                *time.Time `json:"paired_at,omitempty"`
+	TokenExpiresAt          *time.Time `json:"token_expires_at,omitempty"`
+	Scope                   string     `json:"scope,omitempty"`
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// buildStatus turns the stored record into the status output.
+func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) statusJSON {
+	s := statusJSON{
+		State:         pairing.State(rec.State).String(),
+		StateSince:    timePtr(rec.StateSince),
+		Message:       rec.Message,
+		DaemonRunning: running,
+		DeviceID:      dev.ID,
+		DeviceName:    dev.Name,
+		DeviceModel:   dev.Model,
+		OSVersion:     dev.OSVersion,
+		Server:        rec.Server.Issuer,
+		ClientID:      rec.Server.ClientID,
+		BoundDeviceID: rec.BoundDeviceID,
+	}
+	if running {
+		s.DaemonPID = pid
+	}
+	if pairing.State(rec.State) == pairing.AwaitingUser {
+		s.UserCode = rec.Code.UserCode
+		s.VerificationURI = rec.Code.VerificationURI
+		s.VerificationURIComplete = rec.Code.VerificationURIComplete
+		s.ExpiresAt = timePtr(rec.Code.ExpiresAt)
+	}
+	if pairing.State(rec.State) == pairing.Paired {
+		s.PairedAt = timePtr(rec.PairedAt)
+		s.TokenExpiresAt = timePtr(rec.Tokens.ExpiresAt)
+		s.Scope = rec.Tokens.Scope
+	}
+	return s
+}
+
+func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error {
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	dev, err := st.Device(ctx)
+	if err != nil {
+		return err
+	}
+	rec, err := st.Pairing(ctx)
+	if err != nil {
+		return err
+	}
+	pid, running := store.DaemonPID(cfg.StateDir)
+	s := buildStatus(dev, rec, pid, running)
+	if opts.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	} else {
+		writeStatusText(e.stdout, s, time.Now())
+	}
+	if s.State != pairing.Paired.String() {
+		return codeError{code: exitNotPaired}
+	}
+	return nil
+}
+
+// writeStatusText prints the status for people.
+func writeStatusText(w io.Writer, s statusJSON, now time.Time) {
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-18s %s\n", k+":", v)
+		}
+	}
+	at := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04:05"), relative(t.Sub(now)))
+	}
+	line("State", s.State)
+	line("Since", at(s.StateSince))
+	line("Message", s.Message)
+	daemon := "not running"
+	if s.DaemonRunning {
+		daemon = fmt.Sprintf("running (pid %d)", s.DaemonPID)
+	}
+	line("Daemon", daemon)
+	line("Device id", s.DeviceID)
+	line("Device name", s.DeviceName)
+	line("Device model", s.DeviceModel)
+	line("OS", s.OSVersion)
+	line("Server", s.Server)
+	line("Client id", s.ClientID)
+	line("Bound device id", s.BoundDeviceID)
+	line("User code", s.UserCode)
+	line("Verification URI", s.VerificationURI)
+	line("Open to approve", s.VerificationURIComplete)
+	line("Code expires", at(s.ExpiresAt))
+	line("Paired at", at(s.PairedAt))
+	line("Token expires", at(s.TokenExpiresAt))
+	line("Scope", s.Scope)
+}
+
+// relative says "in 4m0s" or "3m0s ago".
+func relative(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d >= 0 {
+		return "in " + d.String()
+	}
+	return (-d).String() + " ago"
+}
+
+// clientForStore builds a client for the server the device is paired with:
+// the stored endpoints win, since the tokens belong to them; the secret
+// comes from the config.
+func clientForStore(cfg config.Config, rec store.Pairing) (*pairing.Client, error) {
+	c, err := newClient(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	if rec.Server.TokenEndpoint != "" {
+		c.Endpoints.Token = rec.Server.TokenEndpoint
+		c.Endpoints.Revocation = rec.Server.RevocationEndpoint
+	}
+	if rec.Server.ClientID != "" {
+		c.Config.ClientID = rec.Server.ClientID
+	}
+	return c, nil
+}
+
+func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rec, err := st.Pairing(ctx)
+	if err != nil {
+		return err
+	}
+	if pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero() {
+		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
+	}
+	now := time.Now()
+	if pairing.RefreshDue(rec.Tokens, now) {
+		c, err := clientForStore(cfg, rec)
+		if err != nil {
+			return err
+		}
+		fresh, rerr := pairing.Refresh(ctx, st, c, pairing.SystemClock(), rec.Rev)
+		switch {
+		case rerr == nil && pairing.State(fresh.State) == pairing.Paired && !fresh.Tokens.IsZero():
+			rec = fresh
+		case errors.Is(rerr, pairing.ErrInvalidGrant):
+			return codeError{exitNotPaired, errors.New("the server no longer accepts this device; it must pair again")}
+		case rerr == nil:
+			return codeError{exitNotPaired, errors.New("not paired (unpaired meanwhile)")}
+		case rec.Tokens.ExpiresAt.After(now):
+			// Still valid for a while: hand it out, and say why it is old.
+			fmt.Fprintf(e.stderr, "pairingd token: refresh failed, the current token is valid until %s: %v\n",
+				rec.Tokens.ExpiresAt.Local().Format(time.TimeOnly), rerr)
+		default:
+			return fmt.Errorf("the access token expired and the refresh failed: %w", rerr)
+		}
+	}
+	_, err = fmt.Fprintln(e.stdout, rec.Tokens.AccessToken)
+	return err
+}
+
+func cmdUnpair(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
+	st, err := openState(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rec, err := st.Pairing(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := clientForStore(cfg, rec)
+	if err != nil {
+		return err
+	}
+	revokeErr, err := pairing.Unpair(ctx, st, c, time.Now())
+	if err != nil {
+		return err
+	}
+	if revokeErr != nil {
+		fmt.Fprintf(e.stderr, "pairingd unpair: the server did not confirm revocation: %v\n", revokeErr)
+	}
+	dev, _ := st.Device(ctx)
+	fmt.Fprintf(e.stdout, "Unpaired. The device id %s is kept; a running daemon shows a new code.\n", dev.ID)
+	return nil
+}

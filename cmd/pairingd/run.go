@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/plain"
+	"github.com/pairingd/pairingd/display/term"
+	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/systemd"
+	xterm "golang.org/x/term"
+)
+
+// httpTimeout bounds one request, so a hung server cannot stall the loop.
+const httpTimeout = 30 * time.Second
+
+func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
+	if err := checkServerConfig(cfg); err != nil {
+		return usageError{err}
+	}
+	logger := newLogger(cfg, e.stderr)
+	return run(ctx, cfg, logger, e.stdout)
+}
+
+// checkServerConfig checks what the daemon needs to reach the server.
+func checkServerConfig(cfg config.Config) error {
+	if cfg.ClientID == "" {
+		return cfg.Errorf("client_id", "is required")
+	}
+	if cfg.Issuer == "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
+		return cfg.Errorf("issuer", "is required, unless device_authorization_endpoint and token_endpoint are both set")
+	}
+	for _, k := range []struct{ key, val string }{
+		{"issuer", cfg.Issuer},
+		{"device_authorization_endpoint", cfg.DeviceAuthorizationEndpoint},
+		{"token_endpoint", cfg.TokenEndpoint},
+		{"revocation_endpoint", cfg.RevocationEndpoint},
+		{"userinfo_endpoint", cfg.UserinfoEndpoint},
+	} {
+		if k.val == "" {
+			continue
+		}
+		if err := pairing.CheckURL(k.val); err != nil {
+			return cfg.Errorf(k.key, "%v", err)
+		}
+	}
+	if _, err := cfg.Secret(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// newClient builds the OAuth client from the config. Endpoints set in the
+// config are used as they are; the rest come from discovery.
+func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) {
+	hc, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout)
+	if err != nil {
+		return nil, cfg.Errorf("ca_file", "%v", err)
+	}
+	secret, err := cfg.Secret()
+	if err != nil {
+		return nil, err
+	}
+	params := url.Values{}
+	for k, v := range cfg.AuthParams {
+		params.Set(k, v)
+	}
+	return &pairing.Client{
+		HTTP:    hc,
+		Profile: pairing.RFC8628{},
+		Endpoints: pairing.Endpoints{
+			Issuer:              cfg.Issuer,
+			DeviceAuthorization: cfg.DeviceAuthorizationEndpoint,
+			Token:               cfg.TokenEndpoint,
+			Revocation:          cfg.RevocationEndpoint,
+			Userinfo:            cfg.UserinfoEndpoint,
+		},
+		Config: pairing.ClientConfig{
+			ClientID:     cfg.ClientID,
+			ClientSecret: secret,
+			AuthMethod:   cfg.ClientAuthMethod,
+			Scope:        cfg.Scope,
+			Params:       params,
+		},
+		Logger: logger,
+	}, nil
+}
+
+// run is the daemon: it takes the state directory, opens the store and the
+// display, tells systemd it is ready and runs the pairing loop until ctx
+// ends (SIGTERM or SIGINT).
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	lock, err := store.LockDaemon(cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	st, err := store.Open(ctx, cfg.StateDir, store.Options{Create: true, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	dev, err := recordDevice(ctx, st, cfg)
+	if err != nil {
+		return err
+	}
+
+	client, err := newClient(cfg, logger)
+	if err != nil {
+		return err
+	}
+	m := &pairing.Machine{
+		Client: client,
+		Server: store.Server{
+			Issuer:             serverName(cfg),
+			Profile:            cfg.Profile,
+			ClientID:           cfg.ClientID,
+			TokenEndpoint:      cfg.TokenEndpoint,
+			RevocationEndpoint: cfg.RevocationEndpoint,
+			UserinfoEndpoint:   cfg.UserinfoEndpoint,
+		},
+		Store:          st,
+		Clock:          pairing.SystemClock(),
+		Logger:         logger,
+		DeniedCooldown: cfg.DeniedCooldown,
+	}
+	if cfg.Issuer != "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
+		m.Discover = func(ctx context.Context) (pairing.Endpoints, error) {
+			ep, err := pairing.Discover(ctx, client.HTTP, cfg.Issuer)
+			// Endpoints set in the config win over discovered ones.
+			ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
+			ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
+			ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
+			ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
+			return ep, err
+		}
+	}
+
+	disp, err := openDisplay(cfg.Display, stdout)
+	if err != nil {
+		return err
+	}
+	defer disp.Close()
+	m.Display = disp
+
+	notifier := systemd.New(logger)
+	m.Status = notifier.Status
+	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
+		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display)
+	// Ready once the store is open and the display is up: waiting for the
+	// user is the healthy steady state, not a slow start.
+	notifier.Ready()
+	err = m.Run(ctx)
+	notifier.Stopping()
+	logger.Info("pairingd stopping")
+	return err
+}
+
+// serverName is the issuer, or the token endpoint's origin without one.
+func serverName(cfg config.Config) string {
+	if cfg.Issuer != "" {
+		return cfg.Issuer
+	}
+	u, err := url.Parse(cfg.TokenEndpoint)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// recordDevice stores the device's name, model and OS version.
+func recordDevice(ctx context.Context, st store.Store, cfg config.Config) (store.Device, error) {
+	name := cfg.DeviceName
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	model := cfg.DeviceModel
+	if model == "" {
+		model = readFirstLine("/proc/device-tree/model")
+	}
+	if err := st.SetDeviceInfo(ctx, sanitize.Line(name, 128), sanitize.Line(model, 128), osVersion("/etc/os-release")); err != nil {
+		return store.Device{}, fmt.Errorf("record device info: %w", err)
+	}
+	return st.Device(ctx)
+}
+
+// osVersion reads PRETTY_NAME from os-release(5).
+func osVersion(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "PRETTY_NAME="); ok {
+			return sanitize.Line(strings.Trim(v, `"'`), 128)
+		}
+	}
+	return ""
+}
+
+// openDisplay picks the display: term when stdout is a terminal and
+// display is auto or term; plain otherwise.
+func openDisplay(kind string, stdout io.Writer) (display.Display, error) {
+	f, isFile := stdout.(*os.File)
+	tty := isFile && xterm.IsTerminal(int(f.Fd()))
+	switch {
+	case kind == "term" && !tty:
+		return nil, errors.New("display term: stdout is not a terminal; use --display plain")
+	case kind == "term" || (kind == "auto" && tty):
+		return term.New(f, time.Now)
+	default:
+		return plain.New(stdout, time.Now), nil
+	}
+}
