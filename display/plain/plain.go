@@ -1,0 +1,129 @@
+package plain
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+)
+
+var _ display.Display = (*Display)(nil)
+
+// Display writes screens to a writer as text. Like every display.Display it
+// is used from one goroutine at a time.
+type Display struct {
+	w   io.Writer
+	now func() time.Time
+
+	drawn bool           // whether last holds a screen that was written
+	last  display.Screen // the screen written last
+}
+
+// New returns a Display writing to w, which reads the time from now for the
+// "Code expires in" line. A nil now means time.Now.
+func New(w io.Writer, now func() time.Time) *Display {
+	if now == nil {
+		now = time.Now
+	}
+	return &Display{w: w, now: now}
+}
+
+// Show writes s. A screen whose state, headline, user code, URI or QR
+// payload differ from the last one written gets a whole block; one that
+// differs only in detail or deadline gets one line each, so a retry loop
+// ("Can't reach the server, retrying in 20 s") does not repeat the QR code
+// in the log. An identical screen writes nothing.
+//
+// A QR payload too long to encode is not an error: the block says so and
+// still has the code and the URI, which is what RFC 8628 requires.
+func (d *Display) Show(s display.Screen) error {
+	var b bytes.Buffer
+	switch {
+	case !d.drawn || blockKey(s) != blockKey(d.last):
+		d.block(&b, s)
+	default:
+		if !s.Deadline.Equal(d.last.Deadline) && !s.Deadline.IsZero() {
+			b.WriteString(d.expiry(s.Deadline))
+			b.WriteByte('\n')
+		}
+		if s.Detail != d.last.Detail && s.Detail != "" {
+			b.WriteString(s.Detail)
+			b.WriteByte('\n')
+		}
+	}
+	// Remember s even when nothing is written (a detail that was
+	// cleared), so the next change is measured against what is current.
+	d.last, d.drawn = s, true
+	if b.Len() == 0 {
+		return nil
+	}
+	// One Write per screen keeps a block together in a shared log.
+	if _, err := d.w.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("plain: writing %q screen: %w", s.State, err)
+	}
+	return nil
+}
+
+// key is the part of a Screen whose change deserves a whole new block.
+type key struct {
+	state, headline, userCode, uri, qr string
+}
+
+func blockKey(s display.Screen) key {
+	return key{s.State, s.Headline, s.UserCode, s.URI, s.QR}
+}
+
+// block writes the whole screen: a blank line to set it apart in a log, the
+// headline, the code and URI as text, the expiry, the QR code, the detail.
+func (d *Display) block(b *bytes.Buffer, s display.Screen) {
+	b.WriteByte('\n')
+	if s.Headline != "" {
+		fmt.Fprintf(b, "%s\n", s.Headline)
+	}
+	if s.UserCode != "" {
+		fmt.Fprintf(b, "Code: %s\n", s.UserCode)
+	}
+	if s.URI != "" {
+		fmt.Fprintf(b, "Go to: %s\n", s.URI)
+	}
+	if !s.Deadline.IsZero() {
+		fmt.Fprintf(b, "%s\n", d.expiry(s.Deadline))
+	}
+	if s.QR != "" {
+		bm, err := display.QRBitmap(s.QR)
+		if err != nil {
+			fmt.Fprintf(b, "(No QR code: %v)\n", err)
+		} else {
+			// No colours here (see the package comment), so the
+			// glyphs draw the light modules: on the usual light-on-dark
+			// terminal or log viewer that reads dark on light with the
+			// quiet zone drawn. On a light theme it comes out
+			// inverted, which is why the code and URI come first.
+			b.WriteByte('\n')
+			for _, l := range display.HalfBlocks(bm, 4) {
+				b.WriteString(l)
+				b.WriteByte('\n')
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if s.Detail != "" {
+		fmt.Fprintf(b, "%s\n", s.Detail)
+	}
+}
+
+// expiry is the countdown line, with the wall-clock time of the deadline
+// for a log read later.
+func (d *Display) expiry(deadline time.Time) string {
+	now := d.now()
+	at := deadline.Format("15:04")
+	if !deadline.After(now) {
+		return fmt.Sprintf("Code expired (at %s)", at)
+	}
+	return fmt.Sprintf("Code expires in %s (at %s)", display.TimeLeft(deadline, now), at)
+}
+
+// Close does nothing: plain text needs no restoring.
+func (d *Display) Close() error { return nil }

@@ -1,0 +1,224 @@
+package plain
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/displaytest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
+
+// clock is a settable clock for Display.now.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func awaiting() display.Screen {
+	return display.Screen{
+		State:    "awaiting_user",
+		Headline: "Scan to pair this device",
+		UserCode: "WDJB-MJHT",
+		URI:      "https://auth.example.com/device",
+		QR:       "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT",
+		Deadline: t0.Add(10 * time.Minute),
+	}
+}
+
+func TestGoldenAwaiting(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, (&clock{t0.Add(time.Second)}).now)
+	if err := d.Show(awaiting()); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.String()
+	path := filepath.Join("testdata", "plain_awaiting.golden")
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run with -update to create it): %v", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+// qrLines returns the half-block lines of out: the QR code.
+func qrLines(out string) []string {
+	var qr []string
+	for _, l := range strings.Split(out, "\n") {
+		if l != "" && strings.Trim(l, " ▀▄█") == "" {
+			qr = append(qr, l)
+		}
+	}
+	return qr
+}
+
+func TestAwaitingBlock(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, (&clock{t0}).now)
+	s := awaiting()
+	if err := d.Show(s); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	// RFC 8628 §3.3.1: the code, and the URI, as text even with a QR.
+	for _, want := range []string{s.Headline, "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00 (at 12:41)"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks line %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("output has an escape sequence; plain writes none:\n%q", out)
+	}
+	got, err := displaytest.DecodeHalfBlocks(qrLines(out))
+	if err != nil {
+		t.Fatalf("decoding the QR code in the output: %v\n%s", err, out)
+	}
+	if got != s.QR {
+		t.Errorf("QR code decodes to %q, want %q", got, s.QR)
+	}
+}
+
+func TestUpdates(t *testing.T) {
+	c := &clock{t0}
+	withDetail := func(s display.Screen, detail string) display.Screen {
+		s.Detail = detail
+		return s
+	}
+	newCode := awaiting()
+	newCode.UserCode, newCode.QR = "BDWP-HQPK", "https://auth.example.com/realms/devices/device?user_code=BDWP-HQPK"
+	extended := awaiting()
+	extended.Deadline = t0.Add(20 * time.Minute)
+
+	for _, tt := range []struct {
+		name      string
+		next      display.Screen
+		wantLines []string // exactly the lines written, or nil for a block
+		wantIn    []string // lines a block must have
+		wantQR    bool
+	}{
+		{
+			name:      "same screen writes nothing",
+			next:      awaiting(),
+			wantLines: []string{},
+		},
+		{
+			name:      "detail only",
+			next:      withDetail(awaiting(), "Can't reach the server, retrying in 20 s"),
+			wantLines: []string{"Can't reach the server, retrying in 20 s"},
+		},
+		{
+			name:      "deadline only",
+			next:      extended,
+			wantLines: []string{"Code expires in 20:00 (at 12:51)"},
+		},
+		{
+			name:   "new code",
+			next:   newCode,
+			wantIn: []string{"Code: BDWP-HQPK"},
+			wantQR: true,
+		},
+		{
+			name: "paired",
+			next: display.Screen{
+				State:    "paired",
+				Headline: "Paired ✓",
+				Detail:   "Paired with alice@example.com",
+			},
+			wantIn: []string{"Paired ✓", "Paired with alice@example.com"},
+		},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			d := New(&buf, c.now)
+			if err := d.Show(awaiting()); err != nil {
+				t.Fatal(err)
+			}
+			buf.Reset()
+			if err := d.Show(tt.next); err != nil {
+				t.Fatal(err)
+			}
+			out := buf.String()
+			if tt.wantLines != nil {
+				got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+				if out == "" {
+					got = []string{}
+				}
+				if strings.Join(got, "\n") != strings.Join(tt.wantLines, "\n") {
+					t.Errorf("wrote %q, want lines %q", out, tt.wantLines)
+				}
+				return
+			}
+			for _, want := range tt.wantIn {
+				if !strings.Contains(out, want+"\n") {
+					t.Errorf("output lacks line %q:\n%s", want, out)
+				}
+			}
+			qr := qrLines(out)
+			if got := len(qr) > 0; got != tt.wantQR {
+				t.Fatalf("QR code written: %v, want %v\n%s", got, tt.wantQR, out)
+			}
+			if tt.wantQR {
+				if got, err := displaytest.DecodeHalfBlocks(qr); err != nil || got != tt.next.QR {
+					t.Errorf("QR code decodes to %q, %v; want %q", got, err, tt.next.QR)
+				}
+			}
+		})
+	}
+}
+
+func TestTooLongForQR(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, (&clock{t0}).now)
+	s := awaiting()
+	s.QR = "https://auth.example.com/?" + strings.Repeat("é", 2000)
+	if err := d.Show(s); err != nil {
+		t.Fatalf("Show with a too long QR payload: %v, want the text without a QR code", err)
+	}
+	out := buf.String()
+	for _, want := range []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "(No QR code: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if qr := qrLines(out); len(qr) > 0 {
+		t.Errorf("output has %d lines of QR code, want none", len(qr))
+	}
+}
+
+func TestExpired(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, (&clock{t0.Add(11 * time.Minute)}).now)
+	if err := d.Show(awaiting()); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Code expired (at 12:41)\n"; !strings.Contains(buf.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, buf.String())
+	}
+}
+
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteError(t *testing.T) {
+	d := New(errWriter{}, nil)
+	err := d.Show(awaiting())
+	if err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("Show to a failing writer = %v, want an error wrapping the write error", err)
+	}
+}
