@@ -72,10 +72,6 @@ func (m *Machine) Renew() {
 	}
 }
 
-// State returns the current state. It is for tests and must not be called
-// concurrently with Run.
-func (m *Machine) State() State { return m.state }
-
 func (m *Machine) init() {
 	if m.Clock == nil {
 		m.Clock = SystemClock()
@@ -192,7 +188,10 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		}
 		m.detail = ""
 	}
-	if start || old != m.state {
+	switch {
+	case start:
+		m.Logger.Info("starting in state " + m.state.String())
+	case old != m.state:
 		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, m.state))
 	}
 	m.redraw()

@@ -1,0 +1,926 @@
+package pairing
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/storetest"
+)
+
+// The loop tests run inside testing/synctest bubbles: time is virtual, so a
+// ten-minute code lifetime takes microseconds, and every gap between
+// requests is measured exactly. The server is called in-process through a
+// RoundTripper (a goroutine blocked on a real socket would stop the bubble's
+// clock).
+
+// scripted is one scripted answer of the fake server.
+type scripted struct {
+	status int
+	body   string
+	header http.Header
+	// err makes the transport fail instead (connection refused).
+	err error
+	// delay is how long the server takes to answer.
+	delay time.Duration
+}
+
+func pending() scripted { return oauthReply(400, "authorization_pending") }
+
+func oauthReply(status int, code string) scripted {
+	return scripted{status: status, body: fmt.Sprintf(`{"error":%q}`, code)}
+}
+
+func tokenReply(access, refresh string, expiresIn int) scripted {
+	body := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_in":%d`, access, expiresIn)
+	if refresh != "" {
+		body += fmt.Sprintf(`,"refresh_token":%q`, refresh)
+	}
+	return scripted{status: 200, body: body + "}"}
+}
+
+// request is what the fake server saw, and when (bubble time since start).
+type request struct {
+	path string
+	form url.Values
+	at   time.Duration // when the request arrived
+	done time.Duration // when its response was sent
+}
+
+// fakeServer answers device authorization requests with fresh codes and
+// token requests from a script; an empty script answers pending.
+type fakeServer struct {
+	mu        sync.Mutex
+	start     time.Time
+	interval  int // seconds; 0 leaves it out
+	expiresIn int
+	devices   []scripted // scripted device authorization replies, then normal ones
+	tokens    []scripted
+	refreshes []scripted
+	reqs      []request
+	codes     int
+}
+
+func newFakeServer() *fakeServer {
+	return &fakeServer{start: time.Now(), interval: 5, expiresIn: 600}
+}
+
+func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	req := request{path: r.URL.Path, form: r.PostForm, at: time.Since(s.start)}
+	var rep scripted
+	switch {
+	case r.URL.Path == "/device" && len(s.devices) > 0:
+		rep, s.devices = s.devices[0], s.devices[1:]
+	case r.URL.Path == "/device":
+		s.codes++
+		rep = scripted{status: 200, body: fmt.Sprintf(
+			`{"device_code":"secret-device-code-%d","user_code":"CODE-%04d","verification_uri":"https://auth.example/device","verification_uri_complete":"https://auth.example/device?user_code=CODE-%04d","expires_in":%d,"interval":%d}`,
+			s.codes, s.codes, s.codes, s.expiresIn, s.interval)}
+	case r.URL.Path == "/revoke":
+		rep = scripted{status: 200}
+	case r.URL.Path == "/token" && r.PostForm.Get("grant_type") == "refresh_token":
+		if len(s.refreshes) > 0 {
+			rep, s.refreshes = s.refreshes[0], s.refreshes[1:]
+		} else {
+			rep = oauthReply(400, "invalid_grant")
+		}
+	case r.URL.Path == "/token" && len(s.tokens) > 0:
+		rep, s.tokens = s.tokens[0], s.tokens[1:]
+	case r.URL.Path == "/token":
+		rep = pending()
+	default:
+		rep = scripted{status: 404, body: "not found"}
+	}
+	s.mu.Unlock()
+
+	if rep.delay > 0 {
+		time.Sleep(rep.delay) // virtual time: the server is slow
+	}
+	s.mu.Lock()
+	req.done = time.Since(s.start)
+	s.reqs = append(s.reqs, req)
+	s.mu.Unlock()
+	if rep.err != nil {
+		return nil, rep.err
+	}
+	w := httptest.NewRecorder()
+	for k, v := range rep.header {
+		w.Header()[k] = v
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	w.WriteHeader(rep.status)
+	io.WriteString(w, rep.body)
+	res := w.Result()
+	res.Request = r
+	return res, nil
+}
+
+func (s *fakeServer) requests(path string) []request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []request
+	for _, r := range s.reqs {
+		if path == "" || r.path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// polls returns the device_code token requests.
+func (s *fakeServer) polls() []request {
+	var out []request
+	for _, r := range s.requests("/token") {
+		if r.form.Get("grant_type") != "refresh_token" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// harness runs a Machine against a fakeServer, a fake store and a fake
+// display, capturing the log at debug level.
+type harness struct {
+	t      *testing.T
+	srv    *fakeServer
+	st     *storetest.Fake
+	disp   *displaytest.Fake
+	m      *Machine
+	log    *syncBuffer
+	status *lines
+	cancel context.CancelFunc
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+type lines struct {
+	mu sync.Mutex
+	l  []string
+}
+
+func (l *lines) add(s string) { l.mu.Lock(); l.l = append(l.l, s); l.mu.Unlock() }
+func (l *lines) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.l...)
+}
+
+func newHarness(t *testing.T, srv *fakeServer, st *storetest.Fake) *harness {
+	t.Helper()
+	if st == nil {
+		st = storetest.NewFake()
+	}
+	h := &harness{t: t, srv: srv, st: st, disp: &displaytest.Fake{}, log: &syncBuffer{}, status: &lines{}}
+	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.m = &Machine{
+		Client: &Client{
+			HTTP: &http.Client{Transport: srv},
+			Endpoints: Endpoints{
+				Issuer:              "https://auth.example",
+				DeviceAuthorization: "https://auth.example/device",
+				Token:               "https://auth.example/token",
+				Revocation:          "https://auth.example/revoke",
+			},
+			Config: ClientConfig{ClientID: "pairingd-test"},
+			Logger: logger,
+		},
+		Server:  store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test", TokenEndpoint: "https://auth.example/token"},
+		Store:   st,
+		Display: h.disp,
+		Status:  h.status.add,
+		Clock:   testClock(),
+		Logger:  logger,
+	}
+	return h
+}
+
+// start runs the machine in the bubble.
+func (h *harness) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	// A t.Fatal mid-test must not leave the loop running in the bubble.
+	h.t.Cleanup(cancel)
+	h.done = make(chan error, 1)
+	go func() { h.done <- h.m.Run(ctx) }()
+}
+
+// stop cancels the machine and checks that it returns at once.
+func (h *harness) stop() {
+	h.t.Helper()
+	h.cancel()
+	synctest.Wait()
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run returned %v, want nil", err)
+		}
+	default:
+		h.t.Fatalf("Run did not return after cancel")
+	}
+	h.checkNoSecrets()
+}
+
+// advance lets d of virtual time pass.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+func (h *harness) record() store.Pairing {
+	h.t.Helper()
+	p, err := h.st.Pairing(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) last() display.Screen { return h.disp.Last() }
+
+// checkNoSecrets scans the log, the status lines and every screen for the
+// fake server's secrets (anchors §1.5 case 25).
+func (h *harness) checkNoSecrets() {
+	h.t.Helper()
+	var all strings.Builder
+	all.WriteString(h.log.String())
+	for _, s := range h.status.all() {
+		all.WriteString(s + "\n")
+	}
+	for _, s := range h.disp.Screens() {
+		fmt.Fprintf(&all, "%+v\n", s)
+	}
+	for _, secret := range []string{"secret-device-code", "secret-access", "secret-refresh"} {
+		if strings.Contains(all.String(), secret) {
+			h.t.Errorf("output contains a secret (%q):\n%s", secret, all.String())
+		}
+	}
+}
+
+func gaps(reqs []request) []time.Duration {
+	var g []time.Duration
+	for i := 1; i < len(reqs); i++ {
+		g = append(g, reqs[i].at-reqs[i-1].done)
+	}
+	return g
+}
+
+func bubble(t *testing.T, f func(t *testing.T)) {
+	synctest.Test(t, f)
+}
+
+// Case 8: the first poll comes one interval after the code, and each next
+// one an interval after the previous response ended, even when the server
+// is slower than the interval.
+func TestPollTiming(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		slow := scripted{status: 400, body: `{"error":"authorization_pending"}`, delay: 7 * time.Second}
+		srv.tokens = []scripted{slow, slow, slow}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(40 * time.Second)
+		h.stop()
+
+		dev := srv.requests("/device")
+		polls := srv.polls()
+		if len(dev) != 1 || len(polls) < 3 {
+			t.Fatalf("got %d device and %d token requests, want 1 and at least 3", len(dev), len(polls))
+		}
+		if got, want := polls[0].at-dev[0].done, 5*time.Second; got != want {
+			t.Errorf("first poll %v after the code, want %v", got, want)
+		}
+		for i, g := range gaps(polls) {
+			if g != 5*time.Second {
+				t.Errorf("gap between response %d and request %d = %v, want 5s", i, i+1, g)
+			}
+		}
+	})
+}
+
+// Case 10: slow_down adds 5 s for this and every later poll, stacking, or
+// takes the server's larger interval.
+func TestSlowDown(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		replies []scripted
+		want    []time.Duration
+	}{
+		{"stacks", []scripted{oauthReply(400, "slow_down"), oauthReply(400, "slow_down"), pending(), pending()},
+			[]time.Duration{10 * time.Second, 15 * time.Second, 15 * time.Second, 15 * time.Second}},
+		{"server interval larger", []scripted{{status: 400, body: `{"error":"slow_down","interval":30}`}, pending()},
+			[]time.Duration{30 * time.Second, 30 * time.Second}},
+		{"429 without Retry-After", []scripted{{status: 429, body: "too many"}, pending()},
+			[]time.Duration{10 * time.Second, 10 * time.Second}},
+		{"429 with Retry-After", []scripted{{status: 429, header: http.Header{"Retry-After": {"40"}}}, pending()},
+			[]time.Duration{40 * time.Second, 10 * time.Second}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				srv.tokens = tt.replies
+				h := newHarness(t, srv, nil)
+				h.start()
+				advance(5*time.Second + 150*time.Second)
+				h.stop()
+				g := gaps(srv.polls())
+				if len(g) < len(tt.want) {
+					t.Fatalf("got %d gaps %v, want at least %d", len(g), g, len(tt.want))
+				}
+				for i, w := range tt.want {
+					if g[i] != w {
+						t.Errorf("gap %d = %v, want %v (all: %v)", i, g[i], w, g)
+					}
+				}
+			})
+		})
+	}
+}
+
+// Case 11: exactly one request per tick, with a client secret too (the
+// x/oauth2 auth-style probing sent two).
+func TestOneRequestPerTick(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		h := newHarness(t, srv, nil)
+		h.m.Client.Config.ClientSecret = "s3cret"
+		h.start()
+		advance(5*time.Second + 60*time.Second)
+		h.stop()
+		// Polls at 5, 10, ..., 65 s.
+		if got, want := len(srv.polls()), 13; got != want {
+			t.Errorf("%d token requests in 65 s at a 5 s interval, want %d", got, want)
+		}
+	})
+}
+
+// Case 13: network errors and 5xx back off, capped, while the QR code stays
+// on screen; an approval during the outage pairs once the server is back.
+func TestOutageThenApproval(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		refused := scripted{err: errors.New("dial tcp 127.0.0.1:443: connect: connection refused")}
+		html := scripted{status: 502, body: "<html>Bad Gateway</html>", header: http.Header{"Content-Type": {"text/html"}}}
+		srv.tokens = []scripted{pending(), refused, html, refused, refused, refused, refused, tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(6 * time.Second) // first poll: pending
+		var outage []display.Screen
+		for i := 0; i < 60 && h.last().State == "awaiting_user"; i++ {
+			advance(5 * time.Second)
+			outage = append(outage, h.last())
+		}
+		h.stop()
+		if got := State(h.record().State); got != Paired {
+			t.Fatalf("state after the outage = %v, want paired", got)
+		}
+		for _, s := range outage[:len(outage)-1] {
+			if s.State != "awaiting_user" || s.QR == "" || s.UserCode == "" {
+				t.Errorf("during the outage the screen was %+v, want the QR code and user code", s)
+			}
+		}
+		var sawRetry bool
+		for _, s := range h.disp.Screens() {
+			sawRetry = sawRetry || strings.Contains(s.Detail, "Can't reach the server")
+		}
+		if !sawRetry {
+			t.Errorf("no screen said the server can't be reached")
+		}
+		g := gaps(srv.polls())
+		want := []time.Duration{5, 5, 10, 20, 40, 60, 60}
+		for i, w := range want {
+			if g[i] != w*time.Second {
+				t.Errorf("gap %d = %v, want %v (all %v)", i, g[i], w*time.Second, g)
+			}
+		}
+		if n := len(srv.requests("/device")); n != 1 {
+			t.Errorf("%d device codes requested, want 1: the code stays valid through the outage", n)
+		}
+	})
+}
+
+// Case 14: a 200 whose body is lost is not retried blindly: a new code.
+func TestLostSuccessBody(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","tok`}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		if got := h.last().State; got != "error" {
+			t.Errorf("state after a broken 200 = %v, want error", got)
+		}
+		advance(6 * time.Second)
+		h.stop()
+		if n := len(srv.requests("/device")); n != 2 {
+			t.Errorf("%d device codes requested, want 2", n)
+		}
+	})
+}
+
+// Case 15: access_denied shows "denied", and a new code follows after the
+// cool-down, not before.
+func TestDenied(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{oauthReply(400, "access_denied")}
+		h := newHarness(t, srv, nil)
+		h.m.DeniedCooldown = 30 * time.Second
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		if s := h.last(); s.State != "denied" || s.QR != "" {
+			t.Errorf("screen after denial = %+v, want state denied and no QR code", s)
+		}
+		if got := State(h.record().State); got != Denied {
+			t.Errorf("stored state = %v, want denied", got)
+		}
+		advance(29 * time.Second)
+		if n := len(srv.requests("/device")); n != 1 {
+			t.Errorf("%d device codes during the cool-down, want 1", n)
+		}
+		advance(2 * time.Second)
+		if n := len(srv.requests("/device")); n != 2 {
+			t.Errorf("%d device codes after the cool-down, want 2", n)
+		}
+		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+			t.Errorf("screen after the cool-down = %+v, want the new code CODE-0002", s)
+		}
+		h.stop()
+	})
+}
+
+// Case 16: expired_token, invalid_grant and our own deadline lead to a new
+// code; a dead code is never polled past its deadline.
+func TestExpiry(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		scripted []scripted
+	}{
+		{"expired_token", []scripted{oauthReply(400, "expired_token")}},
+		{"invalid_grant", []scripted{oauthReply(400, "invalid_grant")}},
+		{"local deadline", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				srv.expiresIn = 22
+				srv.tokens = tt.scripted
+				h := newHarness(t, srv, nil)
+				h.start()
+				advance(23 * time.Second)
+				h.stop()
+				dev := srv.requests("/device")
+				if len(dev) != 2 {
+					t.Fatalf("%d device codes, want 2", len(dev))
+				}
+				for _, p := range srv.polls() {
+					if p.form.Get("device_code") == "secret-device-code-1" && p.at > dev[0].at+22*time.Second {
+						t.Errorf("polled the first code at %v, after its deadline %v", p.at, dev[0].at+22*time.Second)
+					}
+				}
+				if s := h.last(); s.UserCode != "CODE-0002" {
+					t.Errorf("screen shows %q, want the new code CODE-0002", s.UserCode)
+				}
+			})
+		})
+	}
+}
+
+// Case 17: an unknown error stops polling, shows its description, and
+// starts over after a backoff.
+func TestUnknownError(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{{status: 400, body: `{"error":"weird_thing","error_description":"The \u001b[31mmoon\u001b[0m is full"}`}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		s := h.last()
+		if s.State != "error" || !strings.Contains(s.Detail, "moon") {
+			t.Errorf("screen = %+v, want state error with the description", s)
+		}
+		if strings.ContainsRune(s.Detail, 0x1b) {
+			t.Errorf("detail %q contains an escape character from the server", s.Detail)
+		}
+		advance(9 * time.Second)
+		if n := len(srv.requests("/device")); n != 1 {
+			t.Errorf("%d device codes before the backoff ended, want 1", n)
+		}
+		advance(2 * time.Second)
+		if n := len(srv.requests("/device")); n != 2 {
+			t.Errorf("%d device codes after the backoff, want 2", n)
+		}
+		if n := len(srv.polls()); n != 1 {
+			t.Errorf("%d polls of the failed code, want 1", n)
+		}
+		h.stop()
+	})
+}
+
+// Case 18: cancellation during a sleep and during a request returns at
+// once; synctest fails the test if a goroutine is left behind.
+func TestCancel(t *testing.T) {
+	t.Run("during sleep", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			h := newHarness(t, newFakeServer(), nil)
+			h.start()
+			advance(2 * time.Second)
+			h.stop()
+		})
+	})
+	t.Run("during request", func(t *testing.T) {
+		bubble(t, func(t *testing.T) {
+			srv := newFakeServer()
+			h := newHarness(t, srv, nil)
+			block := make(chan struct{})
+			h.m.Client.HTTP.Transport = loopTransport(func(r *http.Request) (*http.Response, error) {
+				if r.URL.Path == "/token" {
+					select {
+					case <-r.Context().Done():
+						close(block)
+						return nil, r.Context().Err()
+					case <-time.After(time.Hour):
+					}
+				}
+				return srv.RoundTrip(r)
+			})
+			h.start()
+			advance(6 * time.Second) // the first poll hangs
+			h.stop()
+			select {
+			case <-block:
+			default:
+				t.Errorf("the request in flight was not cancelled")
+			}
+		})
+	})
+}
+
+type loopTransport func(*http.Request) (*http.Response, error)
+
+func (f loopTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// Case 19: a success without a Bearer token is rejected.
+func TestBadTokenType(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","token_type":"mac"}`}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		h.stop()
+		if got := State(h.record().State); got == Paired {
+			t.Errorf("paired with a mac token, want it rejected")
+		}
+		if !h.record().Tokens.IsZero() {
+			t.Errorf("stored a rejected token")
+		}
+	})
+}
+
+// Case 20: the tokens and the state are committed together before the
+// screen or systemd hear "paired"; a failing store is retried.
+func TestPairedCommittedFirst(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{pending(), {status: 200, body: `{"access_token":"secret-access-1","token_type":"bearer","expires_in":3600,"refresh_token":"secret-refresh-1"}`}}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		var bad []string
+		h.m.Display = showFunc(func(s display.Screen) error {
+			if s.State == "paired" {
+				p, _ := st.Pairing(context.Background())
+				if State(p.State) != Paired || p.Tokens.AccessToken != "secret-access-1" || p.Tokens.RefreshToken != "secret-refresh-1" {
+					bad = append(bad, fmt.Sprintf("state %v", State(p.State)))
+				}
+			}
+			return h.disp.Show(s)
+		})
+		h.start()
+		advance(6 * time.Second) // pending
+		st.FailNextUpdate(errors.New("disk I/O error"))
+		advance(4*time.Second + 500*time.Millisecond) // approved at 10 s, the commit fails, retry at 11 s
+		if got := h.last().State; got == "paired" {
+			t.Errorf("state is paired although the commit failed")
+		}
+		advance(time.Second)
+		h.stop()
+		if len(bad) > 0 {
+			t.Errorf("the screen said paired before the store did: %v", bad)
+		}
+		if got := State(h.record().State); got != Paired {
+			t.Errorf("stored state = %v, want paired after the retry", got)
+		}
+		if st := h.status.all(); len(st) == 0 || !strings.HasPrefix(st[len(st)-1], "Paired with https://auth.example") {
+			t.Errorf("last status = %q, want Paired with …", st)
+		}
+	})
+}
+
+type showFunc func(display.Screen) error
+
+func (f showFunc) Show(s display.Screen) error { return f(s) }
+func (f showFunc) Close() error                { return nil }
+
+// Nothing is written while polling: SD cards wear out.
+func TestNoWritesWhilePolling(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{pending(), oauthReply(400, "slow_down"), pending(), {err: errors.New("connection reset")}, pending()}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		h.start()
+		advance(time.Second)
+		before := st.Writes()
+		advance(120 * time.Second)
+		h.stop()
+		if n := len(srv.polls()); n < 8 {
+			t.Fatalf("only %d polls", n)
+		}
+		if got := st.Writes() - before; got != 0 {
+			t.Errorf("%d store writes while polling, want 0", got)
+		}
+	})
+}
+
+// Cases 21 and 22: refresh before expiry; a rotated refresh token is
+// stored, an omitted one kept; invalid_grant pairs again; network errors
+// keep the tokens.
+func TestRefresh(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 100)}
+		srv.refreshes = []scripted{
+			tokenReply("secret-access-2", "secret-refresh-2", 100), // rotated
+			tokenReply("secret-access-3", "", 100),                 // not rotated
+			{err: errors.New("connection refused")},
+			{status: 503, body: "down"},
+			oauthReply(400, "invalid_grant"),
+		}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		if got := h.record().Tokens.AccessToken; got != "secret-access-1" {
+			t.Fatalf("paired with %q", got)
+		}
+		// Lifetime 100 s: refresh at 90 s (lead max(10 s, 10 %)).
+		advance(89 * time.Second)
+		if n := len(srv.requests("/token")) - len(srv.polls()); n != 0 {
+			t.Errorf("refreshed %d times before 90 s", n)
+		}
+		advance(2 * time.Second)
+		rec := h.record()
+		if rec.Tokens.AccessToken != "secret-access-2" || rec.Tokens.RefreshToken != "secret-refresh-2" {
+			t.Errorf("after the first refresh: access %q refresh %q, want the rotated pair", rec.Tokens.AccessToken, rec.Tokens.RefreshToken)
+		}
+		advance(90 * time.Second)
+		rec = h.record()
+		if rec.Tokens.AccessToken != "secret-access-3" || rec.Tokens.RefreshToken != "secret-refresh-2" {
+			t.Errorf("after a refresh without refresh_token: access %q refresh %q, want the old refresh token kept", rec.Tokens.AccessToken, rec.Tokens.RefreshToken)
+		}
+		// The next refresh fails twice (network, 503): tokens kept.
+		advance(95 * time.Second)
+		if rec := h.record(); rec.Tokens.AccessToken != "secret-access-3" || State(rec.State) != Paired {
+			t.Errorf("after failed refreshes: state %v access %q, want paired with the tokens kept", State(rec.State), rec.Tokens.AccessToken)
+		}
+		if s := h.last(); !strings.Contains(s.Detail, "Can't refresh") {
+			t.Errorf("screen detail %q, want it to say the refresh failed", s.Detail)
+		}
+		// Then invalid_grant: the grant is gone, a new code is shown.
+		advance(30 * time.Second)
+		h.stop()
+		rec = h.record()
+		if !rec.Tokens.IsZero() {
+			t.Errorf("tokens kept after invalid_grant")
+		}
+		if State(rec.State) != AwaitingUser || rec.Code.UserCode != "CODE-0002" {
+			t.Errorf("after invalid_grant: state %v code %q, want awaiting_user with a new code", State(rec.State), rec.Code.UserCode)
+		}
+		refreshes := 0
+		for _, r := range srv.requests("/token") {
+			if r.form.Get("grant_type") == "refresh_token" {
+				refreshes++
+			}
+		}
+		if refreshes != 5 {
+			t.Errorf("%d refresh requests, want 5", refreshes)
+		}
+	})
+}
+
+// Case 23: a restart while the code is valid shows the same code; an
+// expired stored code is never reused.
+func TestResume(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		left     time.Duration
+		wantCode string
+		wantDev  int
+	}{
+		{"valid code resumed", 5 * time.Minute, "KEEP-CODE", 0},
+		{"expired code replaced", -time.Minute, "CODE-0001", 1},
+		{"nearly expired code replaced", 3 * time.Second, "CODE-0001", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				st := storetest.NewFake()
+				now := testClock().Now()
+				st.Update(context.Background(), func(p *store.Pairing) error {
+					p.State = int(AwaitingUser)
+					p.Server = store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test"}
+					p.Code = store.Code{DeviceCode: "secret-device-code-0", UserCode: "KEEP-CODE",
+						VerificationURI: "https://auth.example/device", Interval: 5 * time.Second,
+						IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(tt.left)}
+					return nil
+				})
+				h := newHarness(t, srv, st)
+				h.start()
+				advance(time.Second)
+				if s := h.last(); s.UserCode != tt.wantCode {
+					t.Errorf("screen shows %q, want %q", s.UserCode, tt.wantCode)
+				}
+				if n := len(srv.requests("/device")); n != tt.wantDev {
+					t.Errorf("%d device codes requested, want %d", n, tt.wantDev)
+				}
+				advance(5 * time.Second)
+				h.stop()
+				if tt.wantDev == 0 {
+					p := srv.polls()
+					if len(p) == 0 || p[0].form.Get("device_code") != "secret-device-code-0" {
+						t.Errorf("the resumed code was not polled")
+					}
+				}
+			})
+		})
+	}
+}
+
+// testClock is the bubble's clock with the wall clock set to a plausible
+// date: synctest bubbles start at 2000-01-01, which the machine rightly
+// distrusts.
+func testClock() *jumpClock {
+	return &jumpClock{Clock: SystemClock(), jump: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).Sub(time.Now())}
+}
+
+// jumpClock is the system clock with a wall clock that an NTP step moved.
+type jumpClock struct {
+	Clock
+	mu   sync.Mutex
+	jump time.Duration
+}
+
+func (c *jumpClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Clock.Now().Add(c.jump)
+}
+
+func (c *jumpClock) set(d time.Duration) { c.mu.Lock(); c.jump = d; c.mu.Unlock() }
+
+// Case 24: wall clock steps do not change the polling rhythm or the code's
+// deadline.
+func TestWallClockJump(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.expiresIn = 60
+		h := newHarness(t, srv, nil)
+		clk := h.m.Clock.(*jumpClock)
+		base := clk.jump
+		h.start()
+		advance(12 * time.Second)
+		clk.set(base - 50*365*24*time.Hour) // back to 1970-ish
+		advance(20 * time.Second)
+		clk.set(base + 2*time.Hour) // forward
+		advance(20 * time.Second)
+		h.stop()
+		for i, g := range gaps(srv.polls()) {
+			if g != 5*time.Second {
+				t.Errorf("gap %d = %v, want 5s", i, g)
+			}
+		}
+		if n := len(srv.requests("/device")); n != 1 {
+			t.Errorf("%d device codes in 52 s of a 60 s code, want 1", n)
+		}
+	})
+}
+
+// Another process unpairing (pairingd unpair) makes the daemon show a new
+// code; the device id stays.
+func TestUnpairedUnderUs(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		h.start()
+		advance(6 * time.Second)
+		if got := h.last().State; got != "paired" {
+			t.Fatalf("state %v, want paired", got)
+		}
+		dev, _ := st.Device(context.Background())
+		c := *h.m.Client
+		revokeErr, err := Unpair(context.Background(), st, &c, h.m.Clock.Now())
+		if err != nil || revokeErr != nil {
+			t.Fatalf("Unpair: %v, %v", revokeErr, err)
+		}
+		advance(3 * time.Second)
+		h.stop()
+		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+			t.Errorf("screen after unpair = %+v, want a new code", s)
+		}
+		if n := len(srv.requests("/revoke")); n != 2 {
+			t.Errorf("%d revocation requests, want 2 (refresh and access token)", n)
+		}
+		if d, _ := st.Device(context.Background()); d.ID != dev.ID {
+			t.Errorf("device id changed from %s to %s", dev.ID, d.ID)
+		}
+	})
+}
+
+// Status lines follow every state and hold no secret.
+func TestStatusLines(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{pending(), tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(11 * time.Second)
+		h.stop()
+		st := h.status.all()
+		want := []string{"Waiting for approval: code CODE-0001 at auth.example/device, 10 min left", "Paired with https://auth.example"}
+		if len(st) != len(want) {
+			t.Fatalf("status lines %q, want %d", st, len(want))
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(st[i], w) {
+				t.Errorf("status %d = %q, want prefix %q", i, st[i], w)
+			}
+		}
+	})
+}
+
+// Discovery failures keep the daemon alive: it backs off and says why.
+func TestDiscoveryRetries(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		h := newHarness(t, srv, nil)
+		h.m.Client.Endpoints = Endpoints{}
+		calls := 0
+		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
+			calls++
+			if calls < 3 {
+				return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+			}
+			return Endpoints{Issuer: "https://auth.example", DeviceAuthorization: "https://auth.example/device", Token: "https://auth.example/token"}, nil
+		}
+		h.start()
+		advance(time.Second)
+		if s := h.last(); s.State != "error" || !strings.Contains(s.Detail, "Can't reach the server") {
+			t.Errorf("screen = %+v, want an error saying the server can't be reached", s)
+		}
+		advance(31 * time.Second) // backoff 10 s, then 20 s
+		h.stop()
+		if calls != 3 {
+			t.Errorf("%d discovery attempts, want 3", calls)
+		}
+		if s := h.last(); s.State != "awaiting_user" {
+			t.Errorf("state after discovery succeeded = %q, want awaiting_user", s.State)
+		}
+	})
+}
