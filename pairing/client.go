@@ -155,6 +155,11 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 			// fault, so not transient.
 			return Response{}, fmt.Errorf("%s: %w", op, cerr)
 		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// Keep an endpoint's query (an API key, say) out of logs.
+			ue.URL = endpoint
+		}
 		c.log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "err", err)
 		return Response{}, &TransientError{Op: op, Err: err}
 	}
