@@ -46,6 +46,10 @@ type statusJSON struct {
 	PairedAt                *time.Time `json:"paired_at,omitempty"`
 	TokenExpiresAt          *time.Time `json:"token_expires_at,omitempty"`
 	Scope                   string     `json:"scope,omitempty"`
+	// Revision changes with every committed write, so scripts (and the
+	// benchmark of writes while polling) can see whether anything was
+	// written.
+	Revision int64 `json:"revision"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -70,6 +74,7 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 		Server:        rec.Server.Issuer,
 		ClientID:      rec.Server.ClientID,
 		BoundDeviceID: rec.BoundDeviceID,
+		Revision:      rec.Rev,
 	}
 	if running {
 		s.DaemonPID = pid
