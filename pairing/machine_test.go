@@ -924,3 +924,66 @@ func TestDiscoveryRetries(t *testing.T) {
 		}
 	})
 }
+
+// Case 6: a server that does not offer the device flow gets a clear
+// message and an increasing backoff, not a hot loop.
+func TestUnsupportedBacksOff(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		notFound := scripted{status: 404, body: "not found", header: http.Header{"Content-Type": {"text/plain"}}}
+		srv.devices = []scripted{notFound, notFound, notFound, notFound}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(time.Second)
+		if s := h.last(); s.State != "error" || !strings.Contains(s.Detail, "does not offer device pairing") {
+			t.Errorf("screen = %+v, want an error saying the server does not offer device pairing", s)
+		}
+		advance(10*time.Second + 20*time.Second + 40*time.Second + 80*time.Second)
+		h.stop()
+		dev := srv.requests("/device")
+		if len(dev) != 5 {
+			t.Fatalf("%d device authorization requests, want 5 (4 refused, then a code)", len(dev))
+		}
+		for i, want := range []time.Duration{10, 20, 40, 80} {
+			if got := dev[i+1].at - dev[i].done; got != want*time.Second {
+				t.Errorf("wait %d = %v, want %v", i, got, want*time.Second)
+			}
+		}
+		if s := h.last(); s.State != "awaiting_user" {
+			t.Errorf("state after the server recovered = %q, want awaiting_user", s.State)
+		}
+	})
+}
+
+// Case 7: without verification_uri_complete the QR code carries
+// verification_uri, and the user code and URI are shown as text.
+func TestNoCompleteURI(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.devices = []scripted{{status: 200, body: `{"device_code":"secret-device-code-9","user_code":"WDJB-MJHT","verification_uri":"https://auth.example/activate","expires_in":600}`}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(time.Second)
+		h.stop()
+		s := h.last()
+		if s.QR != "https://auth.example/activate" || s.UserCode != "WDJB-MJHT" || s.URI != "https://auth.example/activate" {
+			t.Errorf("screen = %+v, want QR and URI https://auth.example/activate and code WDJB-MJHT", s)
+		}
+	})
+}
+
+// A hostile server's strings never reach the screen raw, and a QR code
+// never carries anything but an http(s) URL.
+func TestHostileStrings(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.devices = []scripted{{status: 200, body: `{"device_code":"secret-device-code-9","user_code":"ABCD-EFGH","verification_uri":"https://auth.example/device","verification_uri_complete":"javascript:alert(1)","expires_in":600}`}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(time.Second)
+		h.stop()
+		if s := h.last(); s.QR != "https://auth.example/device" {
+			t.Errorf("QR payload = %q, want the plain verification URI instead of a javascript: URL", s.QR)
+		}
+	})
+}
