@@ -22,6 +22,9 @@ import (
 // DefaultFile is read when no --config is given; it may be missing.
 const DefaultFile = "/etc/pairingd/pairingd.toml"
 
+// defaultFile is DefaultFile; a variable so tests can point it elsewhere.
+var defaultFile = DefaultFile
+
 // DefaultStateDir is used when neither state_dir nor $STATE_DIRECTORY is
 // set.
 const DefaultStateDir = "/var/lib/pairingd"
@@ -131,8 +134,12 @@ func setParam(c *Config, v string) error {
 
 func setDuration(c *Config, v string) error {
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
+	if err != nil {
 		return fmt.Errorf("%q is not a duration like 30s or 2m", v)
+	}
+	if d <= 0 {
+		// The pairing loop treats zero as its 30s default.
+		return fmt.Errorf("%q is not more than zero", v)
 	}
 	c.DeniedCooldown = d
 	return nil
@@ -196,6 +203,9 @@ func (c *Config) apply(k key, v, from string) error {
 	if err := k.set(c, v); err != nil {
 		return fmt.Errorf("%s: key %s: %w", from, k.name, err)
 	}
+	if c.origin == nil {
+		c.origin = map[string]string{}
+	}
 	c.origin[k.name] = from
 	return nil
 }
@@ -207,7 +217,7 @@ func Load(file string, environ []string, applyFlags func(*Config) error) (Config
 	c := Defaults()
 	explicit := file != ""
 	if !explicit {
-		file = DefaultFile
+		file = defaultFile
 	}
 	if err := c.readFile(file); err != nil {
 		if explicit || !errors.Is(err, fs.ErrNotExist) {
@@ -240,14 +250,24 @@ func Load(file string, environ []string, applyFlags func(*Config) error) (Config
 }
 
 func (c *Config) readFile(file string) error {
-	var raw map[string]any
-	if _, err := toml.DecodeFile(file, &raw); err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return fmt.Errorf("config %s: line %d: %s", file, pe.Position.Line, pe.Message)
-		}
+	data, err := os.ReadFile(file)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("config %s: %w", file, fs.ErrNotExist)
+		}
+		return fmt.Errorf("config %s: %w", file, err)
+	}
+	var raw map[string]any
+	if _, err := toml.Decode(string(data), &raw); err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			msg := pe.Message
+			if isSecretLine(string(data), pe.Position.Line) {
+				// The parser quotes what it found, which here is
+				// (part of) the secret.
+				msg = "cannot parse the value of client_secret (not shown); write it in double quotes"
+			}
+			return fmt.Errorf("config %s: line %d: %s", file, pe.Position.Line, msg)
 		}
 		return fmt.Errorf("config %s: %w", file, err)
 	}
@@ -266,12 +286,21 @@ func (c *Config) readFile(file string) error {
 		if k.table {
 			t, ok := v.(map[string]any)
 			if !ok {
-				return fmt.Errorf("%s: key %s: want a table of strings, like [auth_params] audience = \"…\"", from, n)
+				return fmt.Errorf("%s: key %s: want a table of strings, like [auth_params] audience = \"…\", got %s", from, n, tomlType(v))
 			}
-			for pk, pv := range t {
+			pks := make([]string, 0, len(t))
+			for pk := range t {
+				pks = append(pks, pk)
+			}
+			sort.Strings(pks)
+			for _, pk := range pks {
+				pv := t[pk]
 				s, ok := pv.(string)
 				if !ok {
-					return fmt.Errorf("%s: key %s.%s: want a string, got %T", from, n, pk, pv)
+					return fmt.Errorf("%s: key %s.%s: want a string, got %s", from, n, pk, tomlType(pv))
+				}
+				if strings.Contains(pk, "=") {
+					return fmt.Errorf("%s: key %s: parameter name %q contains \"=\"", from, n, pk)
 				}
 				if err := c.apply(k, pk+"="+s, from); err != nil {
 					return err
@@ -285,11 +314,15 @@ func (c *Config) readFile(file string) error {
 			s = v
 		case int64:
 			if n != "denied_cooldown" {
-				return fmt.Errorf("%s: key %s: want a string, got the number %d", from, n, v)
+				// No value in the message: this may be client_secret.
+				return fmt.Errorf("%s: key %s: want a string in double quotes, got %s", from, n, tomlType(v))
 			}
 			s = fmt.Sprintf("%ds", v)
 		default:
-			return fmt.Errorf("%s: key %s: want a string, got %T", from, n, v)
+			if n == "denied_cooldown" {
+				return fmt.Errorf("%s: key %s: want whole seconds like 30 or a duration like \"30s\", got %s", from, n, tomlType(v))
+			}
+			return fmt.Errorf("%s: key %s: want a string in double quotes, got %s", from, n, tomlType(v))
 		}
 		if err := c.apply(k, s, from); err != nil {
 			return err
@@ -315,7 +348,13 @@ func (c *Config) readEnv(environ []string) error {
 			if err != nil {
 				return fmt.Errorf("environment %s: key %s: %v", name, kn, err)
 			}
-			for pk, pv := range q {
+			pks := make([]string, 0, len(q))
+			for pk := range q {
+				pks = append(pks, pk)
+			}
+			sort.Strings(pks)
+			for _, pk := range pks {
+				pv := q[pk]
 				if err := c.apply(k, pk+"="+pv[len(pv)-1], "environment "+name); err != nil {
 					return err
 				}
@@ -327,6 +366,45 @@ func (c *Config) readEnv(environ []string) error {
 		}
 	}
 	return nil
+}
+
+// tomlType names the TOML type of a decoded value, for errors; it never
+// shows the value, which may be a secret.
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64, float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "a table"
+	case []any, []map[string]any:
+		return "an array"
+	case time.Time:
+		return "a date"
+	default:
+		return fmt.Sprintf("a %T", v)
+	}
+}
+
+// isSecretLine reports whether line (from 1) of data sets client_secret.
+func isSecretLine(data string, line int) bool {
+	lines := strings.Split(data, "\n")
+	if line < 1 || line > len(lines) {
+		return false
+	}
+	l := strings.TrimLeft(lines[line-1], " \t")
+	for _, q := range []string{"", `"`, "'"} {
+		if rest, ok := strings.CutPrefix(l, q+"client_secret"+q); ok {
+			rest = strings.TrimLeft(rest, " \t")
+			if rest == "" || rest[0] == '=' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func lookup(name string) (key, bool) {
