@@ -154,21 +154,21 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 	mono, wall := m.Clock.Mono(), m.Clock.Now()
 	m.nextAt = mono
 	switch {
-	case m.state == Paired && !rec.Tokens.IsZero() && m.serverChanged(rec):
-		m.Logger.Warn("the configured server differs from the one this device is paired with; pairing again",
-			"paired_with", rec.Server.Issuer, "configured", m.Server.Issuer)
+	case (m.state == Paired || m.state == AwaitingUser) && m.serverChanged(rec):
+		m.Logger.Warn("the configured server differs from the stored one; pairing again",
+			"stored", rec.Server.Issuer, "configured", m.Server.Issuer)
 		m.enterState(ctx, Unpaired, "The configured server changed. Pairing again.", clearGrant, false)
 		return
 	case m.state == Paired && !rec.Tokens.IsZero():
-		if m.Client.Endpoints.Token == "" {
-			m.Client.Endpoints.Token = rec.Server.TokenEndpoint
-			m.Client.Endpoints.Revocation = rec.Server.RevocationEndpoint
-		}
+		m.useStoredEndpoints(rec.Server)
 		m.nextAt = mono + refreshIn(rec.Tokens, wall)
 		if m.detail == "" {
 			m.detail = m.pairedDetail()
 		}
 	case m.state == AwaitingUser && codeUsable(rec.Code, wall):
+		// The code belongs to the endpoints it was issued by; polling it
+		// must not wait for discovery.
+		m.useStoredEndpoints(rec.Server)
 		m.deadline = mono + rec.Code.ExpiresAt.Sub(wall)
 		m.ps = pollState{Interval: rec.Code.Interval}
 		if m.ps.Interval <= 0 {
@@ -195,6 +195,22 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, m.state))
 	}
 	m.redraw()
+}
+
+// useStoredEndpoints fills in the token and revocation endpoints the stored
+// code or grant came from, when neither the config nor discovery gave them
+// yet.
+func (m *Machine) useStoredEndpoints(srv store.Server) {
+	if m.Client.Endpoints.Token == "" {
+		m.Client.Endpoints.Token = srv.TokenEndpoint
+		m.Client.Endpoints.Revocation = srv.RevocationEndpoint
+		m.Client.Endpoints.Userinfo = srv.UserinfoEndpoint
+	}
+	if m.Server.TokenEndpoint == "" {
+		m.Server.TokenEndpoint = m.Client.Endpoints.Token
+		m.Server.RevocationEndpoint = m.Client.Endpoints.Revocation
+		m.Server.UserinfoEndpoint = m.Client.Endpoints.Userinfo
+	}
 }
 
 // serverChanged reports whether the stored pairing belongs to another
@@ -265,7 +281,11 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 	}
 	m.Logger.Info("got a device code", "user_code", code.UserCode, "verification_uri", uri,
 		"interval", da.Interval, "expires_in", da.ExpiresIn)
-	m.enterState(ctx, AwaitingUser, "", func(p *store.Pairing) { p.Code = code }, false)
+	m.enterState(ctx, AwaitingUser, "", func(p *store.Pairing) {
+		p.Code = code
+		// Stored with the code, so that a restart polls the same server.
+		p.Server = m.Server
+	}, false)
 	return nil
 }
 

@@ -987,3 +987,39 @@ func TestHostileStrings(t *testing.T) {
 		}
 	})
 }
+
+// A restarted daemon that finds its endpoints by discovery polls the
+// resumed code at the endpoint it was issued by, even while discovery
+// fails, and stores that endpoint with the grant for `pairingd token`.
+func TestResumeWithDiscovery(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		st := storetest.NewFake()
+		now := testClock().Now()
+		st.Update(context.Background(), func(p *store.Pairing) error {
+			p.State = int(AwaitingUser)
+			p.Server = store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test", TokenEndpoint: "https://auth.example/token"}
+			p.Code = store.Code{DeviceCode: "secret-device-code-0", UserCode: "KEEP-CODE",
+				VerificationURI: "https://auth.example/device", Interval: 5 * time.Second,
+				IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(5 * time.Minute)}
+			return nil
+		})
+		h := newHarness(t, srv, st)
+		h.m.Client.Endpoints = Endpoints{}
+		h.m.Server = store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test"}
+		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
+			return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+		}
+		h.start()
+		advance(6 * time.Second)
+		h.stop()
+		rec := h.record()
+		if State(rec.State) != Paired {
+			t.Fatalf("state %v, want paired with the resumed code", State(rec.State))
+		}
+		if rec.Server.TokenEndpoint != "https://auth.example/token" {
+			t.Errorf("stored token endpoint %q, want https://auth.example/token", rec.Server.TokenEndpoint)
+		}
+	})
+}

@@ -38,7 +38,7 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// exitError carries an exit code other than exitError.
+// codeError carries an exit code other than exitError.
 type codeError struct {
 	code int
 	err  error
