@@ -1,0 +1,109 @@
+package main
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pairingd/pairingd/display/displaytest"
+)
+
+// TestDemoInTmux meets the program as a person does: `make demo` in a
+// terminal (tmux), reading the screen (capture-pane), decoding the QR code
+// on it, approving the code like a browser would, and watching the screen
+// say Paired. Ctrl-C must stop both programs.
+func TestDemoInTmux(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("tmux is needed for this test (.ci/run installs it): %v", err)
+		}
+		t.Skip("tmux not installed; CI runs this test")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	tmux := func(args ...string) (string, error) {
+		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "50",
+		"make -C "+root+" demo DEMO_LISTEN="+addr+"; sleep 60"); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
+	t.Cleanup(func() { tmux("kill-server") })
+
+	screen := func() string {
+		out, _ := tmux("capture-pane", "-p", "-t", "demo")
+		return out
+	}
+	waitScreen := func(what string, ok func(string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Minute) // make demo may build first
+		for time.Now().Before(deadline) {
+			if s := screen(); ok(s) {
+				return s
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("the screen never showed %s; it shows:\n%s", what, screen())
+		return ""
+	}
+	s := waitScreen("a code", func(s string) bool { return strings.Contains(s, "Code: ") })
+
+	var code string
+	var qr []string
+	for _, line := range strings.Split(s, "\n") {
+		if c, ok := strings.CutPrefix(strings.TrimSpace(line), "Code: "); ok {
+			code = c
+		}
+		if strings.ContainsAny(line, "█▀▄") {
+			qr = append(qr, strings.TrimSpace(line))
+		}
+	}
+	got, err := displaytest.DecodeHalfBlocks(qr)
+	if err != nil {
+		t.Fatalf("decoding the QR code on the screen: %v\n%s", err, s)
+	}
+	if want := "http://" + addr + "/device?user_code=" + code; got != want {
+		t.Errorf("QR code on the screen = %q, want %q", got, want)
+	}
+
+	res, err := http.PostForm("http://"+addr+"/device", url.Values{"user_code": {code}, "action": {"approve"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("approve: HTTP %d", res.StatusCode)
+	}
+	waitScreen("Paired", func(s string) bool { return strings.Contains(s, "Paired ✓") })
+
+	tmux("send-keys", "-t", "demo", "C-c")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("the development server still listens on %s after Ctrl-C", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
