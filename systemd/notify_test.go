@@ -2,6 +2,8 @@ package systemd
 
 import (
 	"net"
+	"os"
+	"strconv"
 	"path/filepath"
 	"testing"
 	"time"
@@ -50,5 +52,49 @@ func TestNoSocketNoSend(t *testing.T) {
 	n.Status("x")
 	if sent != 0 {
 		t.Errorf("sent %d datagrams without NOTIFY_SOCKET, want 0", sent)
+	}
+}
+
+func TestWatchdog(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		usec    string
+		pid     string
+		beats   []time.Duration // monotonic times of Beat calls
+		wantOn  bool
+		wantPin int
+	}{
+		{"off without WATCHDOG_USEC", "", "", []time.Duration{0, time.Second}, false, 0},
+		{"other pid", "2000000", "1", []time.Duration{0}, false, 0},
+		{"pings at most every half interval", "2000000", "self", []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second, 2100 * time.Millisecond}, true, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("WATCHDOG_USEC", tt.usec)
+			pid := tt.pid
+			if pid == "self" {
+				pid = strconv.Itoa(os.Getpid())
+			}
+			t.Setenv("WATCHDOG_PID", pid)
+			var now time.Duration
+			n := New(nil)
+			pings := 0
+			n.send = func(_ bool, s string) (bool, error) {
+				if s == "WATCHDOG=1" {
+					pings++
+				}
+				return true, nil
+			}
+			w := NewWatchdog(n, func() time.Duration { return now })
+			if got := w != nil; got != tt.wantOn {
+				t.Fatalf("NewWatchdog enabled = %v, want %v", got, tt.wantOn)
+			}
+			for _, b := range tt.beats {
+				now = b
+				w.Beat()
+			}
+			if pings != tt.wantPin {
+				t.Errorf("%d pings, want %d", pings, tt.wantPin)
+			}
+		})
 	}
 }

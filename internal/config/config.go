@@ -61,6 +61,9 @@ type Config struct {
 	DeniedCooldown time.Duration
 	LogLevel       string
 	LogFormat      string
+	// LogOutput is stderr (under systemd: the journal) or syslog (for
+	// BusyBox init, where stderr is lost).
+	LogOutput string
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -115,6 +118,7 @@ var keys = []key{
 	{name: "denied_cooldown", usage: "wait after a denial before a new code, e.g. 30s", set: setDuration},
 	{name: "log_level", usage: "debug, info, warn or error", set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{name: "log_format", usage: "text or json", set: oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
+	{name: "log_output", usage: "stderr (the journal under systemd) or syslog", set: oneOf(func(c *Config) *string { return &c.LogOutput }, "stderr", "syslog")},
 }
 
 func setParam(c *Config, v string) error {
@@ -153,6 +157,7 @@ func Defaults() Config {
 		DeniedCooldown: 30 * time.Second,
 		LogLevel:       "info",
 		LogFormat:      "text",
+		LogOutput:      "stderr",
 		origin:         map[string]string{},
 	}
 }
