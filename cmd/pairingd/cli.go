@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/internal/logs"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -152,9 +153,9 @@ func cmdVersion(_ context.Context, _ config.Config, _ cmdOpts, e env) error {
 	return nil
 }
 
-// newLogger makes the daemon's logger: text with timestamps, or JSON, on
-// stderr.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// newLogger makes the daemon's logger on stderr: text with timestamps, or
+// JSON; under journald with priority prefixes; or to syslog.
+func newLogger(cfg config.Config, e env) *slog.Logger {
 	var level slog.Level
 	switch cfg.LogLevel {
 	case "debug":
@@ -164,11 +165,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	o := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, o))
-	}
-	return slog.New(slog.NewTextHandler(w, o))
+	l, _ := logs.New(e.stderr, logs.Options{Level: level, Format: cfg.LogFormat, Output: cfg.LogOutput, Environ: e.environ})
+	return l
 }
 
 // readFirstLine returns the first line of a small system file, or "".

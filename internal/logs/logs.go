@@ -38,14 +38,17 @@ type Options struct {
 }
 
 // New returns a logger that writes to stderr (w), adapting to journald, or
-// to syslog.
-func New(w *os.File, o Options) (*slog.Logger, error) {
+// to syslog (falling back to w when there is no syslog daemon).
+func New(w io.Writer, o Options) (*slog.Logger, error) {
 	ho := &slog.HandlerOptions{Level: o.Level}
 	switch {
 	case o.Output == "syslog":
 		sw, err := syslog.New(syslog.LOG_DAEMON|syslog.LOG_INFO, "pairingd")
 		if err != nil {
-			return nil, fmt.Errorf("connect to syslog: %w", err)
+			// No syslogd (yet): logging to stderr beats not starting.
+			l := slog.New(slog.NewTextHandler(w, ho))
+			l.Warn("syslog unavailable; logging to stderr", "err", err)
+			return l, nil
 		}
 		return slog.New(newPrefixed(syslogWriter{sw}, ho, o.Format)), nil
 	case underJournal(w, o.Environ):
@@ -60,7 +63,7 @@ func New(w *os.File, o Options) (*slog.Logger, error) {
 // underJournal reports whether w is the stream journald gave us: systemd
 // sets JOURNAL_STREAM to its "device:inode", and a child whose stderr was
 // redirected elsewhere must not get prefixes.
-func underJournal(w *os.File, environ []string) bool {
+func underJournal(w io.Writer, environ []string) bool {
 	var v string
 	for _, e := range environ {
 		if s, ok := strings.CutPrefix(e, "JOURNAL_STREAM="); ok {
@@ -68,11 +71,12 @@ func underJournal(w *os.File, environ []string) bool {
 		}
 	}
 	dev, ino, ok := strings.Cut(v, ":")
-	if !ok || w == nil {
+	f, isFile := w.(*os.File)
+	if !ok || !isFile {
 		return false
 	}
 	var st syscall.Stat_t
-	if err := syscall.Fstat(int(w.Fd()), &st); err != nil {
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
 		return false
 	}
 	return dev == strconv.FormatUint(uint64(st.Dev), 10) && ino == strconv.FormatUint(st.Ino, 10)
