@@ -30,7 +30,7 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	if err := checkServerConfig(cfg); err != nil {
 		return usageError{err}
 	}
-	logger := newLogger(cfg, e.stderr)
+	logger := newLogger(cfg, e)
 	return run(ctx, cfg, logger, e.stdout)
 }
 
