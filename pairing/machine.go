@@ -52,6 +52,10 @@ type Machine struct {
 	// WatchEvery is how often the loop looks for changes to the record by
 	// other processes; 2 s when zero.
 	WatchEvery time.Duration
+	// Heartbeat, when set, is called from the loop at least every
+	// WatchEvery while it is healthy: the systemd watchdog hangs off it, so
+	// a stuck loop stops the pings.
+	Heartbeat func()
 
 	state    State
 	rec      store.Pairing // our view of the stored record
@@ -101,6 +105,7 @@ func (m *Machine) Run(ctx context.Context) error {
 	}
 	m.adopt(ctx, rec, true)
 	for ctx.Err() == nil {
+		m.beat()
 		var err error
 		switch m.state {
 		case AwaitingUser:
@@ -468,10 +473,18 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			}
 		case <-m.Clock.After(min(d, m.WatchEvery)):
 		}
+		m.beat()
 		rev, err := m.Store.Rev(ctx)
 		if err == nil && rev != m.rec.Rev {
 			return errChanged
 		}
+	}
+}
+
+// beat tells the watchdog the loop is alive.
+func (m *Machine) beat() {
+	if m.Heartbeat != nil {
+		m.Heartbeat()
 	}
 }
 

@@ -1023,3 +1023,28 @@ func TestResumeWithDiscovery(t *testing.T) {
 		}
 	})
 }
+
+// The watchdog's heartbeat comes from the loop at least every WatchEvery,
+// while it waits for the user and while it is paired.
+func TestHeartbeat(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{pending(), tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		h := newHarness(t, srv, nil)
+		var beats []time.Duration
+		start := time.Now()
+		h.m.WatchEvery = 500 * time.Millisecond
+		h.m.Heartbeat = func() { beats = append(beats, time.Since(start)) }
+		h.start()
+		advance(30 * time.Second)
+		h.stop()
+		if len(beats) < 55 {
+			t.Errorf("%d heartbeats in 30 s, want at least 55 (every 500 ms)", len(beats))
+		}
+		for i := 1; i < len(beats); i++ {
+			if g := beats[i] - beats[i-1]; g > 500*time.Millisecond {
+				t.Errorf("heartbeat gap %v at %v, want at most 500ms", g, beats[i])
+			}
+		}
+	})
+}
