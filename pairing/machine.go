@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
@@ -64,14 +65,23 @@ type Machine struct {
 	deadline time.Duration // monotonic expiry of the code on screen
 	ps       pollState
 	errCount int // errors in a row that made us start over
-	renew    chan struct{}
+
+	renewOnce sync.Once
+	renew     chan struct{} // use renewCh
+}
+
+// renewCh returns the channel of Renew requests; Renew may come from a
+// display's goroutine before Run starts.
+func (m *Machine) renewCh() chan struct{} {
+	m.renewOnce.Do(func() { m.renew = make(chan struct{}, 1) })
+	return m.renew
 }
 
 // Renew asks for a fresh code now (a key press on the terminal). It does
 // not block.
 func (m *Machine) Renew() {
 	select {
-	case m.renew <- struct{}{}:
+	case m.renewCh() <- struct{}{}:
 	default:
 	}
 }
@@ -89,8 +99,10 @@ func (m *Machine) init() {
 	if m.WatchEvery <= 0 {
 		m.WatchEvery = 2 * time.Second
 	}
-	if m.renew == nil {
-		m.renew = make(chan struct{}, 1)
+	// A request for a new code before there is one means nothing.
+	select {
+	case <-m.renewCh():
+	default:
 	}
 }
 
@@ -467,7 +479,7 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-m.renew:
+		case <-m.renewCh():
 			if m.state != Paired {
 				return errRenew
 			}

@@ -1048,3 +1048,21 @@ func TestHeartbeat(t *testing.T) {
 		}
 	})
 }
+
+// Renew (the r key) replaces the code on screen at once, and is safe to
+// call before Run.
+func TestRenew(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		h := newHarness(t, srv, nil)
+		h.m.Renew()
+		h.start()
+		advance(3 * time.Second)
+		h.m.Renew()
+		advance(time.Second)
+		h.stop()
+		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+			t.Errorf("screen after r = %+v, want the new code CODE-0002", s)
+		}
+	})
+}

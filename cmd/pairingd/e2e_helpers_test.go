@@ -141,6 +141,12 @@ type daemon struct {
 // display, plus extra flags. The daemon is killed when the test ends.
 func startDaemon(t *testing.T, stateDir, issuer string, extra ...string) *daemon {
 	t.Helper()
+	return startDaemonEnv(t, stateDir, issuer, nil, extra...)
+}
+
+// startDaemonEnv is startDaemon with extra environment variables.
+func startDaemonEnv(t *testing.T, stateDir, issuer string, env []string, extra ...string) *daemon {
+	t.Helper()
 	args := append([]string{"run", "--state-dir", stateDir, "--issuer", issuer,
 		"--client-id", "e2e-test", "--display", "plain"}, extra...)
 	d := &daemon{
@@ -151,7 +157,7 @@ func startDaemon(t *testing.T, stateDir, issuer string, extra ...string) *daemon
 		stderr:   newLineBuf(),
 		done:     make(chan struct{}),
 	}
-	d.cmd.Env = childEnv()
+	d.cmd.Env = append(childEnv(), env...)
 	d.cmd.Stdout = d.stdout
 	d.cmd.Stderr = d.stderr
 	if err := d.cmd.Start(); err != nil {
