@@ -12,7 +12,7 @@ export CGO_ENABLED := 1
 # Where the demo's development server listens.
 DEMO_LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all build test vet fmt-check demo bench clean
+.PHONY: all build test vet fmt-check shellcheck demo bench clean
 
 all: build
 
@@ -27,7 +27,15 @@ fmt-check:
 vet:
 	$(GO) vet $(GOFLAGS) ./...
 
-test: fmt-check vet
+# Shell scripts that ship (the init script) or that CI runs.
+SHELL_SCRIPTS := init/S80pairingd scripts/*.sh .ci/run
+
+shellcheck:
+	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS); \
+	elif [ -n "$$CI" ]; then echo "shellcheck is not installed (.ci/run installs it)"; exit 1; \
+	else echo "shellcheck not installed: skipping the shell script check (CI runs it)"; fi
+
+test: fmt-check vet shellcheck
 	$(GO) test -race $(GOFLAGS) ./...
 
 # The development authorization server on loopback, and the daemon showing

@@ -17,7 +17,7 @@ trap cleanup EXIT
 [ -x bin/pairingd ] || make build >/dev/null
 echo "binary: bin/pairingd $(stat -c %s bin/pairingd) bytes (stripped, static tags, amd64)"
 
-bin/devauthserver --listen 127.0.0.1:$port --interval 1s --code-ttl 30m >"$work/server.log" 2>&1 &
+bin/devauthserver --listen "127.0.0.1:$port" --interval 1s --code-ttl 30m >"$work/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/.well-known/oauth-authorization-server" >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -25,7 +25,7 @@ start_daemon() {
 	bin/pairingd run --state-dir "$work/state" --issuer "http://127.0.0.1:$port" --client-id measure \
 		--display plain >"$work/out" 2>"$work/err" &
 	daemon=$!
-	pids+=($daemon)
+	pids+=("$daemon")
 	for _ in $(seq 100); do grep -q '^Code: ' "$work/out" 2>/dev/null && break; sleep 0.1; done
 }
 rev() { { bin/pairingd status --json --state-dir "$work/state" || true; } | sed -n 's/.*"revision": \([0-9]*\).*/\1/p'; }
@@ -39,14 +39,13 @@ sleep "$idle"
 r1=$(rev); t1=$(ticks "$daemon")
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$daemon/status")
 anon=$(awk '/^RssAnon/ {print $2}' "/proc/$daemon/status")
-polls=$(grep -c . "$work/server.log" || true)
 echo "awaiting user for ${idle}s (1 s poll interval): RSS ${rss} kB (anonymous ${anon} kB), CPU $(( (t1 - t0) * 1000 / hz )) ms = $(awk -v t=$((t1 - t0)) -v h="$hz" -v s="$idle" 'BEGIN{printf "%.3f", 100*t/h/s}') %"
 echo "database commits while awaiting: $((r1 - r0))"
 
 # Approval to committed token: approve right after a poll (worst case is one
 # interval), then watch the store until the state is paired.
 lat=()
-for i in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	code=$(sed -n 's/^Code: //p' "$work/out" | tail -1)
 	a=$(date +%s%N)
 	curl -fsS -o /dev/null -d "user_code=$code" -d action=approve "http://127.0.0.1:$port/device"

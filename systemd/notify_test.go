@@ -3,8 +3,8 @@ package systemd
 import (
 	"net"
 	"os"
-	"strconv"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )

@@ -91,7 +91,7 @@ func TestUnitKeepsDevicesAndNetwork(t *testing.T) {
 	}
 	unit := strings.Join(lines, "\n")
 	for _, want := range []string{
-		"Type=notify", "ExecStart=/usr/bin/pairingd run", "WatchdogSec=", "Restart=on-failure",
+		"Type=notify", "ExecStart=/usr/bin/pairingd run $PAIRINGD_ARGS", "WatchdogSec=", "Restart=on-failure",
 		"StateDirectory=pairingd", "StateDirectoryMode=0700", "ConfigurationDirectory=pairingd",
 		"User=pairingd", "SupplementaryGroups=video", "DevicePolicy=closed", "DeviceAllow=char-fb rw",
 		"TTYPath=/dev/tty1", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",

@@ -53,10 +53,10 @@ func TestBusyBoxInitScript(t *testing.T) {
 		cmd := exec.Command(bb, "sh", script, action)
 		cmd.Env = append(childEnv(),
 			"PATH="+bin+":"+os.Getenv("PATH"),
-			"PAIRINGD_EXEC="+pairingdBin,
-			"PAIRINGD_PIDFILE="+pidfile,
-			"PAIRINGD_DEFAULTS="+defaults,
-			"PAIRINGD_STATE_DIR="+stateDir,
+			"INIT_PAIRINGD_EXEC="+pairingdBin,
+			"INIT_PAIRINGD_PIDFILE="+pidfile,
+			"INIT_PAIRINGD_DEFAULTS="+defaults,
+			"INIT_PAIRINGD_STATE_DIR="+stateDir,
 		)
 		out, err := cmd.CombinedOutput()
 		code := 0
@@ -76,6 +76,16 @@ func TestBusyBoxInitScript(t *testing.T) {
 	}
 	if out, code := initd("start"); code != 0 || !strings.HasSuffix(out, "OK") {
 		t.Fatalf("start = %q (exit %d), want OK", out, code)
+	}
+	// The daemon creates its state in the background: wait for it.
+	for deadline := time.Now().Add(waitTimeout); ; {
+		if _, err := os.Stat(filepath.Join(stateDir, "pairingd.db")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no database in %s within %v", stateDir, waitTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	s, _ := waitStatus(t, stateDir, "awaiting_user")
 	if !s.DaemonRunning {
@@ -99,11 +109,8 @@ func TestBusyBoxInitScript(t *testing.T) {
 	if out, code := initd("stop"); code != 0 || !strings.HasSuffix(out, "OK") {
 		t.Errorf("stop = %q (exit %d), want OK", out, code)
 	}
-	if err := syscall.Kill(pid, 0); err == nil {
-		time.Sleep(100 * time.Millisecond)
-		if syscall.Kill(pid, 0) == nil {
-			t.Errorf("process %d still exists after stop", pid)
-		}
+	if alive(pid) {
+		t.Errorf("process %d still runs after stop", pid)
 	}
 	if _, err := os.Stat(pidfile); !os.IsNotExist(err) {
 		t.Errorf("pidfile left behind after stop (%v)", err)
@@ -111,4 +118,19 @@ func TestBusyBoxInitScript(t *testing.T) {
 	if out, code := initd("status"); code != 3 {
 		t.Errorf("status after stop = %q (exit %d), want exit 3", out, code)
 	}
+}
+
+// alive reports whether pid runs: a zombie waiting for its reaper (the
+// daemon's parent exited, so it was reparented) has stopped.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// The state follows the parenthesised command name.
+	i := strings.LastIndexByte(string(b), ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
@@ -30,6 +32,9 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	if err := checkServerConfig(cfg); err != nil {
 		return usageError{err}
 	}
+	// No reload on SIGHUP (a restart applies a new config and resumes the
+	// code on screen); ignore it rather than die of it.
+	signal.Ignore(syscall.SIGHUP)
 	logger := newLogger(cfg, e)
 	return run(ctx, cfg, logger, e.stdout)
 }
@@ -152,7 +157,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		}
 	}
 
-	disp, err := openDisplay(cfg.Display, stdout)
+	// q or Ctrl-C on the terminal display stops the daemon like SIGINT.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	disp, err := openDisplay(cfg.Display, stdout, cancel, m.Renew)
 	if err != nil {
 		return err
 	}
@@ -161,6 +169,12 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 
 	notifier := systemd.New(logger)
 	m.Status = notifier.Status
+	if wd := systemd.NewWatchdog(notifier, m.Clock.Mono); wd != nil {
+		// The loop wakes often enough to ping at half the interval.
+		m.WatchEvery = min(2*time.Second, wd.Interval()/4)
+		m.Heartbeat = wd.Beat
+		logger.Info("systemd watchdog on", "interval", wd.Interval())
+	}
 	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
 		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display)
 	// Ready once the store is open and the display is up: waiting for the
@@ -224,15 +238,16 @@ func osVersion(path string) string {
 }
 
 // openDisplay picks the display: term when stdout is a terminal and
-// display is auto or term; plain otherwise.
-func openDisplay(kind string, stdout io.Writer) (display.Display, error) {
+// display is auto or term; plain otherwise. On term, quit is called for q
+// or Ctrl-C (raw mode: no SIGINT) and renew for r.
+func openDisplay(kind string, stdout io.Writer, quit, renew func()) (display.Display, error) {
 	f, isFile := stdout.(*os.File)
 	tty := isFile && xterm.IsTerminal(int(f.Fd()))
 	switch {
 	case kind == "term" && !tty:
 		return nil, errors.New("display term: stdout is not a terminal; use --display plain")
 	case kind == "term" || (kind == "auto" && tty):
-		return term.New(f, time.Now)
+		return term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
 	default:
 		return plain.New(stdout, time.Now), nil
 	}

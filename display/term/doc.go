@@ -1,16 +1,51 @@
-// Package term is a simple display.Display for an ANSI terminal, for
-// "make demo" and for a device whose screen is a terminal. It clears the
-// screen and draws the pairing screen centred: the headline, the QR code,
-// the user code in bold, the URI and a countdown it keeps current itself.
-// (A full-screen tcell display with resize handling comes later; this one
-// needs nothing but ANSI escapes.)
+// Package term is the full-screen terminal display.Display, built on tcell:
+// for "make demo" and for a device whose screen is a terminal or the Linux
+// console. It takes the whole terminal (the alternate screen, raw mode),
+// draws the pairing screen centred, redraws it when the terminal is
+// resized, keeps the countdown current by itself and reads two keys: q or
+// Ctrl-C to quit, r to ask for a fresh code.
 //
-// The QR code is drawn in explicit colours, bold white on black, with the
-// glyphs drawing the light modules (display.HalfBlocks), so it reads dark
-// on light, quiet zone included, whatever the terminal theme. Bold makes
-// the white bright on the Linux console, whose backgrounds are the 8 dim
-// colours; this is libqrencode's ANSIUTF8 style.
+// # What is shown
 //
-// The user code and the URI are always shown as text (RFC 8628 §3.3.1),
-// also when the terminal is too small for the QR code.
+// RFC 8628 §3.3.1 says the device shows the user code and the
+// verification URI, and may also show verification_uri_complete as a QR
+// code for a device with a camera to read. So the user code ("Code:
+// WDJB-MJHT", in bold) and the URI ("Go to: …") are always drawn as text,
+// also when the QR code is drawn and when the terminal is too small for
+// it; then the screen says so and how many cells it needs.
+//
+// # The QR code
+//
+// The QR code is drawn with its quiet zone of 4 light modules on every side
+// (ISO/IEC 18004 requires 4 for a regular QR code; a dark terminal
+// background does not make one, so it is drawn), in colours set explicitly
+// rather than left to the terminal's theme: light modules white, dark ones
+// black, so that it reads dark on light as scanners expect on dark themes,
+// light themes and 8-colour terminals alike.
+//
+// Normally each cell holds one module across and two down, in the half
+// blocks ▀ ▄ █ and space, which come out about square in a cell of 1:2.
+// The glyphs' ink is the light modules, white foreground, and the rest is
+// the black background, which is display.HalfBlocks' convention: a cell's
+// top module is the colour of ▀, its bottom one that of ▄. Text captured
+// without colours (tmux capture-pane -p) therefore decodes with
+// displaytest.DecodeHalfBlocks.
+//
+// The Linux console (TERM=linux) and terminals whose character set is not
+// UTF-8 usually have no ▀ and ▄ glyphs (the console's default fonts lack
+// them), so there each module is two cells of space, coloured by their
+// background: twice as large, and drawn only when it fits, else the text.
+//
+// # Keys
+//
+// tcell puts the terminal in raw mode, so Ctrl-C arrives as a key, not as
+// SIGINT: Options.OnQuit must stop the program. It and Options.OnRenew run
+// on the display's event goroutine and must not block or call Close.
+//
+// # Untrusted text
+//
+// Everything on the screen but the QR code came from a server. It is
+// sanitized again here (internal/sanitize.Line) before it is drawn, so that
+// no control character or escape sequence reaches the terminal; tcell
+// writes only the cells.
 package term

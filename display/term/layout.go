@@ -1,292 +1,381 @@
 package term
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
 
 	"github.com/pairingd/pairingd/display"
 )
+
+// quiet is the QR code's quiet zone in modules (ISO/IEC 18004).
+const quiet = 4
+
+// Colours of the QR code's modules, set explicitly so that the code reads
+// dark on light whatever the terminal's theme. tcell sends them as 24-bit
+// colours where the terminal has them, else as the nearest palette colour
+// (white becomes the light grey of an 8-colour terminal).
+var (
+	lightColour = tcell.NewRGBColor(0xff, 0xff, 0xff)
+	darkColour  = tcell.NewRGBColor(0, 0, 0)
+)
+
+// Styles of the screen.
+var (
+	qrStyle    = tcell.StyleDefault.Foreground(lightColour).Background(darkColour)
+	lightPair  = tcell.StyleDefault.Foreground(darkColour).Background(lightColour)
+	darkPair   = tcell.StyleDefault.Foreground(lightColour).Background(darkColour)
+	plainStyle = tcell.StyleDefault
+	boldStyle  = tcell.StyleDefault.Bold(true)
+	hintStyle  = tcell.StyleDefault.Dim(true)
+)
+
+// mode is how QR modules become cells.
+type mode int
+
+const (
+	// halfBlocks draws one module across and two down per cell, in
+	// ▀ ▄ █ and space (display.HalfBlocks).
+	halfBlocks mode = iota
+	// cellPairs draws each module as two cells of space, coloured by
+	// their background, for terminals without half blocks.
+	cellPairs
+)
+
+// cell is one character cell of the QR code.
+type cell struct {
+	r     rune
+	style tcell.Style
+}
+
+// qrImage is a QR code with its quiet zone, as cells.
+type qrImage struct {
+	rows [][]cell
+	w, h int // in cells
+}
+
+// newQRImage draws bm (true = dark, from display.QRBitmap) with a quiet
+// zone in cells, in mode m.
+func newQRImage(bm [][]bool, m mode) *qrImage {
+	q := &qrImage{}
+	if m == halfBlocks {
+		for _, l := range display.HalfBlocks(bm, quiet) {
+			var row []cell
+			for _, r := range l {
+				row = append(row, cell{r, qrStyle})
+			}
+			q.rows = append(q.rows, row)
+		}
+	} else {
+		n := len(bm) + 2*quiet
+		for y := range n {
+			row := make([]cell, 0, 2*n)
+			for x := range n {
+				st := lightPair
+				if by, bx := y-quiet, x-quiet; by >= 0 && by < len(bm) && bx >= 0 && bx < len(bm[by]) && bm[by][bx] {
+					st = darkPair
+				}
+				row = append(row, cell{' ', st}, cell{' ', st})
+			}
+			q.rows = append(q.rows, row)
+		}
+	}
+	q.h = len(q.rows)
+	if q.h > 0 {
+		q.w = len(q.rows[0])
+	}
+	return q
+}
+
+// span is a run of text in one style.
+type span struct {
+	text  string
+	style tcell.Style
+}
+
+// Priorities of lines: when the terminal is too short, lines of the
+// highest number go first. The user code and the URI stay.
+const (
+	prioEssential = iota // user code, URI, the note why there is no QR code
+	prioCountdown
+	prioHeadline
+	prioDetail
+	prioHint
+	prioSpacing // blank lines, and rows kept free for a detail
+)
+
+// textLine is one line of text.
+type textLine struct {
+	spans []span
+	prio  int
+}
+
+// width is the line's width in cells.
+func (l textLine) width() int {
+	n := 0
+	for _, s := range l.spans {
+		n += uniseg.StringWidth(s.text)
+	}
+	return n
+}
+
+// blank is an empty line.
+var blank = textLine{prio: prioSpacing}
+
+// placed is a line of text at a place on the screen, 0-based.
+type placed struct {
+	x, y int
+	line textLine
+}
+
+// frame is everything on the screen and where.
+type frame struct {
+	lines    []placed
+	qr       *qrImage // nil for none
+	qrX, qrY int
+}
+
+// gap is the number of columns between the QR code and text beside it.
+const gap = 3
 
 // minTextWidth is the narrowest column of text worth putting beside the QR
 // code.
 const minTextWidth = 24
 
-// line is one row of text before it is placed.
-type line struct {
-	label string // written in the default style
-	text  string // written in style
-	style string // SGR sequence before text, reset after; "" for none
-	role  int
-}
+// detailRows is how many rows the detail has at least while a code is
+// shown, so that the layout does not jump when one appears.
+const detailRows = 2
 
-// Roles of lines that are rewritten in place.
-const (
-	roleStatic = iota
-	roleCountdown
-	roleDetail
-)
-
-// region is the part of a row a rewritable line owns.
-type region struct{ row, left, width int }
-
-// item is a line placed on the terminal, 1-based.
-type item struct {
-	row, col int
-	line
-}
-
-// layout is where everything of a screen goes.
-type layout struct {
-	items     []item
-	centre    bool     // whether text lines are centred in their region
-	textWidth int      // width text was wrapped to
-	countdown region   // row 0 when there is no countdown
-	detail    []region // at least detailRows
-	bottom    int      // last row used
-}
-
-// lay places s on a terminal of cols×rows. In order of preference: the
-// headline, the QR code and the text centred one above the other; the QR
-// code with the text beside it (the usual fit on 80×24 for a version 5
-// code); the text alone with a note that the terminal is too small. The
-// user code and the URI are in every one.
-func lay(s display.Screen, cols, rows int, now time.Time) layout {
-	cols, rows = max(cols, 1), max(rows, 1)
-	var qr []string
-	var qrNote string
-	if s.QR != "" {
-		bm, err := display.QRBitmap(s.QR)
-		if err != nil {
-			qrNote = "(No QR code: the address is too long for one.)"
-		} else {
-			qr = display.HalfBlocks(bm, quiet)
-		}
-	}
-	qrW, qrH := 0, len(qr)
-	if qrH > 0 {
-		qrW = utf8.RuneCountInString(qr[0])
-	}
-
-	stack := func(qrLines []line) layout {
-		var ls []line
-		ls = append(ls, headLines(s, cols)...)
-		if len(qrLines) > 0 {
-			ls = append(append(ls, qrLines...), line{})
-		}
-		ls = append(ls, textLines(s, cols, now)...)
-		l := layout{centre: true, textWidth: cols}
-		top := max((rows-len(ls))/2+1, 1)
-		for i, ln := range ls {
-			l.place(item{row: top + i, line: ln}, 1, cols)
-		}
-		return l
-	}
-
-	if qrH > 0 {
-		var qrLines []line
-		for _, q := range qr {
-			qrLines = append(qrLines, line{text: q, style: qrStyle})
-		}
-		// Stacked.
-		if l := stack(qrLines); qrW <= cols && l.bottom <= rows {
-			return l
-		}
-		// Side by side: text in a column right of the code.
-		if tw := cols - qrW - 2; qrH <= rows && tw >= minTextWidth {
-			ls := append(headLines(s, tw), textLines(s, tw, now)...)
-			if len(ls) <= rows {
-				used := 0
-				for _, ln := range ls {
-					used = max(used, utf8.RuneCountInString(ln.label+ln.text))
-				}
-				left := max((cols-(qrW+2+used))/2+1, 1)
-				tleft := left + qrW + 2
-				// Rewritten lines own the columns to the right edge
-				// and are wrapped to them.
-				l := layout{textWidth: cols - tleft + 1}
-				top := max((rows-qrH)/2+1, 1)
-				for i, q := range qrLines {
-					l.place(item{row: top + i, col: left, line: q}, left, qrW)
-				}
-				ttop := max((rows-len(ls))/2+1, 1)
-				for i, ln := range ls {
-					l.place(item{row: ttop + i, col: tleft, line: ln}, tleft, l.textWidth)
-				}
-				return l
+// lay places s on a terminal of w×h cells at time now. In order of
+// preference: the headline, the QR code q and the text centred one above
+// the other; the QR code with the text beside it (the usual fit on 80×24);
+// the same two with less important lines left out; the text alone with a
+// note that the terminal is too small. The user code and the URI are in
+// every one. qrNote says why there is no QR code although s.QR is set.
+func lay(s display.Screen, q *qrImage, qrNote string, w, h int, now time.Time, hint string) frame {
+	w, h = max(w, 1), max(h, 1)
+	if q != nil {
+		for _, drop := range []bool{false, true} {
+			if f, ok := stacked(s, q, nil, w, h, now, hint, drop); ok {
+				return f
+			}
+			if f, ok := beside(s, q, w, h, now, hint, drop); ok {
+				return f
 			}
 		}
-		qrNote = fmt.Sprintf("(Terminal too small for the QR code: it needs %d×%d.)", qrW, qrH)
+		// The size the stacked layout needs, which is always enough.
+		need := len(headLines(s, q.w)) + q.h + 1 + len(textLines(s, q.w, now, hint))
+		qrNote = fmt.Sprintf("Terminal too small for the QR code (needs %d×%d)", q.w, need)
 	}
-	var note []line
-	for _, w := range wrap(qrNote, cols) {
-		note = append(note, line{text: w})
+	var note []textLine
+	for _, l := range wrap(qrNote, w) {
+		note = append(note, textLine{spans: []span{{l, plainStyle}}, prio: prioEssential})
 	}
-	return stack(note)
+	if len(note) > 0 {
+		note = append(note, blank)
+	}
+	f, _ := stacked(s, nil, note, w, h, now, hint, true)
+	return f
 }
 
-// place adds it to l; a rewritable line owns width columns from left.
-// An item with col 0 is centred in that region when l.centre.
-func (l *layout) place(it item, left, width int) {
-	if it.col == 0 {
-		it.col = left
-		if l.centre {
-			it.col = max(left+(width-utf8.RuneCountInString(it.label+it.text))/2, left)
+// stacked lays out the headline, the QR code q or the note, and the text,
+// one above the other, each line centred. With drop, lines are left out
+// in order of priority until the rest fits; what does not fit then is cut
+// off at the bottom. It reports whether everything left fits.
+func stacked(s display.Screen, q *qrImage, note []textLine, w, h int, now time.Time, hint string, drop bool) (frame, bool) {
+	if q != nil && q.w > w {
+		return frame{}, false
+	}
+	head := headLines(s, w)
+	text := append(append([]textLine(nil), note...), textLines(s, w, now, hint)...)
+	qh := 0
+	if q != nil {
+		qh = q.h + 1 // and a blank line below
+	}
+	if drop {
+		head, text = fit(head, text, h-qh)
+	}
+	total := len(head) + qh + len(text)
+	if total > h && (q != nil || !drop) {
+		return frame{}, false
+	}
+	var f frame
+	y := max((h-total)/2, 0)
+	centre := func(l textLine) {
+		f.lines = append(f.lines, placed{x: max((w-l.width())/2, 0), y: y, line: l})
+		y++
+	}
+	for _, l := range head {
+		centre(l)
+	}
+	if q != nil {
+		f.qr, f.qrX, f.qrY = q, (w-q.w)/2, y
+		y += qh
+	}
+	for _, l := range text {
+		centre(l)
+	}
+	return f, true
+}
+
+// beside lays out the QR code q on the left and the text in a column on
+// its right, the two centred together. With drop, lines are left out in
+// order of priority until the text fits.
+func beside(s display.Screen, q *qrImage, w, h int, now time.Time, hint string, drop bool) (frame, bool) {
+	tw := w - q.w - gap
+	if q.h > h || tw < minTextWidth {
+		return frame{}, false
+	}
+	head, text := headLines(s, tw), textLines(s, tw, now, hint)
+	if drop {
+		head, text = fit(head, text, h)
+	}
+	ls := append(head, text...)
+	if len(ls) > h {
+		return frame{}, false
+	}
+	used := 0
+	for _, l := range ls {
+		used = max(used, l.width())
+	}
+	left := max((w-(q.w+gap+used))/2, 0)
+	f := frame{qr: q, qrX: left, qrY: (h - q.h) / 2}
+	top := (h - len(ls)) / 2
+	for i, l := range ls {
+		f.lines = append(f.lines, placed{x: left + q.w + gap, y: top + i, line: l})
+	}
+	return f, true
+}
+
+// fit leaves out lines of head and text, least important and last first,
+// until at most rows are left or only essential ones.
+func fit(head, text []textLine, rows int) ([]textLine, []textLine) {
+	for prio := prioSpacing; prio > prioEssential && len(head)+len(text) > rows; prio-- {
+		for len(head)+len(text) > rows {
+			if i := lastOf(text, prio); i >= 0 {
+				text = append(text[:i:i], text[i+1:]...)
+			} else if i := lastOf(head, prio); i >= 0 {
+				head = append(head[:i:i], head[i+1:]...)
+			} else {
+				break
+			}
 		}
 	}
-	switch it.role {
-	case roleCountdown:
-		l.countdown = region{it.row, left, width}
-	case roleDetail:
-		l.detail = append(l.detail, region{it.row, left, width})
-	}
-	l.items = append(l.items, it)
-	l.bottom = max(l.bottom, it.row)
+	return head, text
 }
 
-// headLines is the headline, wrapped to width, and a blank line.
-func headLines(s display.Screen, width int) []line {
+// lastOf is the index of the last line of priority prio in ls, or -1.
+func lastOf(ls []textLine, prio int) int {
+	for i := len(ls) - 1; i >= 0; i-- {
+		if ls[i].prio == prio {
+			return i
+		}
+	}
+	return -1
+}
+
+// headLines is the headline in bold, wrapped to width, and a blank line.
+func headLines(s display.Screen, width int) []textLine {
 	if s.Headline == "" {
 		return nil
 	}
-	var ls []line
-	for _, w := range wrap(s.Headline, width) {
-		ls = append(ls, line{text: w, style: bold})
+	var ls []textLine
+	for _, l := range wrap(s.Headline, width) {
+		ls = append(ls, textLine{spans: []span{{l, boldStyle}}, prio: prioHeadline})
 	}
-	return append(ls, line{})
+	return append(ls, blank)
 }
 
-// detailRows is how many rows the detail has at least, so that a new
-// detail ("Can't reach the server, retrying in 20 s") usually fits in place
-// of the old one, without a redraw.
-const detailRows = 2
-
-// textLines is the user code, the URI, the countdown and the detail,
-// wrapped to width.
-func textLines(s display.Screen, width int, now time.Time) []line {
-	var ls []line
-	add := func(label, text, style string, role int) {
-		if utf8.RuneCountInString(label+text) <= width {
-			ls = append(ls, line{label: label, text: text, style: style, role: role})
+// textLines is the user code, the URI, the countdown, the detail and the
+// keys, wrapped to width.
+func textLines(s display.Screen, width int, now time.Time, hint string) []textLine {
+	var ls []textLine
+	add := func(label, text string, style tcell.Style, prio int) {
+		l := textLine{spans: []span{{label, plainStyle}, {text, style}}, prio: prio}
+		if l.width() <= width {
+			ls = append(ls, l)
 			return
 		}
-		// Too long: the label on a line of its own, so that a URI is
+		// Too wide: the label on a line of its own, so that a URI is
 		// cut only where it has to be.
 		if label != "" {
-			ls = append(ls, line{text: label, role: role})
+			ls = append(ls, textLine{spans: []span{{strings.TrimSpace(label), plainStyle}}, prio: prio})
 		}
 		for _, w := range wrap(text, width) {
-			ls = append(ls, line{text: w, style: style, role: role})
+			ls = append(ls, textLine{spans: []span{{w, style}}, prio: prio})
 		}
 	}
 	if s.UserCode != "" {
-		add("Code: ", s.UserCode, bold, roleStatic)
+		add("Code: ", s.UserCode, boldStyle, prioEssential)
 	}
 	if s.URI != "" {
-		add("Go to: ", s.URI, "", roleStatic)
+		add("Go to: ", s.URI, plainStyle, prioEssential)
 	}
 	if !s.Deadline.IsZero() {
-		add("", countdown(s.Deadline, now), "", roleCountdown)
+		add("", countdownText(s.Deadline, now), plainStyle, prioCountdown)
 	}
 	detail := wrap(s.Detail, width)
-	for len(detail) < detailRows {
-		detail = append(detail, "")
+	for _, l := range detail {
+		add("", l, plainStyle, prioDetail)
 	}
-	for _, w := range detail {
-		ls = append(ls, line{text: w, role: roleDetail})
+	if s.UserCode != "" {
+		for range detailRows - len(detail) {
+			ls = append(ls, blank)
+		}
+	}
+	if hint != "" {
+		ls = append(ls, blank)
+		for _, l := range wrap(hint, width) {
+			ls = append(ls, textLine{spans: []span{{l, hintStyle}}, prio: prioHint})
+		}
 	}
 	return ls
 }
 
-// drawLocked clears the terminal and draws s.
-func (d *Display) drawLocked(b *bytes.Buffer, s display.Screen) {
-	cols, rows := d.size()
-	now := d.now()
-	d.cur, d.drawn = s, true
-	d.lay = lay(s, cols, rows, now)
-	d.shown = ""
-	b.WriteString(hideCursor + reset + clear)
-	for _, it := range d.lay.items {
-		if it.role == roleCountdown {
-			d.shown = it.text
-		}
-		put(b, it)
-	}
-}
-
-// countdown is the text of the countdown line.
-func countdown(deadline, now time.Time) string {
+// countdownText is the text of the countdown line.
+func countdownText(deadline, now time.Time) string {
 	if !deadline.After(now) {
 		return "Code expired"
 	}
 	return "Code expires in " + display.TimeLeft(deadline, now)
 }
 
-// countdownLocked rewrites the countdown line if its text changed.
-func (d *Display) countdownLocked(b *bytes.Buffer) {
-	if d.lay.countdown.row == 0 || d.cur.Deadline.IsZero() {
-		return
-	}
-	text := countdown(d.cur.Deadline, d.now())
-	if text == d.shown {
-		return
-	}
-	d.shown = text
-	b.WriteString(hideCursor)
-	d.rewrite(b, d.lay.countdown, line{text: text})
-}
-
-// detailLocked rewrites the detail rows; the caller checked that the new
-// detail takes as many.
-func (d *Display) detailLocked(b *bytes.Buffer) {
-	ws := wrap(d.cur.Detail, d.lay.textWidth)
-	b.WriteString(hideCursor)
-	for i, r := range d.lay.detail {
-		var ln line
-		if i < len(ws) {
-			ln.text = ws[i]
+// paint draws f on scr, which the caller has cleared; tcell clips what
+// lies outside.
+func (f frame) paint(scr tcell.Screen) {
+	if q := f.qr; q != nil {
+		for y, row := range q.rows {
+			for x, c := range row {
+				scr.Put(f.qrX+x, f.qrY+y, string(c.r), c.style)
+			}
 		}
-		d.rewrite(b, r, ln)
+	}
+	for _, p := range f.lines {
+		x := p.x
+		for _, s := range p.line.spans {
+			scr.PutStrStyled(x, p.y, s.text, s.style)
+			x += uniseg.StringWidth(s.text)
+		}
 	}
 }
 
-// rewrite blanks region r, which keeps the QR code beside it intact, and
-// writes ln in it.
-func (d *Display) rewrite(b *bytes.Buffer, r region, ln line) {
-	fmt.Fprintf(b, "\x1b[%d;%dH%s", r.row, r.left, strings.Repeat(" ", r.width))
-	l := layout{centre: d.lay.centre}
-	l.place(item{row: r.row, line: ln}, r.left, r.width)
-	put(b, l.items[0])
-}
-
-// put writes it at its place.
-func put(b *bytes.Buffer, it item) {
-	if it.label == "" && it.text == "" {
-		return
-	}
-	fmt.Fprintf(b, "\x1b[%d;%dH%s", it.row, it.col, it.label)
-	if it.style == "" {
-		b.WriteString(it.text)
-		return
-	}
-	b.WriteString(it.style + it.text + reset)
-}
-
-// wrap cuts s into lines of at most width runes, at the last space that
-// fits if there is one (prose such as a detail), else anywhere (a URI).
-// "" gives no lines. Widths count runes: right for codes, URIs and most
-// text; wide characters are the business of the full tcell display.
+// wrap cuts s into lines of at most width cells, at the last space that
+// fits if there is one (prose such as a detail), else anywhere between
+// grapheme clusters (a URI). "" gives no lines.
 func wrap(s string, width int) []string {
 	width = max(width, 1)
 	var out []string
 	for s = strings.TrimLeft(s, " "); s != ""; s = strings.TrimLeft(s, " ") {
-		n, i := 0, 0
-		for i < len(s) && n < width {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			n++
+		i, n, state := 0, 0, -1
+		for i < len(s) {
+			c, _, cw, st := uniseg.FirstGraphemeClusterInString(s[i:], state)
+			if n+cw > width && i > 0 {
+				break
+			}
+			i, n, state = i+len(c), n+cw, st
 		}
 		if i < len(s) && s[i] != ' ' {
 			if sp := strings.LastIndexByte(s[:i], ' '); sp > 0 {

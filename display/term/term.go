@@ -1,228 +1,298 @@
 package term
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/gdamore/tcell/v2"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/sanitize"
 )
+
+// Options configures a Display. The zero value works: the terminal from
+// the environment, the system clock, and keys that do nothing.
+type Options struct {
+	// Screen is the tcell screen to draw on; nil means tcell.NewScreen(),
+	// the controlling terminal. New initialises it and Close finalises
+	// it. Tests pass tcell.NewSimulationScreen("UTF-8").
+	Screen tcell.Screen
+	// Now is the clock for the countdown; nil means time.Now.
+	Now func() time.Time
+	// OnQuit is called when the user presses q or Ctrl-C. The terminal
+	// is in raw mode, so Ctrl-C sends no SIGINT: OnQuit must stop the
+	// program (cancel its context). nil ignores the keys.
+	OnQuit func()
+	// OnRenew is called when the user presses r, to ask for a fresh
+	// code. nil ignores the key and does not offer it.
+	OnRenew func()
+	// Term overrides $TERM for choosing how the QR code is drawn; ""
+	// reads the environment. It does not change which terminal
+	// description tcell uses.
+	Term string
+}
+
+// Display is a full-screen display.Display on a terminal. Its methods are
+// safe for concurrent use; it draws from the caller of Show, from an event
+// goroutine (resizes) and from a countdown goroutine.
+type Display struct {
+	scr     tcell.Screen
+	now     func() time.Time
+	onQuit  func()
+	onRenew func()
+	mode    mode
+
+	mu     sync.Mutex
+	cur    display.Screen // sanitized
+	shown  bool           // whether cur has been drawn
+	qr     *qrImage       // cur.QR drawn, nil without one
+	qrNote string         // why there is no QR code although cur.QR is set
+	closed bool
+
+	kick chan struct{} // Show tells the countdown the deadline changed
+	done chan struct{} // closed by Close
+	wg   sync.WaitGroup
+}
 
 var _ display.Display = (*Display)(nil)
 
-// ANSI control sequences. Only these are written; text from a Screen is
-// written between them verbatim.
-const (
-	hideCursor = "\x1b[?25l"
-	showCursor = "\x1b[?25h"
-	clear      = "\x1b[H\x1b[2J"
-	reset      = "\x1b[0m"
-	bold       = "\x1b[1m"
-	// qrStyle is a black background and a bold (bright) white
-	// foreground, as libqrencode's ANSIUTF8.
-	qrStyle = "\x1b[40;37;1m"
-)
-
-// Default size when the output is not a terminal.
-const (
-	defaultCols = 80
-	defaultRows = 24
-)
-
-// quiet is the QR quiet zone in modules, as ISO/IEC 18004 asks.
-const quiet = 4
-
-// Option configures New.
-type Option func(*Display)
-
-// WithSize sets the terminal size instead of asking the terminal, for tests
-// and for outputs that are not terminals.
-func WithSize(cols, rows int) Option {
-	return func(d *Display) {
-		d.size = func() (int, int) { return cols, rows }
+// New initialises the screen (which takes over the terminal), and starts
+// the goroutines that read events and keep the countdown current. Close
+// stops them and restores the terminal.
+func New(o Options) (*Display, error) {
+	scr := o.Screen
+	if scr == nil {
+		var err error
+		if scr, err = tcell.NewScreen(); err != nil {
+			return nil, fmt.Errorf("term: opening the terminal: %w", err)
+		}
 	}
-}
-
-// Display draws screens on an ANSI terminal. Show and Close may be called
-// from one goroutine at a time; the countdown goroutine started by New
-// shares the terminal with them under a mutex.
-type Display struct {
-	out  io.Writer
-	now  func() time.Time
-	size func() (cols, rows int)
-
-	done chan struct{} // closed by Close to stop the countdown goroutine
-	wake chan struct{} // tells the goroutine a deadline came or went
-	wg   sync.WaitGroup
-
-	mu      sync.Mutex
-	closed  bool
-	drawn   bool           // whether cur has been drawn
-	cur     display.Screen // the screen on the terminal
-	lay     layout         // where its lines are
-	shown   string         // countdown text on the terminal
-	tickErr error          // first error writing the countdown
-}
-
-// New returns a Display drawing on out, which reads the time from now (nil
-// means time.Now). Unless WithSize says otherwise, the size is read from out
-// when it is a terminal (it has an Fd method, like *os.File) and is 80×24
-// otherwise. New starts the goroutine that keeps the countdown current;
-// Close stops it.
-func New(out io.Writer, now func() time.Time, opts ...Option) (*Display, error) {
-	if out == nil {
-		return nil, errors.New("term: no output")
+	if err := scr.Init(); err != nil {
+		return nil, fmt.Errorf("term: initialising the terminal: %w", err)
 	}
-	if now == nil {
-		now = time.Now
+	name := o.Term
+	if name == "" {
+		name = os.Getenv("TERM")
 	}
 	d := &Display{
-		out:  out,
-		now:  now,
-		size: func() (int, int) { return termSize(out) },
-		done: make(chan struct{}),
-		wake: make(chan struct{}, 1),
+		scr:     scr,
+		now:     o.Now,
+		onQuit:  o.OnQuit,
+		onRenew: o.OnRenew,
+		mode:    chooseMode(name, scr.CharacterSet()),
+		kick:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
-	for _, o := range opts {
-		o(d)
+	if d.now == nil {
+		d.now = time.Now
 	}
-	ticker := time.NewTicker(time.Second)
-	d.wg.Add(1)
-	go d.run(ticker)
+	scr.SetStyle(tcell.StyleDefault)
+	scr.HideCursor()
+	scr.Clear()
+	scr.Show()
+	d.wg.Add(2)
+	go d.events()
+	go d.countdown()
 	return d, nil
 }
 
-// termSize returns the size of the terminal out, or 80×24.
-func termSize(out io.Writer) (cols, rows int) {
-	f, ok := out.(interface{ Fd() uintptr })
-	if !ok {
-		return defaultCols, defaultRows
+// chooseMode draws the QR code in pairs of cells on the Linux console and
+// on terminals whose character set is not UTF-8, which lack the half
+// blocks, and in half blocks everywhere else.
+func chooseMode(term, charset string) mode {
+	if term == "linux" || strings.HasPrefix(term, "linux-") {
+		return cellPairs
 	}
-	fd := int(f.Fd())
-	if !term.IsTerminal(fd) {
-		return defaultCols, defaultRows
+	if cs := strings.ToUpper(charset); cs != "" && cs != "UTF-8" && cs != "UTF8" {
+		return cellPairs
 	}
-	cols, rows, err := term.GetSize(fd)
-	if err != nil || cols <= 0 || rows <= 0 {
-		return defaultCols, defaultRows
-	}
-	return cols, rows
+	return halfBlocks
 }
 
-// run redraws the countdown once a second while the screen has a deadline.
-// Between deadlines it does not wake at all: a channel receive from a
-// ticker nobody waits on costs nothing since Go 1.23.
-func (d *Display) run(ticker *time.Ticker) {
+// Show draws s, replacing what was shown before. Only the cells that
+// changed reach the terminal.
+func (d *Display) Show(s display.Screen) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return errors.New("term: Show after Close")
+	}
+	s = clean(s)
+	if !d.shown || s.QR != d.cur.QR {
+		d.qr, d.qrNote = nil, ""
+		if s.QR != "" {
+			bm, err := display.QRBitmap(s.QR)
+			if err != nil {
+				d.qrNote = "No QR code: the address is too long for one."
+			} else {
+				d.qr = newQRImage(bm, d.mode)
+			}
+		}
+	}
+	d.cur, d.shown = s, true
+	d.drawLocked(false)
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// clean sanitizes every string of s that is drawn as text. The daemon has
+// done it already; a display never trusts that.
+func clean(s display.Screen) display.Screen {
+	s.Headline = sanitize.Line(s.Headline, 0)
+	s.UserCode = sanitize.Line(s.UserCode, 0)
+	s.URI = sanitize.Line(s.URI, 0)
+	s.Detail = sanitize.Line(s.Detail, 0)
+	return s
+}
+
+// drawLocked draws the current screen at the terminal's current size;
+// full repaints the whole terminal (after a resize) rather than only the
+// cells that changed.
+func (d *Display) drawLocked(full bool) {
+	w, h := d.scr.Size()
+	d.scr.Clear()
+	if d.shown {
+		f := lay(d.cur, d.qr, d.qrNote, w, h, d.now(), d.hint())
+		f.paint(d.scr)
+	}
+	if full {
+		d.scr.Sync()
+	} else {
+		d.scr.Show()
+	}
+}
+
+// hint is the line naming the keys.
+func (d *Display) hint() string {
+	var keys []string
+	if d.onRenew != nil && d.cur.State != "paired" {
+		keys = append(keys, "r: new code")
+	}
+	if d.onQuit != nil {
+		keys = append(keys, "q: quit")
+	}
+	return strings.Join(keys, " · ")
+}
+
+// events handles the screen's events until Close finalises it: a resize
+// redraws, q and Ctrl-C call OnQuit, r calls OnRenew.
+func (d *Display) events() {
 	defer d.wg.Done()
-	defer ticker.Stop()
+	for {
+		switch ev := d.scr.PollEvent().(type) {
+		case nil:
+			return // finalised
+		case *tcell.EventResize:
+			d.mu.Lock()
+			if !d.closed {
+				d.drawLocked(true)
+			}
+			d.mu.Unlock()
+		case *tcell.EventKey:
+			f := d.action(ev)
+			d.mu.Lock()
+			closed := d.closed
+			d.mu.Unlock()
+			if f != nil && !closed {
+				f()
+			}
+		}
+	}
+}
+
+// action is the callback for a key, or nil.
+func (d *Display) action(ev *tcell.EventKey) func() {
+	switch ev.Key() {
+	case tcell.KeyCtrlC, tcell.KeyETX:
+		return d.onQuit
+	case tcell.KeyRune:
+		if ev.Modifiers()&(tcell.ModCtrl|tcell.ModAlt|tcell.ModMeta) != 0 {
+			return nil
+		}
+		switch ev.Rune() {
+		case 'q', 'Q':
+			return d.onQuit
+		case 'r', 'R':
+			return d.onRenew
+		}
+	}
+	return nil
+}
+
+// minTick bounds how often the countdown wakes, should the clock stand
+// still just before a second boundary.
+const minTick = 10 * time.Millisecond
+
+// countdown redraws the screen whenever the countdown's text changes,
+// which is once a second while a code is shown, until Close.
+func (d *Display) countdown() {
+	defer d.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
 		d.mu.Lock()
-		active := d.drawn && !d.cur.Deadline.IsZero()
+		wait, ok := d.untilChangeLocked()
 		d.mu.Unlock()
 		var tick <-chan time.Time
-		if active {
-			tick = ticker.C
+		if ok {
+			timer.Reset(wait)
+			tick = timer.C
+		} else {
+			timer.Stop()
 		}
 		select {
 		case <-d.done:
 			return
-		case <-d.wake:
+		case <-d.kick:
 		case <-tick:
 			d.mu.Lock()
 			if !d.closed {
-				var b bytes.Buffer
-				d.countdownLocked(&b)
-				if err := d.writeLocked(&b); err != nil && d.tickErr == nil {
-					d.tickErr = fmt.Errorf("term: updating countdown: %w", err)
-				}
+				d.drawLocked(false)
 			}
 			d.mu.Unlock()
 		}
 	}
 }
 
-// Show draws s. A change in the detail or the deadline alone rewrites just
-// those lines; any other change redraws the screen.
-func (d *Display) Show(s display.Screen) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		return fmt.Errorf("term: showing %q screen: display closed", s.State)
+// untilChangeLocked is how long until the countdown's text changes, and
+// false when it will not (no countdown, or the code has expired). The text
+// shows the time left rounded up to the second, so it changes whenever the
+// time left crosses a whole second.
+func (d *Display) untilChangeLocked() (time.Duration, bool) {
+	if !d.shown || d.cur.Deadline.IsZero() {
+		return 0, false
 	}
-	var b bytes.Buffer
-	switch {
-	case !d.drawn || !sameBlock(s, d.cur) || !d.detailFits(s.Detail):
-		d.drawLocked(&b, s)
-	default:
-		d.cur.Deadline = s.Deadline
-		d.countdownLocked(&b)
-		if s.Detail != d.cur.Detail {
-			d.cur.Detail = s.Detail
-			d.detailLocked(&b)
-		}
+	left := d.cur.Deadline.Sub(d.now())
+	if left <= 0 {
+		return 0, false
 	}
-	if err := d.writeLocked(&b); err != nil {
-		return fmt.Errorf("term: showing %q screen: %w", s.State, err)
+	wait := left % time.Second
+	if wait == 0 {
+		wait = time.Second
 	}
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-	return nil
+	return max(wait, minTick), true
 }
 
-// sameBlock reports whether a and b differ at most in the lines that can be
-// rewritten in place: the detail, and the deadline when both have one.
-func sameBlock(a, b display.Screen) bool {
-	return a.State == b.State && a.Headline == b.Headline &&
-		a.UserCode == b.UserCode && a.URI == b.URI && a.QR == b.QR &&
-		a.Deadline.IsZero() == b.Deadline.IsZero()
-}
-
-// detailFits reports whether detail fits the rows the current one has.
-func (d *Display) detailFits(detail string) bool {
-	return len(wrap(detail, d.lay.textWidth)) <= len(d.lay.detail)
-}
-
-// Close stops the countdown, waits for its goroutine, then resets the
-// colours, puts the cursor below what was drawn and shows it again. It
-// returns the first error of the countdown's writes, if any.
+// Close stops the countdown and the event goroutine, waits for them, and
+// finalises the screen, which restores the terminal. A second Close does
+// nothing. It must not be called from OnQuit or OnRenew.
 func (d *Display) Close() error {
 	d.mu.Lock()
 	if d.closed {
 		d.mu.Unlock()
 		return nil
 	}
-	d.closed = true
-	d.mu.Unlock()
+	d.closed = true // no draw starts from here on
 	close(d.done)
+	d.mu.Unlock()
+	d.scr.Fini() // ends PollEvent
 	d.wg.Wait()
-
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	var b bytes.Buffer
-	b.WriteString(reset)
-	if d.drawn {
-		fmt.Fprintf(&b, "\x1b[%d;1H\n", d.lay.bottom)
-	}
-	b.WriteString(showCursor)
-	if err := d.writeLocked(&b); err != nil {
-		return fmt.Errorf("term: restoring terminal: %w", err)
-	}
-	return d.tickErr
-}
-
-// writeLocked writes b in one Write, so that a terminal never shows half
-// an update.
-func (d *Display) writeLocked(b *bytes.Buffer) error {
-	if b.Len() == 0 {
-		return nil
-	}
-	_, err := d.out.Write(b.Bytes())
-	return err
+	return nil
 }

@@ -1,21 +1,31 @@
 package term
 
 import (
-	"bytes"
-	"fmt"
-	"strconv"
+	"flag"
+	"image"
+	"image/color"
+	"os"
+	"path/filepath"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
-	"unicode/utf8"
+	"unicode"
+
+	"github.com/gdamore/tcell/v2"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
 )
 
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
+
+// url60 is a verification_uri_complete of 60 characters, the length the
+// brief's 80×24 case is about.
+const url60 = "https://auth.example.com/realm/dev/device?user_code=WDJBMJHT"
 
 func awaiting(deadline time.Time) display.Screen {
 	return display.Screen{
@@ -23,354 +33,487 @@ func awaiting(deadline time.Time) display.Screen {
 		Headline: "Scan to pair this device",
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
-		QR:       "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT",
+		QR:       url60,
 		Deadline: deadline,
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the countdown goroutine and the
-// test to share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// vt is just enough of a terminal to replay what Display writes: cursor
-// addressing, erasing, and SGR (ignored). Anything else is an error, so a
-// stray sequence fails the test.
-type vt struct {
-	cols, rows int
-	cells      [][]rune
-	row, col   int // 0-based
-	cursorOn   bool
-}
-
-func newVT(cols, rows int) *vt {
-	v := &vt{cols: cols, rows: rows, cursorOn: true}
-	v.cells = make([][]rune, rows)
-	v.erase()
-	return v
-}
-
-func (v *vt) erase() {
-	for r := range v.cells {
-		v.cells[r] = []rune(strings.Repeat(" ", v.cols))
+// start makes a Display on a simulation screen of w×h cells. Call it in a
+// synctest bubble, and Close the Display before the bubble ends.
+func start(t *testing.T, w, h int, o Options) (*Display, tcell.SimulationScreen) {
+	t.Helper()
+	sim := tcell.NewSimulationScreen("UTF-8")
+	o.Screen = sim
+	d, err := New(o)
+	if err != nil {
+		t.Fatal(err)
 	}
+	sim.SetSize(w, h)
+	return d, sim
 }
 
-func (v *vt) feed(s string) error {
-	for len(s) > 0 {
-		if strings.HasPrefix(s, "\x1b[") {
-			end := strings.IndexFunc(s[2:], func(r rune) bool { return r >= 0x40 && r <= 0x7e })
-			if end < 0 {
-				return fmt.Errorf("unterminated CSI %q", s)
+// fixed is a clock standing at t0.
+func fixed() time.Time { return t0 }
+
+// contents copies the simulation screen's cells. It holds d.mu, under
+// which the display draws: GetContents returns the screen's own slice,
+// which the display's goroutines write.
+func contents(d *Display, sim tcell.SimulationScreen) ([]tcell.SimCell, int, int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cells, w, h := sim.GetContents()
+	return append([]tcell.SimCell(nil), cells...), w, h
+}
+
+// text is the screen's runes, one string per row, trailing spaces cut.
+func text(d *Display, sim tcell.SimulationScreen) []string {
+	cells, w, h := contents(d, sim)
+	rows := make([]string, 0, h)
+	for y := range h {
+		var b strings.Builder
+		for x := range w {
+			if rs := cells[y*w+x].Runes; len(rs) > 0 {
+				b.WriteString(string(rs))
+			} else {
+				b.WriteByte(' ')
 			}
-			params, final := s[2:2+end], s[2+end]
-			s = s[3+end:]
-			var n []int
-			for _, p := range strings.Split(strings.TrimPrefix(params, "?"), ";") {
-				i, _ := strconv.Atoi(p)
-				n = append(n, i)
+		}
+		rows = append(rows, strings.TrimRight(b.String(), " "))
+	}
+	return rows
+}
+
+// isLight reports whether a cell colour is light. The terminal's default
+// colour counts as dark, so a QR code that leaves its colours to the theme
+// does not decode.
+func isLight(c tcell.Color) bool {
+	if !c.Valid() {
+		return false
+	}
+	r, g, b := c.RGB()
+	return int(r)+int(g)+int(b) > 3*0x80
+}
+
+// screenImage draws the whole screen from its cells' COLOURS, scale pixels
+// per cell across and 2×scale down: a cell's top half is the colour of the
+// ink of ▀ or █ if it has one there, else its background, and so is its
+// bottom half with ▄. Any other rune (text) is dark. A half-block module is
+// then scale×scale pixels, a module of two cells 2scale×2scale.
+func screenImage(d *Display, sim tcell.SimulationScreen, scale int) *image.Gray {
+	cells, w, h := contents(d, sim)
+	img := image.NewGray(image.Rect(0, 0, w*scale, 2*h*scale))
+	grey := func(l bool) color.Gray {
+		if l {
+			return color.Gray{Y: 0xff}
+		}
+		return color.Gray{}
+	}
+	for y := range h {
+		for x := range w {
+			c := cells[y*w+x]
+			fg, bg, _ := c.Style.Decompose()
+			var top, bottom bool
+			r := ' '
+			if len(c.Runes) > 0 {
+				r = c.Runes[0]
 			}
-			switch {
-			case final == 'H':
-				v.row, v.col = max(n[0], 1)-1, 0
-				if len(n) > 1 {
-					v.col = max(n[1], 1) - 1
+			switch r {
+			case ' ':
+				top, bottom = isLight(bg), isLight(bg)
+			case '▀':
+				top, bottom = isLight(fg), isLight(bg)
+			case '▄':
+				top, bottom = isLight(bg), isLight(fg)
+			case '█':
+				top, bottom = isLight(fg), isLight(fg)
+			}
+			for py := range 2 * scale {
+				g := grey(top)
+				if py >= scale {
+					g = grey(bottom)
 				}
-			case final == 'J' && params == "2":
-				v.erase()
-			case final == 'K' && params == "2":
-				v.cells[v.row] = []rune(strings.Repeat(" ", v.cols))
-			case final == 'm':
-			case params == "?25" && final == 'l':
-				v.cursorOn = false
-			case params == "?25" && final == 'h':
-				v.cursorOn = true
-			default:
-				return fmt.Errorf("unexpected sequence CSI %q %c", params, final)
+				for px := range scale {
+					img.SetGray(x*scale+px, 2*y*scale+py, g)
+				}
 			}
+		}
+	}
+	return img
+}
+
+// checkColours fails unless every block cell has both colours set.
+func checkColours(t *testing.T, d *Display, sim tcell.SimulationScreen) {
+	t.Helper()
+	cells, _, _ := contents(d, sim)
+	for i, c := range cells {
+		if len(c.Runes) == 0 || !strings.ContainsRune("▀▄█", c.Runes[0]) {
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s)
-		s = s[size:]
-		switch {
-		case r == '\n':
-			v.row, v.col = min(v.row+1, v.rows-1), 0
-		case r < ' ' || r == 0x7f:
-			return fmt.Errorf("control character %q in output", r)
-		case v.row >= v.rows || v.col >= v.cols:
-			return fmt.Errorf("%q written at row %d column %d, outside %d×%d", r, v.row+1, v.col+1, v.cols, v.rows)
-		default:
-			v.cells[v.row][v.col] = r
-			v.col++
+		if fg, bg, _ := c.Style.Decompose(); !fg.Valid() || !bg.Valid() {
+			t.Fatalf("cell %d %q has colours %v on %v, want both set", i, c.Runes[0], fg, bg)
 		}
 	}
-	return nil
 }
 
-func (v *vt) String() string {
-	var lines []string
-	for _, r := range v.cells {
-		lines = append(lines, strings.TrimRight(string(r), " "))
-	}
-	return strings.Join(lines, "\n")
-}
-
-// qr returns the half-block QR code on the screen: in every row, the run of
-// half blocks from the first '█'.
-func (v *vt) qr() []string {
-	var out []string
-	for _, r := range v.cells {
-		s := string(r)
-		i := strings.IndexRune(s, '█')
+// halfBlockLines is the QR code's rows as the tmux demo test reads them,
+// glyphs only: in each row with half blocks, the run of them (and spaces)
+// from the first, spaces trimmed, which leaves out text beside the code.
+func halfBlockLines(rows []string) []string {
+	var qr []string
+	for _, r := range rows {
+		i := strings.IndexAny(r, "▀▄█")
 		if i < 0 {
 			continue
 		}
-		j := strings.IndexFunc(s[i:], func(r rune) bool { return !strings.ContainsRune(" ▀▄█", r) })
-		if j >= 0 {
-			s = s[i : i+j]
-		} else {
-			s = s[i:]
+		r = r[i:]
+		if j := strings.IndexFunc(r, func(c rune) bool { return !strings.ContainsRune(" ▀▄█", c) }); j >= 0 {
+			r = r[:j]
 		}
-		if s = strings.TrimRight(s, " "); utf8.RuneCountInString(s) >= 21 {
-			out = append(out, s)
-		}
+		qr = append(qr, strings.TrimSpace(r))
 	}
-	return out
-}
-
-func replay(t *testing.T, out string, cols, rows int) *vt {
-	t.Helper()
-	v := newVT(cols, rows)
-	if err := v.feed(out); err != nil {
-		t.Fatalf("replaying the output: %v\n%q", err, out)
-	}
-	return v
+	return qr
 }
 
 func TestShow(t *testing.T) {
+	if len(url60) != 60 {
+		t.Fatalf("url60 has %d characters, want 60", len(url60))
+	}
 	for _, tt := range []struct {
-		name       string
-		cols, rows int // 0: the 80×24 default of a non-terminal
-		screen     display.Screen
-		wantQR     bool
-		want       []string // text on the screen
+		name   string
+		term   string
+		w, h   int
+		screen display.Screen
+		wantQR bool
+		want   []string // on the screen
 	}{
 		{
-			name:   "stacked",
-			cols:   100,
-			rows:   40,
+			name:   "80x24 beside",
+			w:      80,
+			h:      24,
+			screen: awaiting(t0.Add(10 * time.Minute)),
+			wantQR: true,
+			want:   []string{"Scan to pair this device", "Code: WDJB-MJHT", "Go to:", "https://auth.example.com/device", "Code expires in 10:00", "r: new code · q: quit"},
+		},
+		{
+			name:   "120x50 stacked",
+			w:      120,
+			h:      50,
 			screen: awaiting(t0.Add(10 * time.Minute)),
 			wantQR: true,
 			want:   []string{"Scan to pair this device", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00"},
 		},
 		{
-			name:   "side by side at 80x24",
+			name:   "40x12 too small",
+			w:      40,
+			h:      12,
 			screen: awaiting(t0.Add(10 * time.Minute)),
-			wantQR: true,
-			want:   []string{"Scan to pair this device", "Code: WDJB-MJHT", "Go to:\n", "https://auth.example.com/device", "Code expires in 10:00"},
+			want:   []string{"Terminal too small for the QR code", "(needs 41×", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00"},
 		},
 		{
-			name:   "too small",
-			cols:   44,
-			rows:   20,
+			name:   "linux console 140x50",
+			term:   "linux",
+			w:      140,
+			h:      50,
 			screen: awaiting(t0.Add(10 * time.Minute)),
-			want:   []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Terminal too small for the QR code", "Code expires in 10:00"},
+			wantQR: true,
+			want:   []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00"},
+		},
+		{
+			name:   "linux console 80x24 too small",
+			term:   "linux",
+			w:      80,
+			h:      24,
+			screen: awaiting(t0.Add(10 * time.Minute)),
+			want:   []string{"Terminal too small for the QR code (needs 82×", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
 		},
 		{
 			name: "too long for a QR code",
+			w:    80,
+			h:    24,
 			screen: display.Screen{
 				State: "awaiting_user", UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
 				QR: "https://auth.example.com/?" + strings.Repeat("x", 3000),
 			},
-			want: []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "No QR code"},
+			want: []string{"No QR code: the address is too long for one.", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
 		},
 		{
 			name:   "paired",
+			w:      80,
+			h:      24,
 			screen: display.Screen{State: "paired", Headline: "Paired ✓", Detail: "Paired with alice@example.com"},
-			want:   []string{"Paired ✓", "Paired with alice@example.com"},
+			want:   []string{"Paired ✓", "Paired with alice@example.com", "q: quit"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf lockedBuffer
-			var opts []Option
-			cols, rows := 80, 24
-			if tt.cols != 0 {
-				cols, rows = tt.cols, tt.rows
-				opts = append(opts, WithSize(cols, rows))
-			}
-			d, err := New(&buf, func() time.Time { return t0 }, opts...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := d.Show(tt.screen); err != nil {
-				t.Fatal(err)
-			}
-			out := buf.String()
-			v := replay(t, out, cols, rows)
-			if v.cursorOn {
-				t.Errorf("cursor shown while the screen is up, want hidden")
-			}
-			screen := v.String()
-			for _, want := range tt.want {
-				if !strings.Contains(screen, want) {
-					t.Errorf("screen lacks %q:\n%s", want, screen)
+			synctest.Test(t, func(t *testing.T) {
+				d, sim := start(t, tt.w, tt.h, Options{Now: fixed, Term: tt.term, OnQuit: func() {}, OnRenew: func() {}})
+				defer d.Close()
+				if err := d.Show(tt.screen); err != nil {
+					t.Fatal(err)
 				}
-			}
-
-			qr := v.qr()
-			if got := len(qr) > 0; got != tt.wantQR {
-				t.Fatalf("QR code on screen: %v, want %v\n%s", got, tt.wantQR, screen)
-			}
-			if tt.wantQR {
-				// Explicit colours around every line of the code.
-				for _, l := range qr {
-					if want := qrStyle + l + reset; !strings.Contains(out, want) {
-						t.Errorf("output lacks QR line in colours %q", want)
-						break
+				rows := text(d, sim)
+				screen := strings.Join(rows, "\n")
+				for _, want := range tt.want {
+					if !strings.Contains(screen, want) {
+						t.Errorf("screen lacks %q:\n%s", want, screen)
 					}
 				}
-				got, err := displaytest.DecodeHalfBlocks(qr)
-				if err != nil || got != tt.screen.QR {
-					t.Errorf("QR code on screen decodes to %q, %v; want %q\n%s", got, err, tt.screen.QR, screen)
+				if tt.screen.State == "paired" && strings.Contains(screen, "new code") {
+					t.Errorf("paired screen offers a new code:\n%s", screen)
 				}
-			} else if strings.Contains(out, qrStyle) {
-				t.Errorf("QR colours in the output, want no QR code")
-			}
+				checkColours(t, d, sim)
 
-			if err := d.Close(); err != nil {
-				t.Fatal(err)
-			}
-			v = replay(t, buf.String(), cols, rows)
-			if !v.cursorOn {
-				t.Errorf("cursor hidden after Close, want shown")
-			}
-			if !strings.HasSuffix(buf.String(), showCursor) || !strings.Contains(buf.String()[len(out):], reset) {
-				t.Errorf("Close wrote %q, want the attributes reset and the cursor shown", buf.String()[len(out):])
-			}
+				got, err := displaytest.DecodeImage(screenImage(d, sim, 3))
+				if gotQR := err == nil; gotQR != tt.wantQR {
+					t.Fatalf("QR code decodes: %v (%v), want %v\n%s", gotQR, err, tt.wantQR, screen)
+				}
+				if tt.wantQR && got != tt.screen.QR {
+					t.Errorf("QR code from the cells' colours = %q, want %q", got, tt.screen.QR)
+				}
+				blocks := halfBlockLines(rows)
+				switch {
+				case tt.term == "linux" && len(blocks) > 0:
+					t.Errorf("half blocks on the Linux console:\n%s", screen)
+				case tt.term != "linux" && tt.wantQR:
+					// What tmux capture-pane -p sees: glyphs only.
+					if got, err := displaytest.DecodeHalfBlocks(blocks); err != nil || got != tt.screen.QR {
+						t.Errorf("QR code from the glyphs = %q, %v; want %q", got, err, tt.screen.QR)
+					}
+				}
+			})
 		})
 	}
 }
 
-// TestDetailOnly checks that a new detail rewrites its own line, without
-// clearing the screen and without touching the QR code beside it.
-func TestDetailOnly(t *testing.T) {
-	var buf lockedBuffer
-	d, err := New(&buf, func() time.Time { return t0 })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	s := awaiting(t0.Add(10 * time.Minute))
-	if err := d.Show(s); err != nil {
-		t.Fatal(err)
-	}
-	first := len(buf.String())
-	s.Detail = "Can't reach the server, retrying in 20 s"
-	if err := d.Show(s); err != nil {
-		t.Fatal(err)
-	}
-	out := buf.String()
-	if update := out[first:]; strings.Contains(update, clear) || strings.Contains(update, "Scan to pair") {
-		t.Errorf("a detail change redrew the screen: %q", update)
-	}
-	v := replay(t, out, 80, 24)
-	for _, want := range []string{"Can't reach the server, retrying", "in 20 s", "Code: WDJB-MJHT"} {
-		if !strings.Contains(v.String(), want) {
-			t.Errorf("screen lacks %q:\n%s", want, v)
+// TestGolden compares the runes of one fixed screen with
+// testdata/awaiting_80x24.golden; go test -update rewrites it.
+func TestGolden(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d, sim := start(t, 80, 24, Options{Now: fixed, OnQuit: func() {}, OnRenew: func() {}})
+		defer d.Close()
+		s := awaiting(t0.Add(9*time.Minute + 30*time.Second))
+		s.Detail = "Waiting for you to approve the code."
+		if err := d.Show(s); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if got, err := displaytest.DecodeHalfBlocks(v.qr()); err != nil || got != s.QR {
-		t.Errorf("after the detail change the QR code decodes to %q, %v; want %q\n%s", got, err, s.QR, v)
-	}
-
-	// The same screen again writes nothing.
-	n := len(buf.String())
-	if err := d.Show(s); err != nil {
-		t.Fatal(err)
-	}
-	if got := buf.String()[n:]; got != "" {
-		t.Errorf("showing the same screen wrote %q, want nothing", got)
-	}
+		got := strings.Join(text(d, sim), "\n") + "\n"
+		path := filepath.Join("testdata", "awaiting_80x24.golden")
+		if *update {
+			if err := os.MkdirAll("testdata", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update to create it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("screen differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
+		}
+	})
 }
 
-// TestCountdown runs in a synctest bubble: time.Now and the ticker run on
-// the bubble's fake clock, and synctest.Test fails if the countdown
-// goroutine is still running when the test returns, so a Close that does
-// not stop it fails here.
+// TestResize checks that a resize redraws the screen for the new size.
+func TestResize(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d, sim := start(t, 80, 24, Options{Now: fixed})
+		defer d.Close()
+		s := awaiting(t0.Add(10 * time.Minute))
+		if err := d.Show(s); err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			w, h   int
+			wantQR bool
+			want   string
+		}{
+			{120, 40, true, "Code: WDJB-MJHT"},
+			{40, 12, false, "Terminal too small for the QR code"},
+			{100, 30, true, "Code: WDJB-MJHT"},
+		} {
+			sim.SetSize(tt.w, tt.h)
+			if err := sim.PostEvent(tcell.NewEventResize(tt.w, tt.h)); err != nil {
+				t.Fatal(err)
+			}
+			synctest.Wait()
+			screen := strings.Join(text(d, sim), "\n")
+			if !strings.Contains(screen, tt.want) {
+				t.Errorf("at %d×%d the screen lacks %q:\n%s", tt.w, tt.h, tt.want, screen)
+			}
+			got, err := displaytest.DecodeImage(screenImage(d, sim, 3))
+			if gotQR := err == nil && got == s.QR; gotQR != tt.wantQR {
+				t.Errorf("at %d×%d the QR code decodes to %q, %v; want a QR code: %v\n%s", tt.w, tt.h, got, err, tt.wantQR, screen)
+			}
+		}
+	})
+}
+
+func TestKeys(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		key       tcell.Key
+		r         rune
+		mod       tcell.ModMask
+		wantQuit  int32
+		wantRenew int32
+	}{
+		{"q", tcell.KeyRune, 'q', tcell.ModNone, 1, 0},
+		{"Q", tcell.KeyRune, 'Q', tcell.ModNone, 1, 0},
+		{"Ctrl-C", tcell.KeyCtrlC, 0, tcell.ModCtrl, 1, 0},
+		{"Ctrl-C as ETX", tcell.KeyETX, 0, tcell.ModNone, 1, 0},
+		{"Ctrl-C as rune", tcell.KeyRune, 'c', tcell.ModCtrl, 1, 0},
+		{"r", tcell.KeyRune, 'r', tcell.ModNone, 0, 1},
+		{"Alt-q", tcell.KeyRune, 'q', tcell.ModAlt, 0, 0},
+		{"x", tcell.KeyRune, 'x', tcell.ModNone, 0, 0},
+		{"Enter", tcell.KeyEnter, 0, tcell.ModNone, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var quit, renew atomic.Int32
+				d, sim := start(t, 80, 24, Options{
+					Now:     fixed,
+					OnQuit:  func() { quit.Add(1) },
+					OnRenew: func() { renew.Add(1) },
+				})
+				defer d.Close()
+				sim.InjectKey(tt.key, tt.r, tt.mod)
+				synctest.Wait()
+				if got, want := quit.Load(), tt.wantQuit; got != want {
+					t.Errorf("OnQuit called %d times, want %d", got, want)
+				}
+				if got, want := renew.Load(), tt.wantRenew; got != want {
+					t.Errorf("OnRenew called %d times, want %d", got, want)
+				}
+			})
+		})
+	}
+	// Without callbacks the keys do nothing.
+	synctest.Test(t, func(t *testing.T) {
+		d, sim := start(t, 80, 24, Options{Now: fixed})
+		defer d.Close()
+		sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
+		sim.InjectKey(tcell.KeyRune, 'r', tcell.ModNone)
+		synctest.Wait()
+	})
+}
+
+// TestCountdown runs in a synctest bubble, on its fake clock: the
+// countdown must change each second by itself, on the second, and
+// synctest.Test fails if a goroutine outlives Close.
 func TestCountdown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var buf lockedBuffer
-		d, err := New(&buf, time.Now, WithSize(100, 40))
-		if err != nil {
-			t.Fatal(err)
-		}
+		d, sim := start(t, 80, 24, Options{Now: time.Now})
 		start := time.Now()
-		if err := d.Show(awaiting(start.Add(10 * time.Minute))); err != nil {
+		// 300 ms past a whole second, so the display must follow the
+		// deadline, not its own start.
+		if err := d.Show(awaiting(start.Add(10*time.Minute + 300*time.Millisecond))); err != nil {
 			t.Fatal(err)
 		}
-		first := len(buf.String())
-
-		time.Sleep(61*time.Second + 500*time.Millisecond)
-		synctest.Wait()
-		out := buf.String()
-		if !strings.Contains(replay(t, out, 100, 40).String(), "Code expires in 8:59") {
-			t.Errorf("after 61.5 s the screen lacks %q:\n%s", "Code expires in 8:59", replay(t, out, 100, 40))
+		for _, tt := range []struct {
+			at   time.Duration
+			want string
+		}{
+			{0, "Code expires in 10:01"},
+			{299 * time.Millisecond, "Code expires in 10:01"},
+			{300 * time.Millisecond, "Code expires in 10:00"},
+			{1300 * time.Millisecond, "Code expires in 9:59"},
+			{61*time.Second + 800*time.Millisecond, "Code expires in 8:59"},
+			{10*time.Minute + 299*time.Millisecond, "Code expires in 0:01"},
+			{10*time.Minute + 300*time.Millisecond, "Code expired"},
+			{15 * time.Minute, "Code expired"},
+		} {
+			time.Sleep(start.Add(tt.at).Sub(time.Now()))
+			synctest.Wait()
+			if screen := strings.Join(text(d, sim), "\n"); !strings.Contains(screen, tt.want) {
+				t.Errorf("at %v the screen lacks %q:\n%s", tt.at, tt.want, screen)
+			}
 		}
-		if update := out[first:]; strings.Contains(update, clear) || strings.Contains(update, "WDJB-MJHT") {
-			t.Errorf("the countdown redrew more than its line: %q", update)
-		}
-		if got, want := strings.Count(out[first:], "Code expires in"), 61; got != want {
-			t.Errorf("countdown written %d times in 61.5 s, want %d", got, want)
-		}
-
-		time.Sleep(10 * time.Minute)
-		synctest.Wait()
-		if !strings.Contains(replay(t, buf.String(), 100, 40).String(), "Code expired") {
-			t.Errorf("after the deadline the screen lacks %q", "Code expired")
-		}
-
 		if err := d.Close(); err != nil {
 			t.Fatal(err)
-		}
-		n := len(buf.String())
-		time.Sleep(5 * time.Second)
-		if got := buf.String()[n:]; got != "" {
-			t.Errorf("wrote %q after Close, want nothing", got)
 		}
 	})
 }
 
 func TestClose(t *testing.T) {
-	var buf lockedBuffer
-	d, err := New(&buf, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	if err := d.Close(); err != nil {
-		t.Errorf("second Close: %v, want nil", err)
-	}
-	if err := d.Show(awaiting(time.Time{})); err == nil {
-		t.Errorf("Show after Close: no error, want one")
-	}
-	if _, err := New(nil, nil); err == nil {
-		t.Errorf("New(nil): no error, want one")
+	synctest.Test(t, func(t *testing.T) {
+		var quit atomic.Int32
+		d, sim := start(t, 80, 24, Options{OnQuit: func() { quit.Add(1) }})
+		if err := d.Show(awaiting(time.Now().Add(time.Minute))); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if _, w, h := contents(d, sim); w != 0 || h != 0 {
+			t.Errorf("screen is %d×%d after Close, want finalised (0×0)", w, h)
+		}
+		if err := d.Close(); err != nil {
+			t.Errorf("second Close: %v, want nil", err)
+		}
+		if err := d.Show(awaiting(time.Time{})); err == nil {
+			t.Errorf("Show after Close: no error, want one")
+		}
+		time.Sleep(time.Minute) // nothing may tick any more
+	})
+}
+
+// TestUntrustedText checks that control characters and escape sequences
+// in the server's strings never reach a cell.
+func TestUntrustedText(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d, sim := start(t, 100, 40, Options{Now: fixed})
+		defer d.Close()
+		s := display.Screen{
+			State:    "awaiting_user",
+			Headline: "Scan\x1b]0;pwned\x07 me",
+			UserCode: "WDJB\x1b[2J-MJHT",
+			URI:      "https://evil.example/\x1b[31mred\r\n",
+			QR:       "https://evil.example/?c=\x1b[2J",
+			Deadline: t0.Add(time.Minute),
+			Detail:   "bad\u202eevil\x9b31m\x00end",
+		}
+		if err := d.Show(s); err != nil {
+			t.Fatal(err)
+		}
+		cells, _, _ := contents(d, sim)
+		for i, c := range cells {
+			for _, r := range c.Runes {
+				if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+					t.Errorf("cell %d holds %U", i, r)
+				}
+			}
+		}
+		screen := strings.Join(text(d, sim), "\n")
+		for _, want := range []string{"Scan]0;pwned me", "Code: WDJB[2J-MJHT", "https://evil.example/[31mred", "badevil31mend"} {
+			if !strings.Contains(screen, want) {
+				t.Errorf("screen lacks %q:\n%s", want, screen)
+			}
+		}
+		// The QR code carries the payload as it is: it is data, not text.
+		if got, err := displaytest.DecodeImage(screenImage(d, sim, 3)); err != nil || got != s.QR {
+			t.Errorf("QR code = %q, %v; want %q", got, err, s.QR)
+		}
+	})
+}
+
+func TestChooseMode(t *testing.T) {
+	for _, tt := range []struct {
+		term, charset string
+		want          mode
+	}{
+		{"xterm-256color", "UTF-8", halfBlocks},
+		{"tmux-256color", "utf-8", halfBlocks},
+		{"linux", "UTF-8", cellPairs},
+		{"linux-16color", "UTF-8", cellPairs},
+		{"xterm", "US-ASCII", cellPairs},
+		{"", "", halfBlocks},
+	} {
+		if got := chooseMode(tt.term, tt.charset); got != tt.want {
+			t.Errorf("chooseMode(%q, %q) = %v, want %v", tt.term, tt.charset, got, tt.want)
+		}
 	}
 }
 
@@ -386,6 +529,8 @@ func TestWrap(t *testing.T) {
 		{"https://auth.example.com/device", 10, []string{"https://au", "th.example", ".com/devic", "e"}},
 		{"ab cd", 2, []string{"ab", "cd"}},
 		{"ébc dé", 3, []string{"ébc", "dé"}},
+		{"日本語", 4, []string{"日本", "語"}},
+		{"日本語", 1, []string{"日", "本", "語"}},
 	} {
 		if got := wrap(tt.in, tt.width); strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
 			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)

@@ -336,10 +336,15 @@ func (c *Config) readFile(file string) error {
 	return nil
 }
 
+// initVars are the variables of /etc/default/pairingd that the init script
+// and the unit pass on the command line; they are not config keys, and a
+// unit's EnvironmentFile= exports them to the daemon.
+var initVars = map[string]bool{"PAIRINGD_ARGS": true, "PAIRINGD_USER": true}
+
 func (c *Config) readEnv(environ []string) error {
 	for _, e := range environ {
 		name, v, ok := strings.Cut(e, "=")
-		if !ok || !strings.HasPrefix(name, "PAIRINGD_") {
+		if !ok || !strings.HasPrefix(name, "PAIRINGD_") || initVars[name] {
 			continue
 		}
 		kn := strings.ToLower(strings.TrimPrefix(name, "PAIRINGD_"))

@@ -762,3 +762,16 @@ func TestExampleConfigParses(t *testing.T) {
 		t.Errorf("%s: [auth_params] example parsed to no parameters; is it still the last table?", exampleFile)
 	}
 }
+
+// PAIRINGD_ARGS and PAIRINGD_USER belong to the init script and the unit's
+// EnvironmentFile=; they are not config keys and must not stop the daemon.
+func TestInitVariablesIgnored(t *testing.T) {
+	noDefaultFile(t)
+	c, err := Load("", []string{"PAIRINGD_ARGS=--display plain", "PAIRINGD_USER=pairingd", "PAIRINGD_CLIENT_ID=x"}, nil)
+	if err != nil {
+		t.Fatalf("Load with PAIRINGD_ARGS and PAIRINGD_USER: %v", err)
+	}
+	if c.ClientID != "x" || c.Display != "auto" {
+		t.Errorf("client_id %q display %q, want x and auto", c.ClientID, c.Display)
+	}
+}
