@@ -326,6 +326,7 @@ func migrate1(ctx context.Context, db *sql.DB, target int, log *slog.Logger) (do
 // released entry is already applied on devices in the field.
 var migrations = []func(context.Context, *sql.Tx) error{
 	execMigration(schemaV1),
+	execMigration(schemaV2),
 }
 
 func execMigration(query string) func(context.Context, *sql.Tx) error {
@@ -377,6 +378,14 @@ CREATE TABLE pairing (
 	token_expires_at          INTEGER NOT NULL DEFAULT 0,
 	paired_at                 INTEGER NOT NULL DEFAULT 0
 ) STRICT;
+`
+
+// schemaV2 adds who the device is paired with and the last health check,
+// for the server profiles that report them.
+const schemaV2 = `
+ALTER TABLE pairing ADD COLUMN account   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE pairing ADD COLUMN health    TEXT    NOT NULL DEFAULT '';
+ALTER TABLE pairing ADD COLUMN health_at INTEGER NOT NULL DEFAULT 0;
 `
 
 // ensureRows makes the device identity and the empty pairing record when
@@ -490,6 +499,7 @@ var pairingColumns = []string{
 	"interval_ms", "code_issued_at", "code_expires_at",
 	"access_token", "refresh_token", "token_type", "scope", "token_issued_at", "token_expires_at",
 	"paired_at",
+	"account", "health", "health_at",
 }
 
 var (
@@ -501,7 +511,7 @@ var (
 type pairingRow struct {
 	p Pairing
 	// Times and the interval in milliseconds.
-	stateSince, interval, codeIssued, codeExpires, tokenIssued, tokenExpires, pairedAt int64
+	stateSince, interval, codeIssued, codeExpires, tokenIssued, tokenExpires, pairedAt, healthAt int64
 }
 
 // fields returns pointers to r's fields in the order of pairingColumns,
@@ -516,6 +526,7 @@ func (r *pairingRow) fields() []any {
 		&r.interval, &r.codeIssued, &r.codeExpires,
 		&p.Tokens.AccessToken, &p.Tokens.RefreshToken, &p.Tokens.TokenType, &p.Tokens.Scope, &r.tokenIssued, &r.tokenExpires,
 		&r.pairedAt,
+		&p.Account, &p.Health, &r.healthAt,
 	}
 }
 
@@ -529,6 +540,7 @@ func toRow(p Pairing) pairingRow {
 		tokenIssued:  toMillis(p.Tokens.IssuedAt),
 		tokenExpires: toMillis(p.Tokens.ExpiresAt),
 		pairedAt:     toMillis(p.PairedAt),
+		healthAt:     toMillis(p.HealthAt),
 	}
 }
 
@@ -541,6 +553,7 @@ func (r *pairingRow) pairing() Pairing {
 	p.Tokens.IssuedAt = fromMillis(r.tokenIssued)
 	p.Tokens.ExpiresAt = fromMillis(r.tokenExpires)
 	p.PairedAt = fromMillis(r.pairedAt)
+	p.HealthAt = fromMillis(r.healthAt)
 	return p
 }
 
@@ -571,6 +584,7 @@ func equalPairing(a, b Pairing) bool {
 		a.Tokens.IssuedAt.Equal(b.Tokens.IssuedAt) &&
 		a.Tokens.ExpiresAt.Equal(b.Tokens.ExpiresAt) &&
 		a.PairedAt.Equal(b.PairedAt) &&
+		a.Account == b.Account && a.Health == b.Health && a.HealthAt.Equal(b.HealthAt) &&
 		a.Rev == b.Rev
 }
 

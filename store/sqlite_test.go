@@ -176,33 +176,45 @@ var seeds = []func(t *testing.T, db *sql.DB) (*store.Device, store.Pairing){
 	0: func(t *testing.T, db *sql.DB) (*store.Device, store.Pairing) {
 		return nil, store.Pairing{}
 	},
-	1: func(t *testing.T, db *sql.DB) (*store.Device, store.Pairing) {
-		// The stored form written out by hand: this also pins the encoding
-		// (unix milliseconds, interval in milliseconds).
-		mustExec(t, db, `INSERT INTO device (row, id, name, model, os_version, created_at)
-			VALUES (1, '0b6c3c5e-8c1d-4c2a-9f3e-5a6b7c8d9e0f', 'kiosk', 'Raspberry Pi 4', 'Buildroot 2025.02', 1740000000000)`)
-		mustExec(t, db, `INSERT INTO pairing (id, rev, state, state_since, message,
-				issuer, profile, client_id, token_endpoint, revocation_endpoint, userinfo_endpoint,
-				bound_device_id,
-				device_code, user_code, verification_uri, verification_uri_complete, interval_ms, code_issued_at, code_expires_at,
-				access_token, refresh_token, token_type, scope, token_issued_at, token_expires_at,
-				paired_at)
-			VALUES (1, 41, 3, 1750000000123, 'authorized by user',
-				'https://issuer.example', 'generic', 'pairingd-client', 'https://issuer.example/oauth/token', 'https://issuer.example/oauth/revoke', 'https://issuer.example/userinfo',
-				'server-device-42',
-				'secret-device-code-Q7x9', 'WDJB-MJHT', 'https://issuer.example/device', 'https://issuer.example/device?user_code=WDJB-MJHT', 5250, 1749999000001, 1749999900999,
-				'secret-access-token-Zk3p', 'secret-refresh-token-Lm8q', 'Bearer', 'openid offline_access', 1750000000456, 1750003600456,
-				1750000000789)`)
+	1: seedV1,
+	2: func(t *testing.T, db *sql.DB) (*store.Device, store.Pairing) {
+		dev, _ := seedV1(t, db)
+		mustExec(t, db, `UPDATE pairing SET account = 'pete', health = 'ok', health_at = 1750000100000 WHERE id = 1`)
 		p := storetest.Sample()
 		p.Rev = 41
-		return &store.Device{
-			ID:        "0b6c3c5e-8c1d-4c2a-9f3e-5a6b7c8d9e0f",
-			Name:      "kiosk",
-			Model:     "Raspberry Pi 4",
-			OSVersion: "Buildroot 2025.02",
-			CreatedAt: time.UnixMilli(1740000000000),
-		}, p
+		return dev, p
 	},
+}
+
+// seedV1 is the version 1 database, written as version 1 wrote it.
+func seedV1(t *testing.T, db *sql.DB) (*store.Device, store.Pairing) {
+	// The stored form written out by hand: this also pins the encoding
+	// (unix milliseconds, interval in milliseconds).
+	mustExec(t, db, `INSERT INTO device (row, id, name, model, os_version, created_at)
+		VALUES (1, '0b6c3c5e-8c1d-4c2a-9f3e-5a6b7c8d9e0f', 'kiosk', 'Raspberry Pi 4', 'Buildroot 2025.02', 1740000000000)`)
+	mustExec(t, db, `INSERT INTO pairing (id, rev, state, state_since, message,
+			issuer, profile, client_id, token_endpoint, revocation_endpoint, userinfo_endpoint,
+			bound_device_id,
+			device_code, user_code, verification_uri, verification_uri_complete, interval_ms, code_issued_at, code_expires_at,
+			access_token, refresh_token, token_type, scope, token_issued_at, token_expires_at,
+			paired_at)
+		VALUES (1, 41, 3, 1750000000123, 'authorized by user',
+			'https://issuer.example', 'generic', 'pairingd-client', 'https://issuer.example/oauth/token', 'https://issuer.example/oauth/revoke', 'https://issuer.example/userinfo',
+			'server-device-42',
+			'secret-device-code-Q7x9', 'WDJB-MJHT', 'https://issuer.example/device', 'https://issuer.example/device?user_code=WDJB-MJHT', 5250, 1749999000001, 1749999900999,
+			'secret-access-token-Zk3p', 'secret-refresh-token-Lm8q', 'Bearer', 'openid offline_access', 1750000000456, 1750003600456,
+			1750000000789)`)
+	p := storetest.Sample()
+	p.Rev = 41
+	// Version 1 had no account or health columns.
+	p.Account, p.Health, p.HealthAt = "", "", time.Time{}
+	return &store.Device{
+		ID:        "0b6c3c5e-8c1d-4c2a-9f3e-5a6b7c8d9e0f",
+		Name:      "kiosk",
+		Model:     "Raspberry Pi 4",
+		OSVersion: "Buildroot 2025.02",
+		CreatedAt: time.UnixMilli(1740000000000),
+	}, p
 }
 
 func mustExec(t *testing.T, db *sql.DB, query string) {

@@ -72,8 +72,10 @@ type Tokens struct {
 	ExpiresAt time.Time
 }
 
-// IsZero reports whether there is no access token.
-func (t Tokens) IsZero() bool { return t.AccessToken == "" }
+// IsZero reports whether there is no grant: neither an access token nor a
+// refresh token (the Data Exporter API hands out a long-lived credential,
+// kept as the refresh token, before any access token).
+func (t Tokens) IsZero() bool { return t.AccessToken == "" && t.RefreshToken == "" }
 
 // Pairing is the pairing record: one row, read and written whole, so that a
 // state change, the tokens and the bound device id are always committed
@@ -91,6 +93,14 @@ type Pairing struct {
 	Code          Code
 	Tokens        Tokens
 	PairedAt      time.Time
+	// Account names who the device is paired with, when the server says
+	// (RomM's user name).
+	Account string
+	// Health is the result of the last check of the server or the grant
+	// ("ok", or what failed), and HealthAt when it last changed. Both are
+	// written only when the result changes.
+	Health   string
+	HealthAt time.Time
 	// Rev is set by the store: it changes with every committed write, by
 	// any process, so a daemon can notice that `pairingd unpair` or
 	// `pairingd token` changed the record under it.

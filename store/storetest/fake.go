@@ -157,6 +157,7 @@ func normalize(p store.Pairing) store.Pairing {
 	p.Tokens.IssuedAt = normTime(p.Tokens.IssuedAt)
 	p.Tokens.ExpiresAt = normTime(p.Tokens.ExpiresAt)
 	p.PairedAt = normTime(p.PairedAt)
+	p.HealthAt = normTime(p.HealthAt)
 	return p
 }
 

@@ -107,6 +107,9 @@ func Sample() store.Pairing {
 			ExpiresAt:    at(1_750_003_600_456),
 		},
 		PairedAt: at(1_750_000_000_789),
+		Account:  "pete",
+		Health:   "ok",
+		HealthAt: at(1_750_000_100_000),
 		Rev:      987654,
 	}
 }
