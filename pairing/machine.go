@@ -589,9 +589,19 @@ var headlines = map[State]string{
 
 // screen builds what the display shows now.
 func (m *Machine) screen() display.Screen {
-	s := display.Screen{State: m.state.String(), Headline: headlines[m.state], Detail: m.detail}
+	var deadline time.Time
 	if m.state == AwaitingUser {
-		c := m.rec.Code
+		deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
+	}
+	return Screen(m.state, m.rec.Code, m.detail, deadline)
+}
+
+// Screen is the pairing screen for a state: the daemon's, and `pairingd
+// render`'s, so a device builder checks the layout with the real texts.
+// For AwaitingUser, c is the code on screen and deadline its expiry.
+func Screen(st State, c store.Code, detail string, deadline time.Time) display.Screen {
+	s := display.Screen{State: st.String(), Headline: headlines[st], Detail: detail}
+	if st == AwaitingUser {
 		s.UserCode = c.UserCode
 		s.URI = c.VerificationURI
 		s.QR = c.VerificationURIComplete
@@ -600,7 +610,7 @@ func (m *Machine) screen() display.Screen {
 			// the plain one and the user types the code.
 			s.QR = c.VerificationURI
 		}
-		s.Deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
+		s.Deadline = deadline
 		if s.Detail == "" {
 			s.Detail = "Or open " + shortURI(c.VerificationURI) + " and enter the code."
 		}

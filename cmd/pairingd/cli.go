@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/logs"
@@ -56,7 +57,8 @@ type command struct {
 
 // cmdOpts are flags that are not config keys.
 type cmdOpts struct {
-	json bool
+	json   bool
+	render renderOpts
 }
 
 var commands = []command{
@@ -64,6 +66,7 @@ var commands = []command{
 	{"status", "show the pairing state (--json for scripts); exit 0 when paired, 3 when not", cmdStatus},
 	{"token", "print a valid access token, refreshing it first when near expiry; exit 3 when not paired", cmdToken},
 	{"unpair", "forget the tokens (revoking them when the server can) and keep the device id", cmdUnpair},
+	{"render", "draw the pairing screen through the framebuffer code into a PNG (--png) or onto a framebuffer (--fb)", cmdRender},
 	{"version", "print the version", cmdVersion},
 }
 
@@ -107,6 +110,19 @@ func cli(ctx context.Context, args []string, e env) int {
 	var opts cmdOpts
 	if name == "status" {
 		fs.BoolVar(&opts.json, "json", false, "print JSON")
+	}
+	if name == "render" {
+		r := &opts.render
+		fs.StringVar(&r.png, "png", "", "write the screen to this PNG file")
+		fs.StringVar(&r.size, "size", "720x720", "framebuffer size WIDTHxHEIGHT (before rotation)")
+		fs.IntVar(&r.bpp, "bpp", 32, "bits per pixel: 16, 24 or 32")
+		fs.BoolVar(&r.bgr, "bgr", false, "BGR instead of RGB channel order")
+		fs.StringVar(&r.state, "state", "awaiting_user", "state to show: unpaired, awaiting_user, paired, denied, error or expired")
+		fs.StringVar(&r.userCode, "user-code", "WDJB-MJHT", "user code to show")
+		fs.StringVar(&r.uri, "uri", "", "verification_uri_complete for the QR code (default https://example.com/device?user_code=CODE)")
+		fs.DurationVar(&r.left, "time-left", 9*time.Minute+41*time.Second, "time left on the countdown")
+		fs.StringVar(&r.fb, "fb", "", "draw on this framebuffer device instead of a PNG")
+		fs.BoolVar(&r.pattern, "pattern", false, "with --fb: draw a test pattern instead of the pairing screen")
 	}
 	applyFlags := config.Flags(fs)
 	fs.Usage = func() {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,15 +13,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pairingd/pairingd/display"
-	"github.com/pairingd/pairingd/display/plain"
-	"github.com/pairingd/pairingd/display/term"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/systemd"
-	xterm "golang.org/x/term"
 )
 
 // httpTimeout bounds one request, so a hung server cannot stall the loop.
@@ -160,7 +155,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	// q or Ctrl-C on the terminal display stops the daemon like SIGINT.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	disp, err := openDisplay(cfg.Display, stdout, cancel, m.Renew)
+	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Renew)
 	if err != nil {
 		return err
 	}
@@ -235,20 +230,4 @@ func osVersion(path string) string {
 		}
 	}
 	return ""
-}
-
-// openDisplay picks the display: term when stdout is a terminal and
-// display is auto or term; plain otherwise. On term, quit is called for q
-// or Ctrl-C (raw mode: no SIGINT) and renew for r.
-func openDisplay(kind string, stdout io.Writer, quit, renew func()) (display.Display, error) {
-	f, isFile := stdout.(*os.File)
-	tty := isFile && xterm.IsTerminal(int(f.Fd()))
-	switch {
-	case kind == "term" && !tty:
-		return nil, errors.New("display term: stdout is not a terminal; use --display plain")
-	case kind == "term" || (kind == "auto" && tty):
-		return term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
-	default:
-		return plain.New(stdout, time.Now), nil
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +56,11 @@ type Config struct {
 	AuthParams     map[string]string
 	StateDir       string
 	Display        string
+	// Framebuffer is the fbdev device for display fb (and auto).
+	Framebuffer string
+	// Rotate turns the framebuffer picture clockwise: 0, 90, 180 or 270
+	// (muOS 720×720 panels need 180, the RG28XX 90).
+	Rotate int
 	CAFile         string
 	DeviceName     string
 	DeviceModel    string
@@ -111,7 +117,9 @@ var keys = []key{
 	{name: "scope", usage: "space-separated scopes to request", set: str(func(c *Config) *string { return &c.Scope })},
 	{name: "auth_params", usage: "extra device authorization parameter key=value (repeatable)", table: true, set: setParam},
 	{name: "state_dir", usage: "state directory (default $STATE_DIRECTORY, else " + DefaultStateDir + ")", set: str(func(c *Config) *string { return &c.StateDir })},
-	{name: "display", usage: "auto, plain or term", set: oneOf(func(c *Config) *string { return &c.Display }, "auto", "plain", "term")},
+	{name: "display", usage: "auto, fb, term or plain", set: oneOf(func(c *Config) *string { return &c.Display }, "auto", "fb", "term", "plain")},
+	{name: "framebuffer", usage: "framebuffer device for display fb", set: str(func(c *Config) *string { return &c.Framebuffer })},
+	{name: "rotate", usage: "rotate the framebuffer picture clockwise: 0, 90, 180 or 270", set: setRotate},
 	{name: "ca_file", usage: "PEM file of extra CA certificates to trust", set: str(func(c *Config) *string { return &c.CAFile })},
 	{name: "device_name", usage: "device name (default: the host name)", set: str(func(c *Config) *string { return &c.DeviceName })},
 	{name: "device_model", usage: "device model (default: /proc/device-tree/model)", set: str(func(c *Config) *string { return &c.DeviceModel })},
@@ -136,6 +144,15 @@ func setParam(c *Config, v string) error {
 	return nil
 }
 
+func setRotate(c *Config, v string) error {
+	switch v {
+	case "0", "90", "180", "270":
+		c.Rotate, _ = strconv.Atoi(v)
+		return nil
+	}
+	return fmt.Errorf("%q is not one of 0, 90, 180, 270", v)
+}
+
 func setDuration(c *Config, v string) error {
 	d, err := time.ParseDuration(v)
 	if err != nil {
@@ -154,6 +171,7 @@ func Defaults() Config {
 	return Config{
 		Profile:        "rfc8628",
 		Display:        "auto",
+		Framebuffer:    "/dev/fb0",
 		DeniedCooldown: 30 * time.Second,
 		LogLevel:       "info",
 		LogFormat:      "text",
@@ -318,11 +336,15 @@ func (c *Config) readFile(file string) error {
 		case string:
 			s = v
 		case int64:
-			if n != "denied_cooldown" {
+			switch n {
+			case "denied_cooldown":
+				s = fmt.Sprintf("%ds", v)
+			case "rotate":
+				s = strconv.FormatInt(v, 10)
+			default:
 				// No value in the message: this may be client_secret.
 				return fmt.Errorf("%s: key %s: want a string in double quotes, got %s", from, n, tomlType(v))
 			}
-			s = fmt.Sprintf("%ds", v)
 		default:
 			if n == "denied_cooldown" {
 				return fmt.Errorf("%s: key %s: want whole seconds like 30 or a duration like \"30s\", got %s", from, n, tomlType(v))

@@ -234,7 +234,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "bad display value",
 			file: `display = "vga"`,
-			want: `config {file}: key display: "vga" is not one of auto, plain, term`,
+			want: `config {file}: key display: "vga" is not one of auto, fb, term, plain`,
 		},
 		{
 			name: "bad client_auth_method",
@@ -299,7 +299,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "bad flag value",
 			args: []string{"--display", "vga"},
-			want: `flag --display: key display: "vga" is not one of auto, plain, term`,
+			want: `flag --display: key display: "vga" is not one of auto, fb, term, plain`,
 		},
 		{
 			name: "bad log format flag",
@@ -311,7 +311,7 @@ func TestErrors(t *testing.T) {
 			file: `display = "vga"`,
 			env:  []string{"PAIRINGD_DISPLAY=term"},
 			args: []string{"--display", "plain"},
-			want: `config {file}: key display: "vga" is not one of auto, plain, term`,
+			want: `config {file}: key display: "vga" is not one of auto, fb, term, plain`,
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
