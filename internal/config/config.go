@@ -53,14 +53,14 @@ type Config struct {
 	ClientAuthMethod string
 	Scope            string
 	// AuthParams are extra device authorization parameters (audience).
-	AuthParams     map[string]string
-	StateDir       string
-	Display        string
+	AuthParams map[string]string
+	StateDir   string
+	Display    string
 	// Framebuffer is the fbdev device for display fb (and auto).
 	Framebuffer string
 	// Rotate turns the framebuffer picture clockwise: 0, 90, 180 or 270
 	// (muOS 720×720 panels need 180, the RG28XX 90).
-	Rotate int
+	Rotate         int
 	CAFile         string
 	DeviceName     string
 	DeviceModel    string
