@@ -12,7 +12,8 @@ export CGO_ENABLED := 1
 # Where the demo's development server listens.
 DEMO_LISTEN ?= 127.0.0.1:8080
 
-.PHONY: all build test vet fmt-check shellcheck demo bench clean
+.PHONY: all build test vet fmt-check shellcheck demo bench screens clean \
+	dist size-check qemu-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums
 
 all: build
 
@@ -28,7 +29,8 @@ vet:
 	$(GO) vet $(GOFLAGS) ./...
 
 # Shell scripts that ship (the init script) or that CI runs.
-SHELL_SCRIPTS := init/S80pairingd scripts/*.sh .ci/run
+SHELL_SCRIPTS := init/S80pairingd scripts/*.sh .ci/run muos/mux_launch.sh packaging/deb/* \
+	buildroot/package/pairingd/S80pairingd
 
 shellcheck:
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS); \
@@ -43,9 +45,110 @@ test: fmt-check vet shellcheck
 demo: build
 	DEMO_LISTEN=$(DEMO_LISTEN) scripts/demo.sh
 
+# The README's pictures, drawn through the framebuffer code.
+screens: build
+	@u="https://auth.example.com/device?user_code=WDJB-MJHT"; \
+	bin/pairingd render --png docs/screens/landscape-1280x720.png --size 1280x720 --uri "$$u" && \
+	bin/pairingd render --png docs/screens/portrait-rg28xx-480x640-rot90.png --size 480x640 --rotate 90 --bpp 16 --uri "$$u" && \
+	bin/pairingd render --png docs/screens/muos-720x720-rot180.png --size 720x720 --rotate 180 --uri "$$u" && \
+	bin/pairingd render --png docs/screens/pi-portrait-600x1024.png --size 600x1024 --uri "$$u" && \
+	bin/pairingd render --png docs/screens/paired-800x480.png --size 800x480 --state paired --uri "$$u"
+
 bench: build
 	$(GO) test $(GOFLAGS) -run '^$$' -bench . -benchmem ./...
 	scripts/measure.sh
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist build
+
+# ---------------------------------------------------------------------------
+# Releases: static binaries for the devices, .deb packages, the muOS app and
+# the Buildroot package. See "Releases and devices" in README.md.
+#
+# Every binary is static (no glibc version to match on the device) and built
+# with the same GOFLAGS as above; only the cross environment differs:
+#   arm64  Raspberry Pi 3/4/5/Zero 2 W (64-bit OS), muOS handhelds
+#   armv7  Raspberry Pi 2/3/4 with a 32-bit OS (Debian armhf compiler)
+#   armv6  Raspberry Pi Zero/Zero W/1: the armel compiler with -march=armv6
+#          -marm, since Debian's armhf crt and libc are Thumb-2 (SIGILL on an
+#          ARM1176). Static, so it runs on any armhf or armel userland.
+#   amd64  PCs and CI
+DIST_ARCHES := arm64 armv7 armv6 amd64
+DIST_BINS   := $(DIST_ARCHES:%=dist/pairingd-linux-%)
+XENV_arm64  := GOARCH=arm64 CC=aarch64-linux-gnu-gcc
+XENV_armv7  := GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc
+XENV_armv6  := GOARCH=arm GOARM=6 CC=arm-linux-gnueabi-gcc \
+	CGO_CFLAGS='-O2 -g -march=armv6 -marm' CGO_LDFLAGS='-march=armv6 -marm'
+XENV_amd64  := GOARCH=amd64 CC=gcc
+STATIC_LDFLAGS := -linkmode external -extldflags -static
+# qemu-user CPU models of the smallest device of each kind.
+QEMU_arm64  := qemu-aarch64-static -cpu cortex-a53
+QEMU_armv7  := qemu-arm-static -cpu cortex-a7
+QEMU_armv6  := qemu-arm-static -cpu arm1176
+# arm64 and armv7 must fit in 8 MiB (make size-check).
+SIZE_BUDGET ?= 8388608
+# Reproducible archives: every file gets the time of the last commit.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+# nfpm builds the .deb files; run from the module proxy, not in our go.mod.
+NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+
+dist: $(DIST_BINS)
+	@$(MAKE) --no-print-directory sums
+
+# Always relinks (VERSION may have changed); the build cache makes that 0.2 s.
+dist/pairingd-linux-%: FORCE
+	@mkdir -p dist
+	env GOOS=linux $(XENV_$*) $(GO) build $(GOFLAGS) \
+		-ldflags '$(LDFLAGS) $(STATIC_LDFLAGS)' -o $@ ./cmd/pairingd
+
+# dist/SHA256SUMS covers every artifact in dist/ (binaries, .deb, .muxapp).
+sums:
+	@cd dist && find . -maxdepth 1 -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | \
+		xargs sha256sum > SHA256SUMS && cat SHA256SUMS
+
+size-check: $(DIST_BINS)
+	scripts/size-check.sh $(SIZE_BUDGET) $(DIST_BINS)
+
+# Each binary under qemu-user on the CPU of the smallest device (version and
+# a full pairing against devauthserver on loopback), then the pairing and
+# store tests on arm64 and armv6 (alignment, atomics, the SQLite build).
+qemu-test: build $(DIST_BINS)
+	QEMU_arm64='$(QEMU_arm64)' QEMU_armv7='$(QEMU_armv7)' QEMU_armv6='$(QEMU_armv6)' \
+		scripts/qemu-test.sh $(VERSION)
+	env GOOS=linux $(XENV_arm64) $(GO) test $(GOFLAGS) -ldflags '$(STATIC_LDFLAGS)' \
+		-exec '$(QEMU_arm64)' ./pairing/... ./store/...
+	env GOOS=linux $(XENV_armv6) $(GO) test $(GOFLAGS) -ldflags '$(STATIC_LDFLAGS)' \
+		-exec '$(QEMU_armv6)' ./pairing/... ./store/...
+
+# Debian and Raspberry Pi OS: arm64, armhf (the armv6 binary, so that one
+# package serves every Pi from the Zero on) and amd64.
+deb: dist/pairingd-linux-arm64 dist/pairingd-linux-armv6 dist/pairingd-linux-amd64
+	NFPM='$(NFPM)' scripts/deb.sh $(VERSION)
+	@$(MAKE) --no-print-directory sums
+
+# muOS: dist/Pairing-<version>.muxapp (a zip of Pairing/ with the arm64 binary).
+muxapp: dist/pairingd-linux-arm64
+	scripts/muxapp.sh $(VERSION)
+	@$(MAKE) --no-print-directory sums
+
+# Buildroot: check-package when BUILDROOT_DIR names a Buildroot tree, else our
+# own lint of the same rules; shellcheck of the init script either way.
+buildroot-check:
+	scripts/buildroot-check.sh
+
+# What Buildroot's golang-package does, on a vendored copy of the tree:
+# GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local and its build flags.
+buildroot-build:
+	scripts/buildroot-build.sh $(VERSION)
+
+# A copy of the tree with vendor/ (build/vendor-tree), for Buildroot's
+# PAIRINGD_OVERRIDE_SRCDIR; the repository itself stays without vendor/.
+vendor-tree:
+	scripts/buildroot-build.sh --tree-only
+
+# Everything CI checks for a release.
+release-check: dist size-check qemu-test deb muxapp buildroot-check buildroot-build
+	@$(MAKE) --no-print-directory sums
+
+FORCE:
