@@ -89,14 +89,14 @@ func (c *Client) PollToken(ctx context.Context, deviceCode string) (Token, error
 // Refresh redeems a refresh token (RFC 6749 §6). The returned Token's
 // RefreshToken is empty when the server did not rotate it: the caller
 // keeps the old one.
-func (c *Client) Refresh(ctx context.Context, refreshToken string) (Token, error) {
+func (c *Client) Refresh(ctx context.Context, g Grant) (Token, error) {
 	const op = "refresh"
 	p := c.profile()
-	req, err := p.RefreshRequest(ctx, c.Endpoints, c.Config, refreshToken)
+	req, err := p.RefreshRequest(ctx, c.Endpoints, c.Config, g)
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: %w", op, err)
 	}
-	return c.token(ctx, op, req, refreshToken, c.Config.ClientSecret)
+	return c.token(ctx, op, req, g.RefreshToken, c.Config.ClientSecret)
 }
 
 func (c *Client) token(ctx context.Context, op string, req *http.Request, secrets ...string) (Token, error) {

@@ -129,7 +129,7 @@ func TestClientOneRequestPerCall(t *testing.T) {
 			s := &wireServer{handler: h}
 			c := newWireClient(s, cfg, nil)
 			c.PollToken(context.Background(), "DC")
-			c.Refresh(context.Background(), "RT")
+			c.Refresh(context.Background(), Grant{RefreshToken: "RT"})
 			c.DeviceAuth(context.Background())
 			c.Revoke(context.Background(), "RT", "refresh_token")
 			if got, want := s.count(), 4; got != want {
@@ -182,7 +182,7 @@ func TestClientNetworkErrors(t *testing.T) {
 				do func() error
 			}{
 				{"token request", func() error { _, err := c.PollToken(context.Background(), "DC"); return err }},
-				{"refresh", func() error { _, err := c.Refresh(context.Background(), "RT"); return err }},
+				{"refresh", func() error { _, err := c.Refresh(context.Background(), Grant{RefreshToken: "RT"}); return err }},
 				{"device authorization", func() error { _, err := c.DeviceAuth(context.Background()); return err }},
 				{"revocation", func() error { return c.Revoke(context.Background(), "RT", "") }},
 			} {
@@ -282,7 +282,7 @@ func TestClientBodyLost(t *testing.T) {
 			}
 			for _, call := range []func() (Token, error){
 				func() (Token, error) { return c.PollToken(context.Background(), "DC") },
-				func() (Token, error) { return c.Refresh(context.Background(), "RT") },
+				func() (Token, error) { return c.Refresh(context.Background(), Grant{RefreshToken: "RT"}) },
 			} {
 				_, err := call()
 				var te *TransientError
@@ -403,7 +403,7 @@ func TestClientNoSecretsInErrorsOrLogs(t *testing.T) {
 			c.Endpoints.Token = "https://as.example/token?tenant=1"
 			_, err1 := c.DeviceAuth(context.Background())
 			_, err2 := c.PollToken(context.Background(), deviceCode)
-			_, err3 := c.Refresh(context.Background(), refreshToken)
+			_, err3 := c.Refresh(context.Background(), Grant{RefreshToken: refreshToken})
 			err4 := c.Revoke(context.Background(), accessToken, "access_token")
 			for _, err := range []error{err1, err2, err3, err4} {
 				if err != nil {

@@ -26,6 +26,10 @@ var errRenew = errors.New("new code requested")
 // forever is a wait with no end; the loop still wakes to watch the record.
 const forever = time.Duration(math.MaxInt64)
 
+// startCheckTimeout bounds the check at start, so a hung health endpoint
+// does not hold up the first code.
+const startCheckTimeout = 5 * time.Second
+
 // Machine is the pairing daemon's state machine and loop: it asks for a
 // device code, shows it, polls until the user acts, stores the tokens and
 // keeps them fresh. It never gives up on a server problem: it backs off and
@@ -57,6 +61,17 @@ type Machine struct {
 	// WatchEvery while it is healthy: the systemd watchdog hangs off it, so
 	// a stuck loop stops the pings.
 	Heartbeat func()
+	// Check, when set, checks the server and the grant: at start, right
+	// after pairing and every CheckEvery while paired (accessToken is ""
+	// when there is none). Its result is stored for `pairingd status`. An
+	// error matching ErrGrantRejected means the grant is dead: the device
+	// re-exchanges its credential when it has one, else pairs again.
+	Check func(ctx context.Context, accessToken, boundDeviceID string) (account string, err error)
+	// CheckEvery is the interval of checks while paired; 10 min when zero.
+	CheckEvery time.Duration
+	// Report, when set, is told about failures worth the server's
+	// attention. It must not block.
+	Report func(Report)
 
 	state    State
 	rec      store.Pairing // our view of the stored record
@@ -65,6 +80,11 @@ type Machine struct {
 	deadline time.Duration // monotonic expiry of the code on screen
 	ps       pollState
 	errCount int // errors in a row that made us start over
+
+	polls      []time.Duration // monotonic times of recent polls, for a Pacer
+	refreshAt  time.Duration   // monotonic time of the next refresh, when paired
+	checkAt    time.Duration   // monotonic time of the next check, when paired
+	checkFails int             // failed checks in a row
 
 	renewOnce sync.Once
 	renew     chan struct{} // use renewCh
@@ -99,6 +119,9 @@ func (m *Machine) init() {
 	if m.WatchEvery <= 0 {
 		m.WatchEvery = 2 * time.Second
 	}
+	if m.CheckEvery <= 0 {
+		m.CheckEvery = 10 * time.Minute
+	}
 	// A request for a new code before there is one means nothing.
 	select {
 	case <-m.renewCh():
@@ -116,6 +139,15 @@ func (m *Machine) Run(ctx context.Context) error {
 		return fmt.Errorf("read pairing state: %w", err)
 	}
 	m.adopt(ctx, rec, true)
+	if m.Check != nil {
+		// At start, whatever the state: a health check URL says whether
+		// the server can be reached before anyone scans anything.
+		cctx, cancel := context.WithTimeout(ctx, startCheckTimeout)
+		if errors.Is(m.runCheck(cctx), errChanged) {
+			m.reload(ctx)
+		}
+		cancel()
+	}
 	for ctx.Err() == nil {
 		m.beat()
 		var err error
@@ -178,7 +210,8 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		return
 	case m.state == Paired && !rec.Tokens.IsZero():
 		m.useStoredEndpoints(rec.Server)
-		m.nextAt = mono + refreshIn(rec.Tokens, wall)
+		m.refreshAt = mono + m.Client.refreshIn(rec.Tokens, wall)
+		m.checkAt = mono + m.CheckEvery
 		if m.detail == "" {
 			m.detail = m.pairedDetail()
 		}
@@ -266,6 +299,14 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 		m.Server.UserinfoEndpoint = ep.Userinfo
 		m.Logger.Info("discovered endpoints", "device_authorization", ep.DeviceAuthorization, "token", ep.Token)
 	}
+	if pf, ok := m.Client.profile().(Preflighter); ok {
+		if err := pf.Preflight(ctx, m.Client); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return m.failNewCode(ctx, err)
+		}
+	}
 	wallStart, monoStart := m.Clock.Now(), m.Clock.Mono()
 	da, err := m.Client.DeviceAuth(ctx)
 	if ctx.Err() != nil {
@@ -314,7 +355,12 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	var detail string
 	switch {
 	case errors.Is(err, ErrUnsupported):
-		detail = "The server does not offer device pairing to this client. Check client_id."
+		detail = "The server does not offer device pairing to this client."
+		var oe *OAuthError
+		if !errors.As(err, &oe) {
+			// Say why: a 404, or RomM's version gate.
+			detail = "The server does not offer device pairing to this client: " + sanitize.Line(errText(err), 200) + "."
+		}
 	case errors.As(err, &te):
 		detail = fmt.Sprintf("Can't reach the server (%s).", transientReason(te))
 	default:
@@ -325,6 +371,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 		detail += " " + oe.Description
 	}
 	m.Logger.Warn("no device code", "err", err, "retry_in", wait)
+	m.report("ERROR", "PAIRING_FAILED", detail)
 	m.nextAt = m.Clock.Mono() + wait
 	m.enterState(ctx, Error, detail+" Retrying in "+roundSec(wait)+".", clearCode, false)
 	return nil
@@ -345,6 +392,20 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	}
 	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
 		return err
+	}
+	if p, ok := m.Client.profile().(Pacer); ok {
+		// Stay under the server's per-address rate limits: a long wait
+		// for the user must not lock the device out.
+		limits := p.PollLimits()
+		if at := paced(m.polls, limits, m.Clock.Mono()); at > m.Clock.Mono() {
+			m.Logger.Info("pacing polls under the server's rate limit", "wait", (at - m.Clock.Mono()).Round(time.Second))
+			m.nextAt = at
+			return nil
+		}
+		m.polls = append(m.polls, m.Clock.Mono())
+		if n := maxLimit(limits); len(m.polls) > n {
+			m.polls = m.polls[len(m.polls)-n:]
+		}
 	}
 	tok, err := m.Client.PollToken(ctx, m.rec.Code.DeviceCode)
 	if ctx.Err() != nil {
@@ -378,6 +439,9 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		return m.commitPaired(ctx, out.Token, m.Clock.Now(), m.Clock.Mono())
 	case Error:
 		m.errCount++
+		m.report("ERROR", "PAIRING_FAILED", out.Detail)
+	case Denied:
+		m.report("WARNING", "PAIRING_DENIED", out.Detail)
 	}
 	m.enterState(ctx, out.Next, out.Detail, clearCode, false)
 	return nil
@@ -420,16 +484,25 @@ func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, m
 		case <-m.Clock.After(wait):
 		}
 	}
-	m.nextAt = mono + refreshIn(tokens, wall)
+	m.refreshAt = mono + m.Client.refreshIn(tokens, wall)
+	// Check the new grant at once: RomM wants its binding confirmed.
+	m.checkAt, m.checkFails = mono, 0
 	m.Logger.Info("paired", "server", m.Server.Issuer, "bound_device_id", m.rec.BoundDeviceID,
 		"token_expires_in", tok.ExpiresIn)
 	return nil
 }
 
-// stepPaired waits until the token needs a refresh, then refreshes it.
+// stepPaired waits until the token needs a refresh or the grant a check,
+// and does that.
 func (m *Machine) stepPaired(ctx context.Context) error {
-	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
+	if m.Check == nil {
+		m.checkAt = forever
+	}
+	if err := m.sleepUntil(ctx, min(m.refreshAt, m.checkAt)); err != nil {
 		return err
+	}
+	if m.Clock.Mono() < m.refreshAt {
+		return m.runCheck(ctx)
 	}
 	monoStart := m.Clock.Mono()
 	rec, err := Refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev)
@@ -442,7 +515,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		// first: either way these are the tokens to keep fresh.
 		m.rec = rec
 		m.errCount = 0
-		m.nextAt = monoStart + refreshIn(rec.Tokens, m.Clock.Now())
+		m.refreshAt = monoStart + m.Client.refreshIn(rec.Tokens, m.Clock.Now())
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
@@ -458,11 +531,105 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	default:
 		m.errCount++
 		wait := backoff(10*time.Second, m.errCount, maxErrorBackoff)
-		m.nextAt = m.Clock.Mono() + wait
+		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
 		m.detail = fmt.Sprintf("Can't refresh the token. Retrying in %s.", roundSec(wait))
 		m.redraw()
+		m.report("ERROR", "REFRESH_FAILED", "Token refresh failed: "+err.Error())
 		return nil
+	}
+}
+
+// runCheck checks the server and the grant, stores the result when it
+// changed, and schedules the next check.
+func (m *Machine) runCheck(ctx context.Context) error {
+	var access, bound string
+	if m.state == Paired {
+		access, bound = m.rec.Tokens.AccessToken, m.rec.BoundDeviceID
+	}
+	account, err := m.Check(ctx, access, bound)
+	if ctx.Err() != nil && m.state == Paired {
+		return nil
+	}
+	now := m.Clock.Mono()
+	health := "ok"
+	switch {
+	case err == nil:
+		m.checkFails = 0
+		m.checkAt = now + m.CheckEvery
+	case errors.Is(err, ErrGrantRejected) && m.state == Paired:
+		m.Logger.Warn("the server rejected the grant", "err", err)
+		m.report("ERROR", "GRANT_REJECTED", err.Error())
+		m.checkAt = now + m.CheckEvery
+		if m.rec.Tokens.RefreshToken != "" {
+			// A credential to exchange again (the Data Exporter API):
+			// a fresh token may be all it takes.
+			m.refreshAt = now
+			return nil
+		}
+		_, ferr := forget(ctx, m.Store, m.rec.Rev, sanitize.Line(errText(err), 200)+" Pairing again.", m.Clock.Now())
+		if ferr != nil && !errors.Is(ferr, errChanged) {
+			return ferr
+		}
+		return errChanged
+	default:
+		m.checkFails++
+		// RomM briefly refuses a fresh token: retry soon, then rarely.
+		m.checkAt = now + backoff(2*time.Second, m.checkFails, m.CheckEvery)
+		health = "failed: " + sanitize.Line(errText(err), 200)
+		m.Logger.Warn("check failed", "err", err, "next_in", m.checkAt-now)
+	}
+	if health == m.rec.Health && (account == "" || account == m.rec.Account) {
+		return nil
+	}
+	want := m.rec.Rev
+	rec, uerr := m.Store.Update(ctx, func(p *store.Pairing) error {
+		if p.Rev != want {
+			return errChanged
+		}
+		if p.Health != health {
+			p.Health, p.HealthAt = health, m.Clock.Now()
+		}
+		if account != "" {
+			p.Account = account
+		}
+		return nil
+	})
+	if uerr != nil {
+		return uerr
+	}
+	m.rec = rec
+	return nil
+}
+
+// maxLimit is the largest N of limits: how many poll times to keep.
+func maxLimit(limits []RateLimit) int {
+	n := 0
+	for _, l := range limits {
+		n = max(n, l.N)
+	}
+	return n
+}
+
+// errText is an error's message without the operation prefixes that say
+// which request failed: for the screen and the status.
+func errText(err error) string {
+	var te *TransientError
+	if errors.As(err, &te) {
+		return "can't reach the server (" + transientReason(te) + ")"
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
+}
+
+// report hands a failure to Report, if any.
+func (m *Machine) report(severity, typ, msg string) {
+	if m.Report != nil {
+		m.Report(Report{Severity: severity, Type: typ, Message: msg,
+			Metadata: map[string]string{"state": m.state.String()}})
 	}
 }
 

@@ -78,8 +78,12 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 			Detail: fmt.Sprintf("The server asked us to slow down; checking every %s", roundSec(ps.Interval))}
 
 	case errors.Is(err, ErrAccessDenied):
+		what := "Pairing was denied"
+		if errors.As(err, &oe) && oe.Description != "" {
+			what = oe.Description
+		}
 		return ps, pollOutcome{Next: Denied, Wait: deniedCooldown,
-			Detail: fmt.Sprintf("Pairing was denied. A new code follows in %s.", roundSec(deniedCooldown))}
+			Detail: fmt.Sprintf("%s. A new code follows in %s.", what, roundSec(deniedCooldown))}
 
 	case errors.Is(err, ErrExpiredToken), errors.Is(err, ErrInvalidGrant):
 		return ps, pollOutcome{Next: Expired, Detail: "The code expired. Getting a new one."}

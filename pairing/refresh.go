@@ -19,30 +19,28 @@ var errNoRefreshToken = errors.New("access token expired and there is no refresh
 // minRefreshLead is the least time before expiry a refresh starts.
 const minRefreshLead = 10 * time.Second
 
-// refreshLead is how long before expiry a token is refreshed: 10 % of its
-// lifetime, at least 10 s, so a slow or flaky network still has time.
-func refreshLead(t store.Tokens) time.Duration {
-	life := t.ExpiresAt.Sub(t.IssuedAt)
-	return max(life/10, minRefreshLead)
-}
-
-// refreshIn returns how long from now (wall) until t should be refreshed;
-// forever when it does not expire, and 0 when the wall clock cannot be
-// trusted to say.
-func refreshIn(t store.Tokens, now time.Time) time.Duration {
-	if t.ExpiresAt.IsZero() {
+// refreshIn returns how long from now (wall) until t should be refreshed:
+// its lifetime's refresh lead (10 % of it, at least 10 s, unless the profile
+// says otherwise) before expiry; forever when it does not expire; and 0
+// when there is no access token yet (the Data Exporter API's credential)
+// or the wall clock cannot be trusted to say.
+func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
+	switch {
+	case t.AccessToken == "" && t.RefreshToken != "":
+		return 0
+	case t.ExpiresAt.IsZero():
 		return forever
-	}
-	if !clockSane(now) {
+	case !clockSane(now):
 		return 0
 	}
-	return max(t.ExpiresAt.Add(-refreshLead(t)).Sub(now), 0)
+	lead := c.refreshLead(t.ExpiresAt.Sub(t.IssuedAt))
+	return max(t.ExpiresAt.Add(-lead).Sub(now), 0)
 }
 
 // RefreshDue reports whether the stored access token should be refreshed
 // before use.
-func RefreshDue(t store.Tokens, now time.Time) bool {
-	return !t.IsZero() && refreshIn(t, now) == 0
+func (c *Client) RefreshDue(t store.Tokens, now time.Time) bool {
+	return !t.IsZero() && c.refreshIn(t, now) == 0
 }
 
 // tokensFrom turns a token response into stored tokens. A response without
@@ -105,7 +103,7 @@ func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 		c.Endpoints.Token = rec.Server.TokenEndpoint
 	}
 	now := clock.Now()
-	tok, err := c.Refresh(ctx, rec.Tokens.RefreshToken)
+	tok, err := c.Refresh(ctx, Grant{RefreshToken: rec.Tokens.RefreshToken, BoundDeviceID: rec.BoundDeviceID})
 	if errors.Is(err, ErrInvalidGrant) {
 		if _, ferr := forget(ctx, st, rec.Rev, "The server no longer accepts this device. Pair again.", clock.Now()); ferr != nil {
 			return rec, ferr

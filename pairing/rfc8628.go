@@ -93,7 +93,8 @@ func (RFC8628) TokenRequest(ctx context.Context, ep Endpoints, c ClientConfig, d
 
 // RefreshRequest builds a refresh token grant (RFC 6749 §6). Scope is not
 // sent, so the server grants the scope of the original grant.
-func (RFC8628) RefreshRequest(ctx context.Context, ep Endpoints, c ClientConfig, refreshToken string) (*http.Request, error) {
+func (RFC8628) RefreshRequest(ctx context.Context, ep Endpoints, c ClientConfig, g Grant) (*http.Request, error) {
+	refreshToken := g.RefreshToken
 	if refreshToken == "" {
 		return nil, errors.New("empty refresh token")
 	}

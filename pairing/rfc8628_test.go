@@ -106,7 +106,7 @@ func TestRFC8628Requests(t *testing.T) {
 		},
 		{
 			name:  "refresh basic",
-			build: func() (*http.Request, error) { return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, basic, "RT-1") },
+			build: func() (*http.Request, error) { return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, basic, Grant{RefreshToken: "RT-1"}) },
 			want: wireRequest{Method: "POST", URL: "https://as.example/token", ContentType: formType, Accept: "application/json",
 				Authorization: basicAuth,
 				Form:          url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"RT-1"}, "client_id": {"a b:c"}}},
@@ -161,7 +161,7 @@ func TestRFC8628RequestErrors(t *testing.T) {
 			return RFC8628{}.DeviceAuthRequest(ctx, wireTestEndpoints, ClientConfig{})
 		}, "no client_id"},
 		{"bad auth method", func() (*http.Request, error) {
-			return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, ClientConfig{ClientID: "x", ClientSecret: "y", AuthMethod: "private_key_jwt"}, "RT")
+			return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, ClientConfig{ClientID: "x", ClientSecret: "y", AuthMethod: "private_key_jwt"}, Grant{RefreshToken: "RT"})
 		}, "unknown client auth method"},
 		{"empty device code", func() (*http.Request, error) {
 			return RFC8628{}.TokenRequest(ctx, wireTestEndpoints, c, "")

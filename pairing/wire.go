@@ -39,6 +39,31 @@ type ClientConfig struct {
 	// Params are extra form parameters for the device authorization
 	// request, for example audience.
 	Params url.Values
+	// Device describes this device, for servers that register it (RomM,
+	// the Data Exporter API).
+	Device DeviceInfo
+}
+
+// DeviceInfo describes the device to servers that keep a device list.
+type DeviceInfo struct {
+	// ID is our own stable identifier (store.Device.ID): RomM dedupes
+	// re-pairings on it.
+	ID        string
+	Name      string
+	Model     string
+	OSVersion string
+	// ClientVersion is pairingd's version.
+	ClientVersion string
+}
+
+// Grant is what a refresh spends.
+type Grant struct {
+	// RefreshToken is the refresh token; for the Data Exporter API, the
+	// site's client secret. A secret: never log it.
+	RefreshToken string
+	// BoundDeviceID is the server's id for the device; for the Data
+	// Exporter API, the site domain that goes with the secret.
+	BoundDeviceID string
 }
 
 // DeviceAuth is a parsed device authorization response (RFC 8628 §3.2).
@@ -96,8 +121,9 @@ type Profile interface {
 	ParseDeviceAuth(r Response) (DeviceAuth, error)
 	// TokenRequest builds one poll of the token endpoint.
 	TokenRequest(ctx context.Context, ep Endpoints, c ClientConfig, deviceCode string) (*http.Request, error)
-	// RefreshRequest builds a refresh token grant (RFC 6749 §6).
-	RefreshRequest(ctx context.Context, ep Endpoints, c ClientConfig, refreshToken string) (*http.Request, error)
+	// RefreshRequest builds a refresh token grant (RFC 6749 §6), or the
+	// profile's equivalent.
+	RefreshRequest(ctx context.Context, ep Endpoints, c ClientConfig, g Grant) (*http.Request, error)
 	// ParseToken parses a token endpoint response, for polls and refreshes.
 	ParseToken(r Response) (Token, error)
 	// RevokeRequest builds a revocation request (RFC 7009); nil, nil when

@@ -202,11 +202,11 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
 	}
 	now := time.Now()
-	if pairing.RefreshDue(rec.Tokens, now) {
-		c, err := clientForStore(cfg, rec)
-		if err != nil {
-			return err
-		}
+	c, err := clientForStore(cfg, rec)
+	if err != nil {
+		return err
+	}
+	if c.RefreshDue(rec.Tokens, now) {
 		fresh, rerr := pairing.Refresh(ctx, st, c, pairing.SystemClock(), rec.Rev)
 		switch {
 		case rerr == nil && pairing.State(fresh.State) == pairing.Paired && !fresh.Tokens.IsZero():

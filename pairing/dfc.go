@@ -1,0 +1,184 @@
+package pairing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pairingd/pairingd/internal/sanitize"
+)
+
+// DFC is the Data Exporter "DFC" device API (seed 000). The device flow
+// (RFC 8628 errors, JSON bodies) does not end with an access token but with
+// the site's long-lived credential, a domain and a client secret. The
+// secret is kept like a refresh token (stored 0600, never logged), and an
+// access token, a JWT, is exchanged for it with HTTP Basic
+// (domain:client_secret) at /api/dfc/auth/token: at once, again before it
+// expires, and after a 401. The server keeps one device per site: a new
+// authorization rotates the secret and kills the previous device's, which
+// the exchange then refuses with 401 or 403; the device pairs again.
+type DFC struct {
+	// Base is the server's base URL.
+	Base string
+}
+
+var _ interface {
+	Profile
+	FixedEndpoints
+	Reporter
+} = DFC{}
+
+// Name implements Profile.
+func (DFC) Name() string { return "dfc" }
+
+// Endpoints implements FixedEndpoints.
+func (DFC) Endpoints(base string) Endpoints {
+	base = strings.TrimSuffix(base, "/")
+	return Endpoints{
+		Issuer:              base,
+		DeviceAuthorization: base + "/api/v1/device/authorize",
+		Token:               base + "/api/v1/device/token",
+	}
+}
+
+// DeviceAuthRequest implements Profile: the device's metadata, as the
+// seed's ClientMetadata (device_name, device_type, firmware_version).
+func (DFC) DeviceAuthRequest(ctx context.Context, ep Endpoints, c ClientConfig) (*http.Request, error) {
+	d := c.Device
+	body := map[string]string{"device_name": clip(firstNonEmpty(d.Name, "pairingd device"), 255)}
+	if d.Model != "" {
+		body["device_type"] = clip(d.Model, 100)
+	}
+	if v := firstNonEmpty(d.OSVersion, d.ClientVersion); v != "" {
+		body["firmware_version"] = clip(v, 100)
+	}
+	return jsonRequest(ctx, http.MethodPost, ep.DeviceAuthorization, body)
+}
+
+// ParseDeviceAuth implements Profile: an RFC 8628 answer. Codes look like
+// XXXX-1234 and live 15 minutes.
+func (DFC) ParseDeviceAuth(r Response) (DeviceAuth, error) { return RFC8628{}.ParseDeviceAuth(r) }
+
+// TokenRequest implements Profile.
+func (DFC) TokenRequest(ctx context.Context, ep Endpoints, _ ClientConfig, deviceCode string) (*http.Request, error) {
+	return jsonRequest(ctx, http.MethodPost, ep.Token, map[string]string{
+		"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": deviceCode})
+}
+
+// RefreshRequest implements Profile: the Basic exchange of the site's
+// credential for a JWT.
+func (d DFC) RefreshRequest(ctx context.Context, _ Endpoints, _ ClientConfig, g Grant) (*http.Request, error) {
+	if g.RefreshToken == "" || g.BoundDeviceID == "" {
+		return nil, errors.New("DFC token exchange: no site credential")
+	}
+	req, err := jsonRequest(ctx, http.MethodPost, d.Base+"/api/dfc/auth/token", nil)
+	if err != nil {
+		return nil, fmt.Errorf("DFC token exchange: %w", err)
+	}
+	req.SetBasicAuth(g.BoundDeviceID, g.RefreshToken)
+	return req, nil
+}
+
+// RevokeRequest implements Profile: the API has no revocation.
+func (DFC) RevokeRequest(context.Context, Endpoints, ClientConfig, string, string) (*http.Request, error) {
+	return nil, nil
+}
+
+// ParseToken implements Profile, for both answers: the device flow's
+// credential ({"domain", "client_secret"}) and the exchange's JWT
+// ({"token", "expiresIn", "tokenType"}, camelCase). The seed does not say
+// how the credential's secret is spelt; client_secret and clientSecret are
+// both read. A 401 or 403 from the exchange means the secret is dead.
+func (DFC) ParseToken(r Response) (Token, error) {
+	if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
+		return Token{}, &OAuthError{Code: CodeInvalidGrant, HTTPStatus: r.Status,
+			Description: "The site's credentials were revoked (another device was authorized for it)"}
+	}
+	if !success(r.Status) {
+		// RFC 8628 errors from the device flow.
+		return RFC8628{}.ParseToken(r)
+	}
+	var b struct {
+		Domain        string          `json:"domain"`
+		ClientSecret  string          `json:"client_secret"`
+		ClientSecret2 string          `json:"clientSecret"`
+		Token         string          `json:"token"`
+		ExpiresIn     json.RawMessage `json:"expiresIn"`
+		TokenType     string          `json:"tokenType"`
+		Error         string          `json:"error"`
+	}
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return Token{}, fmt.Errorf("%w: body is not a JSON object", ErrConsumed)
+	}
+	if b.Error != "" {
+		return RFC8628{}.ParseToken(r)
+	}
+	switch {
+	case b.Token != "":
+		if b.TokenType != "" && !strings.EqualFold(b.TokenType, "bearer") {
+			return Token{}, fmt.Errorf("%w: tokenType %q, want Bearer", ErrBadToken, sanitize.Line(b.TokenType, 40))
+		}
+		tok := Token{AccessToken: b.Token, TokenType: "Bearer"}
+		if n, err := strconv.ParseFloat(strings.Trim(string(b.ExpiresIn), `"`), 64); err == nil && n >= 1 {
+			tok.ExpiresIn = time.Duration(min(n, 1<<31-1)) * time.Second
+		}
+		return tok, nil
+	case b.Domain != "" && (b.ClientSecret != "" || b.ClientSecret2 != ""):
+		return Token{RefreshToken: firstNonEmpty(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
+			BoundDeviceID: sanitize.Line(b.Domain, 253)}, nil
+	}
+	return Token{}, fmt.Errorf("%w: neither a site credential nor a token", ErrBadToken)
+}
+
+// Report implements Reporter: POST /api/dfc/error with the JWT, within the
+// API's limits (type 100 characters, message 10,000, metadata 20 keys and
+// 10 KB), truncating rather than failing. A 401 or 403 means the JWT must
+// be exchanged again; the report itself is not retried.
+func (d DFC) Report(ctx context.Context, c *Client, accessToken string, rep Report) error {
+	meta := map[string]string{}
+	size := 0
+	keys := make([]string, 0, len(rep.Metadata))
+	for k := range rep.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := sanitize.Line(rep.Metadata[k], 1000)
+		k = sanitize.Line(k, 100)
+		if len(meta) == 20 || size+len(k)+len(v) > 10_000 {
+			break
+		}
+		meta[k] = v
+		size += len(k) + len(v)
+	}
+	body := map[string]any{
+		"type":     clip(firstNonEmpty(rep.Type, "UNKNOWN_ERROR"), 100),
+		"message":  clip(rep.Message, 10_000),
+		"severity": firstNonEmpty(rep.Severity, "ERROR"),
+	}
+	if len(meta) > 0 {
+		body["metadata"] = meta
+	}
+	req, err := jsonRequest(ctx, http.MethodPost, d.Base+"/api/dfc/error", body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	resp, err := c.Do(ctx, "DFC error report", req)
+	switch {
+	case err != nil:
+		return err
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		return fmt.Errorf("%w: the error endpoint refused the JWT (HTTP %d)", ErrGrantRejected, resp.Status)
+	case !success(resp.Status):
+		return fmt.Errorf("DFC error report: HTTP %d", resp.Status)
+	}
+	return nil
+}
+

@@ -1,0 +1,121 @@
+package pairing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Profiles is the list of profile names the config accepts.
+var Profiles = []string{"rfc8628", "authelia", "romm", "dfc"}
+
+// NewProfile returns the wire profile called name. base is the server's
+// base URL (the issuer), which RomM and the Data Exporter API build every
+// endpoint from.
+func NewProfile(name, base string) (Profile, error) {
+	base = strings.TrimSuffix(base, "/")
+	switch name {
+	case "", "rfc8628":
+		return RFC8628{}, nil
+	case "authelia":
+		return Authelia{}, nil
+	case "romm":
+		return RomM{Base: base}, nil
+	case "dfc":
+		return DFC{Base: base}, nil
+	}
+	return nil, fmt.Errorf("unknown profile %q (want one of %s)", name, strings.Join(Profiles, ", "))
+}
+
+// The optional parts of a profile. The loop and the commands use them when
+// a profile has them; RFC 8628 servers need none.
+type (
+	// FixedEndpoints is a profile whose endpoints follow from the base URL:
+	// there is no discovery.
+	FixedEndpoints interface {
+		Endpoints(base string) Endpoints
+	}
+	// Preflighter checks the server before asking for a code (RomM's
+	// version gate). An error wrapping ErrUnsupported says the server
+	// cannot pair; others are retried.
+	Preflighter interface {
+		Preflight(ctx context.Context, c *Client) error
+	}
+	// Checker checks the grant with the server: after pairing and then from
+	// time to time. It returns whom the device is paired with, when the
+	// server says. An error matching ErrGrantRejected means the server no
+	// longer accepts the grant.
+	Checker interface {
+		Check(ctx context.Context, c *Client, accessToken, boundDeviceID string) (account string, err error)
+	}
+	// Pacer limits how often the token endpoint is polled, for servers that
+	// rate limit it per client address.
+	Pacer interface {
+		PollLimits() []RateLimit
+	}
+	// RefreshLeader says how long before expiry a token is refreshed, when
+	// the server wants another margin than the default.
+	RefreshLeader interface {
+		RefreshLead(lifetime time.Duration) time.Duration
+	}
+	// Reporter sends the daemon's failures to the server (the Data
+	// Exporter API's error endpoint). It must not block for long and never
+	// gets a secret in the report.
+	Reporter interface {
+		Report(ctx context.Context, c *Client, accessToken string, r Report) error
+	}
+)
+
+// RateLimit is at most N requests in any window of length Per.
+type RateLimit struct {
+	N   int
+	Per time.Duration
+}
+
+// Report is a failure worth telling the server about.
+type Report struct {
+	// Severity is CRITICAL, ERROR, WARNING or INFO.
+	Severity string
+	// Type is a short code such as PAIRING_FAILED.
+	Type    string
+	Message string
+	// Metadata holds a few facts; never a secret.
+	Metadata map[string]string
+}
+
+// ErrGrantRejected means the server refused a grant that used to work: the
+// token was revoked or expired, or the device was removed.
+var ErrGrantRejected = errors.New("the server rejected the grant")
+
+// Do sends req and reads its answer (at most 1 MiB), like the client's
+// OAuth requests: for profiles' extra requests (checks, reports).
+func (c *Client) Do(ctx context.Context, op string, req *http.Request) (Response, error) {
+	return c.roundTrip(ctx, op, req, false)
+}
+
+// profileRefreshLead is the refresh lead for t under the client's profile.
+func (c *Client) refreshLead(lifetime time.Duration) time.Duration {
+	if rl, ok := c.profile().(RefreshLeader); ok {
+		return rl.RefreshLead(lifetime)
+	}
+	return max(lifetime/10, minRefreshLead)
+}
+
+// paced returns the earliest monotonic time at which one more request fits
+// every limit, given the times of earlier requests (oldest first).
+func paced(history []time.Duration, limits []RateLimit, now time.Duration) time.Duration {
+	at := now
+	for _, l := range limits {
+		if l.N <= 0 || len(history) < l.N {
+			continue
+		}
+		// The request N back must have left the window.
+		if t := history[len(history)-l.N] + l.Per; t > at {
+			at = t
+		}
+	}
+	return at
+}
