@@ -37,6 +37,11 @@ type statusJSON struct {
 	DeviceModel             string     `json:"device_model,omitempty"`
 	OSVersion               string     `json:"os_version,omitempty"`
 	Server                  string     `json:"server,omitempty"`
+	Profile                 string     `json:"profile,omitempty"`
+	Account                 string     `json:"account,omitempty"`
+	Health                  string     `json:"health,omitempty"`
+	HealthSince             *time.Time `json:"health_since,omitempty"`
+	TLSVerification         string     `json:"tls_verification,omitempty"`
 	ClientID                string     `json:"client_id,omitempty"`
 	BoundDeviceID           string     `json:"bound_device_id,omitempty"`
 	UserCode                string     `json:"user_code,omitempty"`
@@ -72,6 +77,10 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 		DeviceModel:   dev.Model,
 		OSVersion:     dev.OSVersion,
 		Server:        rec.Server.Issuer,
+		Profile:       rec.Server.Profile,
+		Account:       rec.Account,
+		Health:        rec.Health,
+		HealthSince:   timePtr(rec.HealthAt),
 		ClientID:      rec.Server.ClientID,
 		BoundDeviceID: rec.BoundDeviceID,
 		Revision:      rec.Rev,
@@ -109,6 +118,9 @@ func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) erro
 	}
 	pid, running := store.DaemonPID(cfg.StateDir)
 	s := buildStatus(dev, rec, pid, running)
+	if cfg.InsecureSkipVerify {
+		s.TLSVerification = "OFF (insecure_skip_verify): anyone on the network path can take this device's tokens"
+	}
 	if opts.json {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
@@ -150,6 +162,12 @@ func writeStatusText(w io.Writer, s statusJSON, now time.Time) {
 	line("Device model", s.DeviceModel)
 	line("OS", s.OSVersion)
 	line("Server", s.Server)
+	line("Profile", s.Profile)
+	line("Account", s.Account)
+	if s.Health != "" {
+		line("Health", s.Health+", since "+at(s.HealthSince))
+	}
+	line("TLS verification", s.TLSVerification)
 	line("Client id", s.ClientID)
 	line("Bound device id", s.BoundDeviceID)
 	line("User code", s.UserCode)
@@ -174,6 +192,12 @@ func relative(d time.Duration) string {
 // the stored endpoints win, since the tokens belong to them; the secret
 // comes from the config.
 func clientForStore(cfg config.Config, rec store.Pairing) (*pairing.Client, error) {
+	if rec.Server.Profile != "" {
+		cfg.Profile = rec.Server.Profile
+	}
+	if rec.Server.Issuer != "" {
+		cfg.Issuer = rec.Server.Issuer
+	}
 	c, err := newClient(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return nil, err

@@ -36,10 +36,13 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 
 // checkServerConfig checks what the daemon needs to reach the server.
 func checkServerConfig(cfg config.Config) error {
-	if cfg.ClientID == "" {
+	fixed := cfg.Profile == "romm" || cfg.Profile == "dfc"
+	switch {
+	case fixed && cfg.Issuer == "":
+		return cfg.Errorf("issuer", "is required with profile %s: the server's base URL", cfg.Profile)
+	case !fixed && cfg.ClientID == "":
 		return cfg.Errorf("client_id", "is required")
-	}
-	if cfg.Issuer == "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
+	case cfg.Issuer == "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == ""):
 		return cfg.Errorf("issuer", "is required, unless device_authorization_endpoint and token_endpoint are both set")
 	}
 	for _, k := range []struct{ key, val string }{
@@ -48,6 +51,7 @@ func checkServerConfig(cfg config.Config) error {
 		{"token_endpoint", cfg.TokenEndpoint},
 		{"revocation_endpoint", cfg.RevocationEndpoint},
 		{"userinfo_endpoint", cfg.UserinfoEndpoint},
+		{"healthcheck_url", cfg.HealthcheckURL},
 	} {
 		if k.val == "" {
 			continue
@@ -62,36 +66,52 @@ func checkServerConfig(cfg config.Config) error {
 	return nil
 }
 
-// newClient builds the OAuth client from the config. Endpoints set in the
-// config are used as they are; the rest come from discovery.
+// defaultScopes are the scopes a profile asks for when the config sets
+// none. Stock Authelia refuses authelia.bearer.authz for device-code
+// clients, so its default is the scope set that works there.
+var defaultScopes = map[string]string{"authelia": "openid offline_access"}
+
+// newClient builds the client for the configured server and profile.
+// Endpoints set in the config are used as they are; a profile with fixed
+// endpoints (romm, dfc) derives them from the issuer; the rest come from
+// discovery.
 func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) {
 	hc, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout)
 	if err != nil {
 		return nil, cfg.Errorf("ca_file", "%v", err)
 	}
+	if cfg.InsecureSkipVerify {
+		pairing.SkipTLSVerify(hc)
+	}
 	secret, err := cfg.Secret()
 	if err != nil {
 		return nil, err
+	}
+	profile, err := pairing.NewProfile(cfg.Profile, cfg.Issuer)
+	if err != nil {
+		return nil, cfg.Errorf("profile", "%v", err)
 	}
 	params := url.Values{}
 	for k, v := range cfg.AuthParams {
 		params.Set(k, v)
 	}
+	ep := pairing.Endpoints{Issuer: cfg.Issuer}
+	if f, ok := profile.(pairing.FixedEndpoints); ok {
+		ep = f.Endpoints(cfg.Issuer)
+	}
+	ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
+	ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
+	ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
+	ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
 	return &pairing.Client{
-		HTTP:    hc,
-		Profile: pairing.RFC8628{},
-		Endpoints: pairing.Endpoints{
-			Issuer:              cfg.Issuer,
-			DeviceAuthorization: cfg.DeviceAuthorizationEndpoint,
-			Token:               cfg.TokenEndpoint,
-			Revocation:          cfg.RevocationEndpoint,
-			Userinfo:            cfg.UserinfoEndpoint,
-		},
+		HTTP:      hc,
+		Profile:   profile,
+		Endpoints: ep,
 		Config: pairing.ClientConfig{
 			ClientID:     cfg.ClientID,
 			ClientSecret: secret,
 			AuthMethod:   cfg.ClientAuthMethod,
-			Scope:        cfg.Scope,
+			Scope:        firstOf(cfg.Scope, defaultScopes[cfg.Profile]),
 			Params:       params,
 		},
 		Logger: logger,
@@ -125,22 +145,30 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
+	client.Config.Device = pairing.DeviceInfo{ID: dev.ID, Name: dev.Name, Model: dev.Model,
+		OSVersion: dev.OSVersion, ClientVersion: version}
+	if cfg.InsecureSkipVerify {
+		logger.Warn("TLS CERTIFICATE VERIFICATION IS OFF (insecure_skip_verify): anyone on the network path can take this device's tokens; use ca_file for a private CA")
+	}
 	m := &pairing.Machine{
 		Client: client,
 		Server: store.Server{
 			Issuer:             serverName(cfg),
-			Profile:            cfg.Profile,
+			Profile:            client.Profile.Name(),
 			ClientID:           cfg.ClientID,
-			TokenEndpoint:      cfg.TokenEndpoint,
-			RevocationEndpoint: cfg.RevocationEndpoint,
-			UserinfoEndpoint:   cfg.UserinfoEndpoint,
+			TokenEndpoint:      client.Endpoints.Token,
+			RevocationEndpoint: client.Endpoints.Revocation,
+			UserinfoEndpoint:   client.Endpoints.Userinfo,
 		},
 		Store:          st,
 		Clock:          pairing.SystemClock(),
 		Logger:         logger,
 		DeniedCooldown: cfg.DeniedCooldown,
 	}
-	if cfg.Issuer != "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
+	m.Check = newCheck(client, cfg.HealthcheckURL)
+	m.Report = newReporter(ctx, client, st, logger)
+	if _, fixed := client.Profile.(pairing.FixedEndpoints); !fixed && cfg.Issuer != "" &&
+		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
 		m.Discover = func(ctx context.Context) (pairing.Endpoints, error) {
 			ep, err := pairing.Discover(ctx, client.HTTP, cfg.Issuer)
 			// Endpoints set in the config win over discovered ones.

@@ -34,8 +34,14 @@ const DefaultStateDir = "/var/lib/pairingd"
 // file; flags use the same names with dashes, and the environment the
 // upper-case names prefixed with PAIRINGD_.
 type Config struct {
-	// Profile is the server's wire protocol: rfc8628.
+	// Profile is the server's wire protocol: rfc8628, authelia, romm or
+	// dfc.
 	Profile string
+	// HealthcheckURL is fetched at start, after pairing and every ten
+	// minutes while paired (StandCloud's /hardpy/api/v1/healthcheck).
+	HealthcheckURL string
+	// InsecureSkipVerify turns TLS verification off; never the default.
+	InsecureSkipVerify bool
 	// Issuer is the server's issuer URL, for discovery (RFC 8414).
 	Issuer string
 	// Endpoints set one by one, instead of or over discovery.
@@ -104,7 +110,9 @@ func oneOf(p func(*Config) *string, allowed ...string) func(*Config, string) err
 }
 
 var keys = []key{
-	{name: "profile", usage: "server wire protocol: rfc8628", set: oneOf(func(c *Config) *string { return &c.Profile }, "rfc8628")},
+	{name: "profile", usage: "server wire protocol: rfc8628, authelia, romm or dfc", set: oneOf(func(c *Config) *string { return &c.Profile }, "rfc8628", "authelia", "romm", "dfc")},
+	{name: "healthcheck_url", usage: "URL checked at start, after pairing and while paired (optional)", set: str(func(c *Config) *string { return &c.HealthcheckURL })},
+	{name: "insecure_skip_verify", usage: "turn TLS certificate verification off (never in production; use ca_file)", set: setBool(func(c *Config) *bool { return &c.InsecureSkipVerify })},
 	{name: "issuer", usage: "issuer URL; endpoints are discovered from it", set: str(func(c *Config) *string { return &c.Issuer })},
 	{name: "device_authorization_endpoint", usage: "device authorization endpoint URL", set: str(func(c *Config) *string { return &c.DeviceAuthorizationEndpoint })},
 	{name: "token_endpoint", usage: "token endpoint URL", set: str(func(c *Config) *string { return &c.TokenEndpoint })},
@@ -142,6 +150,17 @@ func setParam(c *Config, v string) error {
 	}
 	c.AuthParams[k] = val
 	return nil
+}
+
+func setBool(p func(*Config) *bool) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		*p(c) = b
+		return nil
+	}
 }
 
 func setRotate(c *Config, v string) error {
@@ -335,6 +354,11 @@ func (c *Config) readFile(file string) error {
 		switch v := v.(type) {
 		case string:
 			s = v
+		case bool:
+			if n != "insecure_skip_verify" {
+				return fmt.Errorf("%s: key %s: want a string in double quotes, got %s", from, n, tomlType(v))
+			}
+			s = strconv.FormatBool(v)
 		case int64:
 			switch n {
 			case "denied_cooldown":

@@ -244,7 +244,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "bad profile",
 			file: `profile = "google"`,
-			want: `config {file}: key profile: "google" is not one of rfc8628`,
+			want: `config {file}: key profile: "google" is not one of rfc8628, authelia, romm, dfc`,
 		},
 		{
 			name: "number for a string",

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
+)
+
+// reportTimeout bounds one error report: a down endpoint never holds up
+// anything.
+const reportTimeout = 10 * time.Second
+
+// newCheck composes the daemon's checks: the health check URL, when one is
+// configured (with the access token as a Bearer token when paired), then
+// the profile's own check of the grant (RomM's /api/users/me). nil when
+// there is nothing to check.
+func newCheck(c *pairing.Client, healthURL string) func(ctx context.Context, access, bound string) (string, error) {
+	checker, _ := c.Profile.(pairing.Checker)
+	if healthURL == "" && checker == nil {
+		return nil
+	}
+	return func(ctx context.Context, access, bound string) (string, error) {
+		if healthURL != "" {
+			if err := healthCheck(ctx, c, healthURL, access); err != nil {
+				return "", err
+			}
+		}
+		if checker == nil || access == "" {
+			return "", nil
+		}
+		return checker.Check(ctx, c, access, bound)
+	}
+}
+
+// healthCheck GETs url; any 2xx is healthy.
+func healthCheck(ctx context.Context, c *pairing.Client, url, access string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	resp, err := c.Do(ctx, "health check", req)
+	if err != nil {
+		return err
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		return &pairing.TransientError{Op: "health check", HTTPStatus: resp.Status, Err: errors.New("not healthy")}
+	}
+	return nil
+}
+
+// newReporter returns the daemon's failure reporter for a profile that
+// takes reports (the Data Exporter API), or nil. Reports go out in the
+// background with a timeout, fire and forget, and only while the device
+// holds an unexpired access token. A report refused with 401 or 403 marks
+// the token expired, so that the daemon exchanges its credential again.
+func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger *slog.Logger) func(pairing.Report) {
+	rep, ok := c.Profile.(pairing.Reporter)
+	if !ok {
+		return nil
+	}
+	return func(r pairing.Report) {
+		go func() {
+			ctx, cancel := context.WithTimeout(ctx, reportTimeout)
+			defer cancel()
+			rec, err := st.Pairing(ctx)
+			if err != nil || rec.Tokens.AccessToken == "" || !rec.Tokens.ExpiresAt.After(time.Now()) {
+				return
+			}
+			err = rep.Report(ctx, c, rec.Tokens.AccessToken, r)
+			switch {
+			case errors.Is(err, pairing.ErrGrantRejected):
+				logger.Warn("error report refused; the token will be exchanged again", "err", err)
+				st.Update(ctx, func(p *store.Pairing) error {
+					if p.Tokens.AccessToken == rec.Tokens.AccessToken {
+						p.Tokens.ExpiresAt = time.Now()
+					}
+					return nil
+				})
+			case err != nil:
+				logger.Debug("error report not delivered", "err", err)
+			}
+		}()
+	}
+}
