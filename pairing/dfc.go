@@ -181,4 +181,3 @@ func (d DFC) Report(ctx context.Context, c *Client, accessToken string, rep Repo
 	}
 	return nil
 }
-

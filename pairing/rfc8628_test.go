@@ -105,8 +105,10 @@ func TestRFC8628Requests(t *testing.T) {
 					"client_id": {"dev-1"}, "client_secret": {"sec"}}},
 		},
 		{
-			name:  "refresh basic",
-			build: func() (*http.Request, error) { return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, basic, Grant{RefreshToken: "RT-1"}) },
+			name: "refresh basic",
+			build: func() (*http.Request, error) {
+				return RFC8628{}.RefreshRequest(ctx, wireTestEndpoints, basic, Grant{RefreshToken: "RT-1"})
+			},
 			want: wireRequest{Method: "POST", URL: "https://as.example/token", ContentType: formType, Accept: "application/json",
 				Authorization: basicAuth,
 				Form:          url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"RT-1"}, "client_id": {"a b:c"}}},
