@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -22,8 +23,9 @@ func TestParseFlags(t *testing.T) {
 		wantErr bool
 	}{
 		{name: "defaults", check: func(c config) string {
-			if c.listen != "127.0.0.1:8080" || c.issuer != "" || c.codeTTL != 600*time.Second ||
-				c.interval != 5*time.Second || c.tokenTTL != 5*time.Minute || c.clientSecret != "" || c.logLevel != slog.LevelInfo {
+			// Zero durations take the profile's defaults.
+			if c.profile != "rfc8628" || c.listen != "127.0.0.1:8080" || c.issuer != "" || c.codeTTL != 0 ||
+				c.interval != 0 || c.tokenTTL != 0 || c.clientSecret != "" || c.logLevel != slog.LevelInfo || c.tokenRateLimits != nil {
 				return "unexpected defaults"
 			}
 			return ""
@@ -37,8 +39,25 @@ func TestParseFlags(t *testing.T) {
 				}
 				return ""
 			}},
+		{name: "profile options", args: []string{"--profile", "authelia", "--token-rate-limits", "3/1m, 5/1h", "--require-audience", "https://api",
+			"--romm-version", "4.3.0", "--forbid-after-approval", "2s", "--site-domain", "s.example", "--jwt-ttl", "1m"},
+			check: func(c config) string {
+				if c.profile != "authelia" || fmt.Sprint(c.tokenRateLimits) != "[3/1m0s 5/1h0m0s]" || c.requireAudience != "https://api" ||
+					c.rommVersion != "4.3.0" || c.forbidAfterApproval != 2*time.Second || c.siteDomain != "s.example" || c.jwtTTL != time.Minute {
+					return "profile flags not taken"
+				}
+				return ""
+			}},
+		{name: "no rate limits", args: []string{"--token-rate-limits", "none"}, check: func(c config) string {
+			if c.tokenRateLimits == nil || len(c.tokenRateLimits) != 0 {
+				return "none should be an empty, non-nil list"
+			}
+			return ""
+		}},
+		{name: "bad rate limits", args: []string{"--token-rate-limits", "30 per minute"}, wantErr: true},
+		{name: "unknown profile", args: []string{"--profile", "keycloak"}, wantErr: true},
 		{name: "bad duration", args: []string{"--interval", "soon"}, wantErr: true},
-		{name: "zero interval", args: []string{"--interval", "0s"}, wantErr: true},
+		{name: "negative interval", args: []string{"--interval", "-1s"}, wantErr: true},
 		{name: "bad log level", args: []string{"--log-level", "chatty"}, wantErr: true},
 		{name: "bad issuer", args: []string{"--issuer", "127.0.0.1:8080"}, wantErr: true},
 		{name: "positional", args: []string{"extra"}, wantErr: true},
@@ -70,9 +89,10 @@ func TestBanner(t *testing.T) {
 	} {
 		t.Run(tt.addr.String(), func(t *testing.T) {
 			var b bytes.Buffer
-			banner(&b, "http://"+tt.addr.String(), "http://x", isLoopback(tt.addr))
+			banner(&b, "http://"+tt.addr.String(), "http://x", "romm (RomM 5 device pairing)", "http://x/pair/device", isLoopback(tt.addr))
 			out := b.String()
-			for _, want := range []string{"DEVELOPMENT", "NOT FOR PRODUCTION", "http://" + tt.addr.String(), "approve devices at http://x/device"} {
+			for _, want := range []string{"DEVELOPMENT", "NOT FOR PRODUCTION", "http://" + tt.addr.String(), "approve devices at http://x/device",
+				"profile romm", "http://x/pair/device"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("banner lacks %q:\n%s", want, out)
 				}
@@ -170,5 +190,43 @@ func TestRunListenError(t *testing.T) {
 	cfg.stderr = io.Discard
 	if err := run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "listening on") {
 		t.Errorf("run with a bad address = %v, want a listening error", err)
+	}
+}
+
+func TestRunProfile(t *testing.T) {
+	cfg, err := parseFlags([]string{"--listen", "127.0.0.1:0", "--profile", "romm", "--romm-version", "4.3.0"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cfg.stderr = &stderr
+	issuers := make(chan string, 1)
+	cfg.ready = func(issuer string) { issuers <- issuer }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, cfg) }()
+	var issuer string
+	select {
+	case issuer = <-issuers:
+	case err := <-done:
+		t.Fatalf("run returned early: %v", err)
+	}
+	for _, want := range []string{"profile romm", "approve devices at " + issuer + "/device", issuer + "/pair/device"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	resp, err := http.Get(issuer + "/api/heartbeat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"VERSION":"4.3.0"`) {
+		t.Errorf("GET /api/heartbeat: %d %s", resp.StatusCode, b)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel = %v", err)
 	}
 }

@@ -16,6 +16,14 @@
 //   - RFC 7009 token revocation, RFC 6750 §3 bearer errors on /userinfo,
 //     RFC 8414 and OpenID Connect Discovery metadata.
 //
+// Options.Profile makes it behave like one of the servers pairingd pairs
+// with, faithful to their documented and measured behaviour: "rfc8628"
+// (the above, default), "authelia" (authelia.go), "romm" (romm.go) and
+// "dfc" (dfc.go). The code lifecycle (state.go) is shared; profiles differ
+// in code formats, polling rules, wire format and error mapping. In every
+// profile POST /device (user_code + action) approves or denies, as do
+// Approve and Deny.
+//
 // It is for development only: anyone who can reach the /device page can
 // approve any device. Nothing in the pairingd daemon may import it.
 package devauth

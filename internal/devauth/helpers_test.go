@@ -191,3 +191,63 @@ func wantError(t *testing.T, what string, r response, status int, code string) {
 		t.Errorf("%s = %d %q, want %d %q (body %s)", what, r.status, r.str("error"), status, code, r.body)
 	}
 }
+
+// postJSON sends v as a JSON body to path; a string v is sent verbatim.
+func (e *env) postJSON(path string, v any, edit func(*http.Request)) response {
+	e.t.Helper()
+	var body []byte
+	if s, ok := v.(string); ok {
+		body = []byte(s)
+	} else {
+		var err error
+		if body, err = json.Marshal(v); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req, err := http.NewRequest(http.MethodPost, e.url+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if edit != nil {
+		edit(req)
+	}
+	return e.do(req)
+}
+
+// approvePage approves (or denies) userCode through the /device POST, as
+// scripts do, with extra form fields; it fails the test unless it is a 200.
+func (e *env) approvePage(userCode, action string, extra url.Values) {
+	e.t.Helper()
+	form := url.Values{"user_code": {userCode}, "action": {action}}
+	for k, v := range extra {
+		form[k] = v
+	}
+	r := e.post("/device", form, nil)
+	if r.status != http.StatusOK {
+		e.t.Fatalf("POST /device %s %s: status %d, body %s", action, userCode, r.status, r.body)
+	}
+}
+
+func bearer(tok string) func(*http.Request) {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok) }
+}
+
+// noSecretsLogged fails the test if any of secrets is in the log.
+func (e *env) noSecretsLogged(secrets ...string) {
+	e.t.Helper()
+	logs := e.logs.String()
+	for _, s := range secrets {
+		if s == "" {
+			e.t.Errorf("noSecretsLogged: empty secret (flow incomplete?)")
+		} else if strings.Contains(logs, s) {
+			e.t.Errorf("log contains a secret %q:\n%s", s, logs)
+		}
+	}
+}
+
+// detail returns a RomM-style {"detail": "..."} string.
+func (r response) detail() string {
+	s, _ := r.json["detail"].(string)
+	return s
+}

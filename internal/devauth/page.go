@@ -28,10 +28,15 @@ button { font-size: 1.1em; margin: .5em .5em 0 0; }
 <h1>{{.Heading}}</h1>
 {{with .Message}}<p{{if $.Error}} class="err"{{end}}>{{.}}</p>{{end}}
 {{with .Client}}<p>Client <code>{{.}}</code>{{with $.Scope}} asks for scope <code>{{.}}</code>{{end}}.</p>{{end}}
+{{with .Profile}}<p>Emulating: {{.}}.</p>{{end}}
 {{if .ShowForm}}
 <form method="post" action="{{.Action}}">
 <p><label>Code shown on the device:<br>
 <input name="user_code" value="{{.UserCode}}" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="32" required autofocus></label></p>
+{{if .Expiries}}<p><label>Token expires after:
+<select name="expires_in">{{range .Expiries}}<option value="{{.}}"{{if eq . $.Expiry}} selected{{end}}>{{.}}</option>{{end}}</select></label></p>{{end}}
+{{if .ShowSite}}<p><label>Site (domain) the device joins:<br>
+<input name="site" value="{{.Site}}" maxlength="253" required></label></p>{{end}}
 <p><button type="submit" name="action" value="approve">Approve</button>
 <button type="submit" name="action" value="deny">Deny</button></p>
 </form>
@@ -49,10 +54,24 @@ type pageData struct {
 	ShowForm bool
 	Action   string
 	UserCode string
+	Profile  string
+	// Expiries, when set, offers RomM's token expiry choice; Expiry is
+	// the preselected one.
+	Expiries []string
+	Expiry   string
+	// ShowSite offers DFC's site choice, Site preset.
+	ShowSite bool
+	Site     string
 }
 
 func (s *Server) writePage(w http.ResponseWriter, status int, d pageData) {
 	d.Action = s.prefix + "/device"
+	if s.prof.name != ProfileRFC8628 {
+		d.Profile = s.prof.description
+	}
+	if d.ShowForm && s.prof.page != nil {
+		s.prof.page(s, &d)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -111,11 +130,14 @@ func (s *Server) serveDeviceDecision(w http.ResponseWriter, r *http.Request) {
 		err     error
 		heading string
 	)
+	// RomM's expiry and DFC's site, when the page offered them; a
+	// script's bare approve takes the defaults.
+	choice := approval{expiry: form.Get("expires_in"), site: strings.TrimSpace(form.Get("site"))}
 	switch strings.ToLower(form.Get("action")) {
 	case "approve":
-		err, heading = s.Approve(code), "Device approved"
+		err, heading = s.decide(code, approved, choice), "Device approved"
 	case "deny":
-		err, heading = s.Deny(code), "Device denied"
+		err, heading = s.decide(code, denied, choice), "Device denied"
 	default:
 		bad(http.StatusBadRequest, `The action must be "approve" or "deny".`)
 		return
@@ -125,6 +147,8 @@ func (s *Server) serveDeviceDecision(w http.ResponseWriter, r *http.Request) {
 		bad(http.StatusNotFound, "No device is waiting with this code. Check it, or start again on the device.")
 	case errors.Is(err, ErrExpiredUserCode):
 		bad(http.StatusBadRequest, "This code has expired. Start again on the device to get a new one.")
+	case errors.Is(err, ErrBadApproval):
+		bad(http.StatusBadRequest, err.Error())
 	case errors.Is(err, ErrAlreadyDecided):
 		bad(http.StatusConflict, "This device was already approved or denied.")
 	case err != nil:

@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,40 +27,81 @@ const (
 // bytes.
 const maxBody = 64 << 10
 
-// Options configure a Server. Zero values take the documented defaults.
+// Options configure a Server. Zero values take the documented defaults,
+// which depend on the profile.
 type Options struct {
 	// Issuer is the public base URL, e.g. "http://127.0.0.1:8080"; all
 	// endpoint URLs derive from it. A path in it ("http://h/auth") is the
-	// prefix the handler serves under. Required.
+	// prefix the handler serves under. For romm and dfc it is the server's
+	// base URL. Required.
 	Issuer string
-	// CodeTTL is the device code lifetime; default 600 s (RFC 8628 §3.2's
-	// example and the seed's default).
+	// Profile is the server to behave like: "rfc8628" (default, seed 001
+	// auth-framework), "authelia" (stock Authelia 4.39), "romm" (RomM 5
+	// device pairing) or "dfc" (the Data Exporter device API, seed 000).
+	// New panics on any other value.
+	Profile string
+	// CodeTTL is the device code lifetime; default the profile's (600 s;
+	// dfc 900 s).
 	CodeTTL time.Duration
-	// Interval is the minimum polling interval; default 5 s (RFC 8628
-	// §3.2).
+	// Interval is the polling interval announced and enforced; default the
+	// profile's (5 s; authelia 10 s). The real RomM and Authelia have it
+	// fixed; changing it is for tests.
 	Interval time.Duration
-	// TokenTTL is the access token lifetime; default 300 s, short so
-	// that clients exercise refresh.
+	// TokenTTL is the access token lifetime; default 300 s (short, so that
+	// clients exercise refresh), authelia 1 h. RomM client tokens ignore
+	// it: the approver picks their expiry.
 	TokenTTL time.Duration
 	// RefreshTTL is the refresh token lifetime, renewed on each rotation;
-	// default 30 days.
+	// default 30 days, authelia 90 minutes (its default lifespan).
 	RefreshTTL time.Duration
 	// ClientSecret, when set, makes every client confidential: the token
 	// and revocation endpoints (and device authorization) require
 	// client_secret_basic or client_secret_post with this secret, whatever
-	// the client_id.
+	// the client_id. rfc8628 and authelia only.
 	ClientSecret string
+
+	// TokenRateLimits are authelia's per-IP limits on its token endpoint,
+	// counting every answer other than 200. nil means Authelia's defaults
+	// (30 per minute, 50 per 10 minutes, 100 per hour); an empty, non-nil
+	// slice means no limit.
+	TokenRateLimits []RateLimit
+	// RequireAudience, for authelia, is the one audience the client is
+	// registered with: device authorization without it, or with any other
+	// value, is invalid_request. Empty accepts any audience or none.
+	RequireAudience string
+
+	// RommVersion is what romm's GET /api/heartbeat reports as
+	// SYSTEM.VERSION; default "5.2.0". Set "4.3.0" to test the fallback
+	// for servers without device pairing.
+	RommVersion string
+	// ForbidAfterApproval makes romm's authenticated endpoints answer 403
+	// for this long after a token's approval, as RomM briefly does with a
+	// fresh token; default 0.
+	ForbidAfterApproval time.Duration
+	// RommInitLimit and RommPollLimit are romm's per-IP fixed windows on
+	// init and token polls; defaults 10 and 60 per 60 s.
+	RommInitLimit RateLimit
+	RommPollLimit RateLimit
+
+	// SiteDomain is dfc's default site on the approval page; default
+	// "site1.example.com".
+	SiteDomain string
+	// JWTTTL is the lifetime of dfc's JWTs (expiresIn); default 86400 s.
+	JWTTTL time.Duration
+
 	// Now is the clock; default time.Now. It is used for every time
 	// decision, so tests can advance it (or run in a synctest bubble).
 	Now func() time.Time
 	// Logger receives one line per device authorization, decision and
-	// token issue; default discards. It never sees device codes or tokens.
+	// token issue; default discards. It never sees device codes, tokens or
+	// client secrets.
 	Logger *slog.Logger
 }
 
 // Server is the authorization server, an http.Handler. It is safe for
 // concurrent use.
 type Server struct {
+	prof       *profile
 	issuer     string
 	prefix     string // path of issuer, "" or "/something"
 	codeTTL    time.Duration
@@ -70,35 +112,47 @@ type Server struct {
 	now        func() time.Time
 	log        *slog.Logger
 
-	mu       sync.Mutex
-	polls    int
-	byDevice map[string]*deviceGrant // key: device code
-	byUser   map[string]*deviceGrant // key: normalized user code
-	access   map[string]*token
-	refresh  map[string]*token
+	mu          sync.Mutex
+	polls       int
+	byDevice    map[string]*deviceGrant // key: device code
+	byUser      map[string]*deviceGrant // key: normalized user code
+	access      map[string]*token
+	refresh     map[string]*token
+	usedRefresh map[string]*token // rotated refresh tokens, for reuse detection
+
+	authelia autheliaState
+	romm     rommState
+	dfc      dfcState
 }
 
 // New returns a Server for o. It panics if o.Issuer is not an absolute
-// http(s) URL, since that is a programming error in a test or main.
+// http(s) URL or o.Profile is unknown, since that is a programming error
+// in a test or main.
 func New(o Options) *Server {
 	u, err := url.Parse(strings.TrimRight(o.Issuer, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		panic(fmt.Sprintf("devauth.New: Issuer %q is not an absolute http(s) URL without query", o.Issuer))
 	}
+	prof, ok := lookupProfile(o.Profile)
+	if !ok {
+		panic(fmt.Sprintf("devauth.New: unknown Profile %q (want one of %s)", o.Profile, strings.Join(Profiles, ", ")))
+	}
 	s := &Server{
-		issuer:     u.String(),
-		prefix:     u.Path,
-		codeTTL:    orDefault(o.CodeTTL, 600*time.Second),
-		interval:   orDefault(o.Interval, 5*time.Second),
-		tokenTTL:   orDefault(o.TokenTTL, 300*time.Second),
-		refreshTTL: orDefault(o.RefreshTTL, 30*24*time.Hour),
-		secret:     o.ClientSecret,
-		now:        o.Now,
-		log:        o.Logger,
-		byDevice:   make(map[string]*deviceGrant),
-		byUser:     make(map[string]*deviceGrant),
-		access:     make(map[string]*token),
-		refresh:    make(map[string]*token),
+		prof:        prof,
+		issuer:      u.String(),
+		prefix:      u.Path,
+		codeTTL:     orDefault(o.CodeTTL, prof.codeTTL),
+		interval:    orDefault(o.Interval, prof.interval),
+		tokenTTL:    orDefault(o.TokenTTL, prof.tokenTTL),
+		refreshTTL:  orDefault(o.RefreshTTL, prof.refreshTTL),
+		secret:      o.ClientSecret,
+		now:         o.Now,
+		log:         o.Logger,
+		byDevice:    make(map[string]*deviceGrant),
+		byUser:      make(map[string]*deviceGrant),
+		access:      make(map[string]*token),
+		refresh:     make(map[string]*token),
+		usedRefresh: make(map[string]*token),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -106,8 +160,18 @@ func New(o Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.authelia = newAutheliaState(o)
+	s.romm = newRommState(o)
+	s.dfc = newDFCState(o)
 	return s
 }
+
+// Profile returns the profile name.
+func (s *Server) Profile() string { return s.prof.name }
+
+// ProfileDescription says in a few words which server the profile
+// emulates.
+func (s *Server) ProfileDescription() string { return s.prof.description }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
@@ -119,8 +183,11 @@ func orDefault(d, def time.Duration) time.Duration {
 // Issuer returns the issuer URL, without a trailing slash.
 func (s *Server) Issuer() string { return s.issuer }
 
-// VerificationURI returns the URL of the page where users approve devices.
-func (s *Server) VerificationURI() string { return s.issuer + "/device" }
+// VerificationURI returns the URL of the profile's own page where users
+// approve devices (rfc8628 /device, authelia
+// /consent/openid/device-authorization, romm /pair/device, dfc
+// /device-verify). /device works in every profile.
+func (s *Server) VerificationURI() string { return s.issuer + s.prof.verificationPath }
 
 // Polls returns the number of device_code token requests received so far,
 // whatever their outcome.
@@ -130,40 +197,15 @@ func (s *Server) Polls() int {
 	return s.polls
 }
 
-// ServeHTTP routes a request to one of the endpoints.
+// ServeHTTP routes a request to one of the endpoints: /device (every
+// profile), then the profile's own.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, ok := strings.CutPrefix(r.URL.Path, s.prefix)
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	switch path {
-	case "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration":
-		if !allow(w, r, http.MethodGet, http.MethodHead) {
-			return
-		}
-		s.serveMetadata(w)
-	case "/device_authorization":
-		if !allow(w, r, http.MethodPost) {
-			return
-		}
-		s.serveDeviceAuthorization(w, r)
-	case "/token":
-		if !allow(w, r, http.MethodPost) {
-			return
-		}
-		s.serveToken(w, r)
-	case "/revoke":
-		if !allow(w, r, http.MethodPost) {
-			return
-		}
-		s.serveRevoke(w, r)
-	case "/userinfo":
-		if !allow(w, r, http.MethodGet, http.MethodHead) {
-			return
-		}
-		s.serveUserinfo(w, r)
-	case "/device":
+	if path == "/device" {
 		if !allow(w, r, http.MethodGet, http.MethodHead, http.MethodPost) {
 			return
 		}
@@ -172,9 +214,51 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.serveDevicePage(w, r)
-	default:
+		return
+	}
+	if path != "/" && path == s.prof.verificationPath {
+		if allow(w, r, http.MethodGet, http.MethodHead) {
+			s.serveDevicePage(w, r)
+		}
+		return
+	}
+	if !s.prof.serve(s, w, r, path) {
 		http.NotFound(w, r)
 	}
+}
+
+// serveRFC8628 is the seed 001 profile's routing.
+func serveRFC8628(s *Server, w http.ResponseWriter, r *http.Request, path string) bool {
+	switch path {
+	case "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration":
+		if !allow(w, r, http.MethodGet, http.MethodHead) {
+			return true
+		}
+		s.serveMetadata(w)
+	case "/device_authorization":
+		if !allow(w, r, http.MethodPost) {
+			return true
+		}
+		s.serveDeviceAuthorization(w, r)
+	case "/token":
+		if !allow(w, r, http.MethodPost) {
+			return true
+		}
+		s.serveToken(w, r)
+	case "/revoke":
+		if !allow(w, r, http.MethodPost) {
+			return true
+		}
+		s.serveRevoke(w, r)
+	case "/userinfo":
+		if !allow(w, r, http.MethodGet, http.MethodHead) {
+			return true
+		}
+		s.serveUserinfo(w, r)
+	default:
+		return false
+	}
+	return true
 }
 
 // allow answers 405 with an Allow header unless r.Method is one of methods.
@@ -270,7 +354,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // parameters are not looked at: RFC 6749 §3.2 wants POST bodies, and
 // credentials in URLs end up in logs. A parameter sent twice is an error
 // (RFC 6749 §3.1).
-func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauthError) {
+func readForm(w http.ResponseWriter, r *http.Request, repeatable ...string) (url.Values, *oauthError) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request",
@@ -290,7 +374,7 @@ func readForm(w http.ResponseWriter, r *http.Request) (url.Values, *oauthError) 
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "parsing form body: %v", err)
 	}
 	for k, v := range form {
-		if len(v) > 1 {
+		if len(v) > 1 && !slices.Contains(repeatable, k) {
 			return nil, errorf(http.StatusBadRequest, "invalid_request", "parameter %q sent more than once", k)
 		}
 	}
@@ -375,7 +459,7 @@ func (s *Server) serveDeviceAuthorization(w http.ResponseWriter, r *http.Request
 		var clientID string
 		clientID, oerr = s.authenticateClient(r, form, true)
 		if oerr == nil {
-			g := s.newDeviceGrant(clientID, form.Get("scope"))
+			g := s.newDeviceGrant(clientID, form.Get("scope"), nil)
 			s.log.Info("device authorization", "user_code", g.userCode, "client_id", clientID, "scope", g.scope)
 			writeJSON(w, http.StatusOK, deviceAuthResponse{
 				DeviceCode:              g.deviceCode,
@@ -416,11 +500,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 		return nil, oerr
 	}
 	grant := form.Get("grant_type")
-	if grant == GrantDeviceCode {
-		s.mu.Lock()
-		s.polls++
-		s.mu.Unlock()
-	}
 	if grant == "" {
 		return nil, errorf(http.StatusBadRequest, "invalid_request", "missing grant_type")
 	}
@@ -432,6 +511,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	// code grant requires it (RFC 8628 §3.4).
 	clientID, oerr := s.authenticateClient(r, form, grant == GrantDeviceCode)
 	if oerr != nil {
+		if grant == GrantDeviceCode {
+			s.countPoll()
+		}
 		return nil, oerr
 	}
 	var iss issued
@@ -439,20 +521,22 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	case GrantDeviceCode:
 		dc := form.Get("device_code")
 		if dc == "" {
+			s.countPoll()
 			return nil, errorf(http.StatusBadRequest, "invalid_request", "missing device_code")
 		}
-		var userCode string
-		iss, userCode, oerr = s.pollDeviceCode(dc, clientID)
-		if oerr != nil {
-			s.log.Debug("device code poll", "result", oerr.Code, "user_code", userCode)
-			return nil, oerr
+		p := s.pollGrant(dc, clientID, true)
+		s.log.Debug("device code poll", "result", p.outcome.String(), "user_code", p.grant.userCode)
+		if p.outcome != pollApproved {
+			return nil, rfc8628PollError(p)
 		}
+		g := p.grant
+		iss = s.issue(token{clientID: g.clientID, scope: g.scope, sub: subject, userCode: g.userCode, family: randomID("")}, rfc8628Tokens, true)
 	case GrantRefreshToken:
 		rt := form.Get("refresh_token")
 		if rt == "" {
 			return nil, errorf(http.StatusBadRequest, "invalid_request", "missing refresh_token")
 		}
-		iss, oerr = s.rotateRefresh(rt, clientID, form.Get("scope"), form.Has("scope"))
+		iss, oerr = s.rotateRefresh(rt, clientID, form.Get("scope"), form.Has("scope"), refreshRules{kinds: rfc8628Tokens})
 		if oerr != nil {
 			s.log.Info("refresh refused", "error", oerr.Code, "description", oerr.Description)
 			return nil, oerr
@@ -467,6 +551,35 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 		RefreshToken: iss.refreshID,
 		Scope:        iss.access.scope,
 	}, nil
+}
+
+// rfc8628Tokens are the seed profile's token prefixes.
+var rfc8628Tokens = tokenKinds{access: "at_", refresh: "rt_"}
+
+// countPoll counts a device_code token request that never reached the
+// code lifecycle (which counts the others).
+func (s *Server) countPoll() {
+	s.mu.Lock()
+	s.polls++
+	s.mu.Unlock()
+}
+
+// rfc8628PollError maps a poll outcome to RFC 8628 §3.5 / RFC 6749 §5.2.
+func rfc8628PollError(p pollResult) *oauthError {
+	switch p.outcome {
+	case pollWrongClient:
+		return errorf(http.StatusBadRequest, "invalid_grant", "device_code was issued to another client")
+	case pollExpired:
+		return errorf(http.StatusBadRequest, "expired_token", "the device code has expired")
+	case pollSlowDown:
+		return errorf(http.StatusBadRequest, "slow_down",
+			"polled sooner than %v after the last poll; the interval is now %v", p.interval-slowDownStep, p.interval)
+	case pollPending:
+		return errorf(http.StatusBadRequest, "authorization_pending", "the user has not yet approved the device")
+	case pollDenied:
+		return errorf(http.StatusBadRequest, "access_denied", "the user denied the device")
+	}
+	return errorf(http.StatusBadRequest, "invalid_grant", "unknown device_code")
 }
 
 func (s *Server) serveRevoke(w http.ResponseWriter, r *http.Request) {
