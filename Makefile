@@ -9,8 +9,10 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
-# Where the demo's development server listens.
+# Where the demo's development server listens, and which server it plays:
+# rfc8628, authelia, romm or dfc (make demo PROFILE=romm).
 DEMO_LISTEN ?= 127.0.0.1:8080
+PROFILE     ?= rfc8628
 
 .PHONY: all build test vet fmt-check shellcheck demo bench screens clean \
 	dist size-check qemu-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums
@@ -43,7 +45,7 @@ test: fmt-check vet shellcheck
 # The development authorization server on loopback, and the daemon showing
 # its QR code in this terminal. Ctrl-C stops both.
 demo: build
-	DEMO_LISTEN=$(DEMO_LISTEN) scripts/demo.sh
+	DEMO_LISTEN=$(DEMO_LISTEN) PROFILE=$(PROFILE) scripts/demo.sh
 
 # The README's pictures, drawn through the framebuffer code.
 screens: build
@@ -91,7 +93,9 @@ SIZE_BUDGET ?= 8388608
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 # nfpm builds the .deb files; run from the module proxy, not in our go.mod.
-NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.48.0
+# v2.45.2: the newest whose dependencies all come from the module proxy
+# (2.46 and later need go.digitalxero.dev/go-msix, which it does not serve).
+NFPM ?= $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 
 dist: $(DIST_BINS)
 	@$(MAKE) --no-print-directory sums

@@ -3,10 +3,11 @@
 # with a throw-away state directory. Ctrl-C stops both.
 set -eu
 listen=${DEMO_LISTEN:-127.0.0.1:8080}
+profile=${PROFILE:-rfc8628}
 state=$(mktemp -d "${TMPDIR:-/tmp}/pairingd-demo.XXXXXX")
 log="$state/devauthserver.log"
 
-bin/devauthserver --listen "$listen" >"$log" 2>&1 &
+bin/devauthserver --listen "$listen" --profile "$profile" >"$log" 2>&1 &
 server=$!
 cleanup() {
 	kill "$server" 2>/dev/null || true
@@ -17,7 +18,8 @@ trap cleanup EXIT INT TERM
 
 # Wait until the server answers (at most 5 s).
 i=0
-until curl -fsS "http://$listen/.well-known/oauth-authorization-server" >/dev/null 2>&1; do
+# /device is the approval page every profile serves.
+until curl -fsS "http://$listen/device" >/dev/null 2>&1; do
 	i=$((i + 1))
 	if [ "$i" -ge 50 ] || ! kill -0 "$server" 2>/dev/null; then
 		echo "devauthserver did not start:" >&2
@@ -27,9 +29,12 @@ until curl -fsS "http://$listen/.well-known/oauth-authorization-server" >/dev/nu
 	sleep 0.1
 done
 
-echo "Development server: http://$listen (approve at http://$listen/device)"
+echo "Development server ($profile): http://$listen (approve at http://$listen/device)"
 echo "State directory:    $state"
 display=term
 [ -t 1 ] || display=plain
-bin/pairingd run --state-dir "$state" --issuer "http://$listen" --client-id pairingd-demo \
-	--scope "openid offline_access" --display "$display" 2>"$state/pairingd.log"
+scope="openid offline_access"
+[ "$profile" = romm ] && scope=""
+[ "$profile" = dfc ] && scope=""
+bin/pairingd run --state-dir "$state" --profile "$profile" --issuer "http://$listen" --client-id pairingd-demo \
+	--scope "$scope" --display "$display" 2>"$state/pairingd.log"
