@@ -26,6 +26,15 @@ var errRenew = errors.New("new code requested")
 // forever is a wait with no end; the loop still wakes to watch the record.
 const forever = time.Duration(math.MaxInt64)
 
+// after returns the monotonic time d after t, saturating at forever (a
+// token without expiry must not wrap around into the past).
+func after(t, d time.Duration) time.Duration {
+	if d >= forever-t {
+		return forever
+	}
+	return t + d
+}
+
 // startCheckTimeout bounds the check at start, so a hung health endpoint
 // does not hold up the first code.
 const startCheckTimeout = 5 * time.Second
@@ -210,7 +219,7 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		return
 	case m.state == Paired && !rec.Tokens.IsZero():
 		m.useStoredEndpoints(rec.Server)
-		m.refreshAt = mono + m.Client.refreshIn(rec.Tokens, wall)
+		m.refreshAt = after(mono, m.Client.refreshIn(rec.Tokens, wall))
 		m.checkAt = mono + m.CheckEvery
 		if m.detail == "" {
 			m.detail = m.pairedDetail()
@@ -484,7 +493,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, m
 		case <-m.Clock.After(wait):
 		}
 	}
-	m.refreshAt = mono + m.Client.refreshIn(tokens, wall)
+	m.refreshAt = after(mono, m.Client.refreshIn(tokens, wall))
 	// Check the new grant at once: RomM wants its binding confirmed.
 	m.checkAt, m.checkFails = mono, 0
 	m.Logger.Info("paired", "server", m.Server.Issuer, "bound_device_id", m.rec.BoundDeviceID,
@@ -515,7 +524,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		// first: either way these are the tokens to keep fresh.
 		m.rec = rec
 		m.errCount = 0
-		m.refreshAt = monoStart + m.Client.refreshIn(rec.Tokens, m.Clock.Now())
+		m.refreshAt = after(monoStart, m.Client.refreshIn(rec.Tokens, m.Clock.Now()))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()

@@ -1066,3 +1066,25 @@ func TestRenew(t *testing.T) {
 		}
 	})
 }
+
+// A token without expires_in is never refreshed, and the loop idles (a
+// wrap-around of "forever" once made it refresh in a hot loop).
+func TestTokenWithoutExpiry(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","token_type":"Bearer","refresh_token":"secret-refresh-1"}`}}
+		srv.refreshes = []scripted{tokenReply("secret-access-2", "secret-refresh-2", 3600)}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(24 * time.Hour)
+		h.stop()
+		for _, r := range srv.requests("/token") {
+			if r.form.Get("grant_type") == "refresh_token" {
+				t.Fatalf("refreshed a token that does not expire")
+			}
+		}
+		if got := h.record().Tokens.AccessToken; got != "secret-access-1" {
+			t.Errorf("access token %q, want the first one kept", got)
+		}
+	})
+}

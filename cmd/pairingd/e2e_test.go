@@ -320,16 +320,15 @@ type secretRecorder struct {
 
 func (sr *secretRecorder) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/device_authorization" && r.URL.Path != "/token" {
-			h.ServeHTTP(w, r)
-			return
-		}
+		// Every profile's endpoints: whatever answer carries a secret.
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		var body struct {
 			DeviceCode   string `json:"device_code"`
 			AccessToken  string `json:"access_token"`
 			RefreshToken string `json:"refresh_token"`
+			ClientSecret string `json:"client_secret"` // the Data Exporter API's site secret
+			JWT          string `json:"token"`         // and its exchanged JWT
 		}
 		if json.Unmarshal(rec.Body.Bytes(), &body) == nil {
 			sr.mu.Lock()
@@ -337,12 +336,14 @@ func (sr *secretRecorder) wrap(h http.Handler) http.Handler {
 				{"device_code", body.DeviceCode},
 				{"access_token", body.AccessToken},
 				{"refresh_token", body.RefreshToken},
+				{"client_secret", body.ClientSecret},
+				{"access_token", body.JWT},
 			} {
 				if s.v != "" {
 					sr.secrets[s.v] = s.kind
 				}
 			}
-			if body.AccessToken != "" {
+			if body.AccessToken != "" || body.JWT != "" {
 				sr.grants++
 			}
 			sr.mu.Unlock()
