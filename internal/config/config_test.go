@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -773,5 +774,29 @@ func TestInitVariablesIgnored(t *testing.T) {
 	}
 	if c.ClientID != "x" || c.Display != "auto" {
 		t.Errorf("client_id %q display %q, want x and auto", c.ClientID, c.Display)
+	}
+}
+
+// TestREADMEConfigs loads every TOML example in the README, so that a
+// device builder who copies one gets a config pairingd accepts.
+func TestREADMEConfigs(t *testing.T) {
+	noDefaultFile(t)
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(b), "```toml\n")[1:]
+	if len(blocks) < 6 {
+		t.Fatalf("found %d TOML examples in README.md, want at least 6", len(blocks))
+	}
+	for i, blk := range blocks {
+		text, _, _ := strings.Cut(blk, "```")
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("example%d.toml", i))
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(f, nil, nil); err != nil {
+			t.Errorf("README example %d does not load: %v\n%s", i+1, err, text)
+		}
 	}
 }
