@@ -14,14 +14,23 @@ import (
 	"github.com/pairingd/pairingd/store"
 )
 
-// openState opens the daemon's store without creating it: status, token and
-// unpair work beside a running daemon and never make a state directory.
-func openState(ctx context.Context, cfg config.Config) (*store.SQLite, error) {
+// openState opens the daemon's store without creating it, and reads the
+// pairing record: status, token and unpair work beside a running daemon
+// and never make a state directory. The caller closes the store.
+func openState(ctx context.Context, cfg config.Config) (*store.SQLite, store.Pairing, error) {
 	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler)})
 	if errors.Is(err, store.ErrNotExist) {
-		return nil, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
+		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
 	}
-	return st, err
+	if err != nil {
+		return nil, store.Pairing{}, err
+	}
+	rec, err := st.Pairing(ctx)
+	if err != nil {
+		st.Close()
+		return nil, store.Pairing{}, err
+	}
+	return st, rec, nil
 }
 
 // statusJSON is the output of `pairingd status --json`. It never holds a
@@ -103,16 +112,12 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 }
 
 func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error {
-	st, err := openState(ctx, cfg)
+	st, rec, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	dev, err := st.Device(ctx)
-	if err != nil {
-		return err
-	}
-	rec, err := st.Pairing(ctx)
 	if err != nil {
 		return err
 	}
@@ -213,15 +218,11 @@ func clientForStore(cfg config.Config, rec store.Pairing) (*pairing.Client, erro
 }
 
 func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
-	st, err := openState(ctx, cfg)
+	st, rec, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rec, err := st.Pairing(ctx)
-	if err != nil {
-		return err
-	}
 	if pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero() {
 		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
 	}
@@ -252,15 +253,11 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 }
 
 func cmdUnpair(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
-	st, err := openState(ctx, cfg)
+	st, rec, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rec, err := st.Pairing(ctx)
-	if err != nil {
-		return err
-	}
 	c, err := clientForStore(cfg, rec)
 	if err != nil {
 		return err
