@@ -113,3 +113,23 @@ func TimeLeft(deadline, now time.Time) string {
 	secs := int64((d + time.Second - 1) / time.Second)
 	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
 }
+
+// UntilTextChange returns how long until TimeLeft's text changes, and false
+// when it will not (no deadline, or already past). TimeLeft rounds the
+// time left up to the second, so the text changes whenever the time left
+// crosses a whole second: displays wake exactly then, not on a free ticker
+// that could show a value up to a second late.
+func UntilTextChange(deadline, now time.Time) (time.Duration, bool) {
+	if deadline.IsZero() {
+		return 0, false
+	}
+	left := deadline.Sub(now)
+	if left <= 0 {
+		return 0, false
+	}
+	wait := left % time.Second
+	if wait == 0 {
+		wait = time.Second
+	}
+	return wait, true
+}

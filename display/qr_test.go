@@ -241,3 +241,33 @@ func BenchmarkHalfBlocks(b *testing.B) {
 		}
 	}
 }
+
+func TestUntilTextChange(t *testing.T) {
+	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		left   time.Duration
+		want   time.Duration
+		wantOK bool
+	}{
+		{10 * time.Minute, time.Second, true},
+		{9*time.Minute + 59*time.Second + 300*time.Millisecond, 300 * time.Millisecond, true},
+		{1500 * time.Millisecond, 500 * time.Millisecond, true},
+		{0, 0, false},
+		{-time.Second, 0, false},
+	} {
+		got, ok := display.UntilTextChange(base.Add(tt.left), base)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("display.UntilTextChange(now+%v) = %v, %v; want %v, %v", tt.left, got, ok, tt.want, tt.wantOK)
+		}
+		// The text does change at that moment and not before.
+		if ok {
+			if display.TimeLeft(base.Add(tt.left), base.Add(got-time.Millisecond)) != display.TimeLeft(base.Add(tt.left), base) ||
+				display.TimeLeft(base.Add(tt.left), base.Add(got)) == display.TimeLeft(base.Add(tt.left), base) {
+				t.Errorf("for %v left, the text does not change exactly after %v", tt.left, got)
+			}
+		}
+	}
+	if _, ok := display.UntilTextChange(time.Time{}, base); ok {
+		t.Errorf("display.UntilTextChange(zero deadline) reports a change")
+	}
+}

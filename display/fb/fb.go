@@ -272,13 +272,8 @@ func (d *Display) nextTickLocked() (time.Duration, bool) {
 	if d.con != nil {
 		wait, ok = time.Second, true
 	}
-	if d.drawn && !d.cur.Deadline.IsZero() {
-		if rem := d.cur.Deadline.Sub(d.now()); rem > 0 {
-			// The text changes when rem crosses a whole second.
-			w := rem % time.Second
-			if w == 0 {
-				w = time.Second
-			}
+	if d.drawn {
+		if w, changes := display.UntilTextChange(d.cur.Deadline, d.now()); changes {
 			wait, ok = w, true
 		}
 	}

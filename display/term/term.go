@@ -266,18 +266,11 @@ func (d *Display) countdown() {
 // shows the time left rounded up to the second, so it changes whenever the
 // time left crosses a whole second.
 func (d *Display) untilChangeLocked() (time.Duration, bool) {
-	if !d.shown || d.cur.Deadline.IsZero() {
+	if !d.shown {
 		return 0, false
 	}
-	left := d.cur.Deadline.Sub(d.now())
-	if left <= 0 {
-		return 0, false
-	}
-	wait := left % time.Second
-	if wait == 0 {
-		wait = time.Second
-	}
-	return max(wait, minTick), true
+	wait, ok := display.UntilTextChange(d.cur.Deadline, d.now())
+	return max(wait, minTick), ok
 }
 
 // Close stops the countdown and the event goroutine, waits for them, and
