@@ -151,16 +151,24 @@ func (d DFC) Report(ctx context.Context, c *Client, accessToken string, rep Repo
 	for _, k := range keys {
 		v := sanitize.Line(rep.Metadata[k], 1000)
 		k = sanitize.Line(k, 100)
-		if len(meta) == 20 || size+len(k)+len(v) > 10_000 {
+		// Measured as JSON, as the server does: escapes (\", \u003c) count.
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(v)
+		if len(meta) == 20 || size+len(kj)+len(vj)+2 > 10_000 {
 			break
 		}
 		meta[k] = v
-		size += len(k) + len(v)
+		size += len(kj) + len(vj) + 2
+	}
+	typ := firstNonEmpty(clip(rep.Type, 100), "UNKNOWN_ERROR")
+	sev := strings.ToUpper(rep.Severity)
+	if !slices.Contains([]string{"CRITICAL", "ERROR", "WARNING", "INFO"}, sev) {
+		sev = "ERROR" // the server refuses any other
 	}
 	body := map[string]any{
-		"type":     clip(firstNonEmpty(rep.Type, "UNKNOWN_ERROR"), 100),
-		"message":  clip(rep.Message, 10_000),
-		"severity": firstNonEmpty(rep.Severity, "ERROR"),
+		"type":     typ,
+		"message":  firstNonEmpty(clip(rep.Message, 10_000), typ), // the server refuses an empty one
+		"severity": sev,
 	}
 	if len(meta) > 0 {
 		body["metadata"] = meta
