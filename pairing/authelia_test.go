@@ -334,9 +334,9 @@ func TestAutheliaPacingOverAnHour(t *testing.T) {
 				unpolled = append(unpolled, i+1)
 			}
 		}
-		knownBug(t, len(unpolled) > 0,
-			"codes %v of %d were shown for their whole 10 min and never polled: the pacer spends the hourly budget (90) in the first ~17 min, then the device is blind for ~40 min while showing fresh codes; an approval then is lost",
-			unpolled, len(dev))
+		if len(unpolled) > 0 {
+			t.Errorf("codes %v of %d were shown for their whole 10 min and never polled: an approval then would be lost", unpolled, len(dev))
+		}
 	})
 }
 

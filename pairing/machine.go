@@ -94,6 +94,7 @@ type Machine struct {
 	refreshAt  time.Duration   // monotonic time of the next refresh, when paired
 	checkAt    time.Duration   // monotonic time of the next check, when paired
 	checkFails int             // failed checks in a row
+	reason     string          // why the grant went, for the next code's screen
 
 	renewOnce sync.Once
 	renew     chan struct{} // use renewCh
@@ -246,6 +247,11 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 			m.state = Unpaired
 		}
 		m.detail = ""
+		if State(rec.State) == Unpaired {
+			// Why the grant went (revoked, refused, unpaired): shown now
+			// and with the next code, so the user knows why to scan again.
+			m.detail, m.reason = rec.Message, rec.Message
+		}
 	}
 	switch {
 	case start:
@@ -348,7 +354,12 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 	}
 	m.Logger.Info("got a device code", "user_code", code.UserCode, "verification_uri", uri,
 		"interval", da.Interval, "expires_in", da.ExpiresIn)
-	m.enterState(ctx, AwaitingUser, "", func(p *store.Pairing) {
+	detail := ""
+	if m.reason != "" {
+		detail = m.reason + " Or open " + shortURI(uri) + " and enter the code."
+		m.reason = ""
+	}
+	m.enterState(ctx, AwaitingUser, detail, func(p *store.Pairing) {
 		p.Code = code
 		// Stored with the code, so that a restart polls the same server.
 		p.Server = m.Server
@@ -624,7 +635,12 @@ func maxLimit(limits []RateLimit) int {
 // which request failed: for the screen and the status.
 func errText(err error) string {
 	var te *TransientError
-	if errors.As(err, &te) {
+	switch {
+	case errors.As(err, &te) && te.HTTPStatus >= 400 && te.HTTPStatus < 500:
+		// Reached, but refused: a missing scope (RomM's me.read), or
+		// RomM's brief 403 right after approval.
+		return fmt.Sprintf("the server refused it (HTTP %d)", te.HTTPStatus)
+	case errors.As(err, &te):
 		return "can't reach the server (" + transientReason(te) + ")"
 	}
 	s := err.Error()
@@ -805,6 +821,9 @@ func (m *Machine) statusLine() string {
 	case Paired:
 		return m.pairedDetail()
 	case Unpaired:
+		if m.detail != "" {
+			return "Unpaired: " + m.detail
+		}
 		return "Unpaired: getting a pairing code"
 	default:
 		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)

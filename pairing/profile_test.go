@@ -227,18 +227,6 @@ func checkFunc(c *Client) func(ctx context.Context, access, bound string) (strin
 	}
 }
 
-// knownBug marks an assertion that fails because of a bug reported to the
-// lead: the test is skipped with the explanation rather than failed, and
-// passes once the bug is fixed (then drop the call). Inside a synctest
-// bubble the skip ends the test, which go test -v reports as a PASS with
-// the "KNOWN BUG" line; call it last, after stop.
-func knownBug(t *testing.T, bad bool, format string, args ...any) {
-	t.Helper()
-	if bad {
-		t.Skipf("KNOWN BUG (reported): "+format, args...)
-	}
-}
-
 // windowMax is the largest number of times in any window [t, t+per), over
 // sorted times.
 func windowMax(times []time.Duration, per time.Duration) (n int, at time.Duration) {
@@ -350,7 +338,7 @@ func TestRefreshLead(t *testing.T) {
 	}
 }
 
-func TestPaced(t *testing.T) {
+func TestHardLimit(t *testing.T) {
 	limits := Authelia{}.PollLimits()
 	// every returns n times, step apart, from first.
 	every := func(first, step time.Duration, n int) []time.Duration {
@@ -386,12 +374,12 @@ func TestPaced(t *testing.T) {
 		{"one a minute", every(sec(30), 0, 1), []RateLimit{{N: 1, Per: time.Minute}}, sec(31), sec(90)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := paced(tt.history, tt.limits, tt.now)
+			got := hardLimit(tt.history, tt.limits, tt.now)
 			if got != tt.want {
-				t.Errorf("paced = %v, want %v", got, tt.want)
+				t.Errorf("hardLimit = %v, want %v", got, tt.want)
 			}
 			if got < tt.now {
-				t.Errorf("paced = %v, before now %v", got, tt.now)
+				t.Errorf("hardLimit = %v, before now %v", got, tt.now)
 			}
 			// Whatever it says, one more request then keeps every limit.
 			all := append(append([]time.Duration(nil), tt.history...), got)
@@ -404,5 +392,36 @@ func TestPaced(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSpread(t *testing.T) {
+	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
+	hour := []RateLimit{{N: 90, Per: time.Hour}}
+	every := func(first, step time.Duration, n int) []time.Duration {
+		var h []time.Duration
+		for i := range n {
+			h = append(h, first+time.Duration(i)*step)
+		}
+		return h
+	}
+	for _, tt := range []struct {
+		name    string
+		history []time.Duration
+		now     time.Duration
+		want    time.Duration
+	}{
+		{"no history", nil, sec(10), sec(10)},
+		{"under half the budget: no spreading", every(0, sec(10), 44), sec(440), sec(440)},
+		// 45 polls in 440 s: 45 left for the 3160 s until the first
+		// leaves the window, 70 s apart.
+		{"half spent: the rest spread", every(0, sec(10), 45), sec(450), sec(440) + (sec(3600)-sec(450))/45},
+		// Nearly all spent: never closer than Per/N (40 s), here the
+		// window's end decides.
+		{"one left", every(0, sec(30), 89), sec(2700), sec(2640) + sec(900)},
+	} {
+		if got := spread(tt.history, hour, tt.now); got != tt.want {
+			t.Errorf("%s: spread = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

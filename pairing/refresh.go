@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/store"
 )
 
@@ -105,7 +106,12 @@ func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 	now := clock.Now()
 	tok, err := c.Refresh(ctx, Grant{RefreshToken: rec.Tokens.RefreshToken, BoundDeviceID: rec.BoundDeviceID})
 	if errors.Is(err, ErrInvalidGrant) {
-		if _, ferr := forget(ctx, st, rec.Rev, "The server no longer accepts this device. Pair again.", clock.Now()); ferr != nil {
+		why := "The server no longer accepts this device."
+		var oe *OAuthError
+		if errors.As(err, &oe) && oe.Description != "" {
+			why = sanitize.Line(oe.Description, 200) + "."
+		}
+		if _, ferr := forget(ctx, st, rec.Rev, why+" Pairing again.", clock.Now()); ferr != nil {
 			return rec, ferr
 		}
 		return rec, err

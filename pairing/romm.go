@@ -182,9 +182,12 @@ func (RomM) ParseToken(resp Response) (Token, error) {
 	tok := Token{AccessToken: b.AccessToken, TokenType: "Bearer", Scope: strings.Join(b.Scopes, " "),
 		BoundDeviceID: b.DeviceID}
 	if b.ExpiresAt != nil && *b.ExpiresAt != "" {
-		at, err := time.Parse(time.RFC3339, *b.ExpiresAt)
-		if err != nil {
-			return Token{}, fmt.Errorf("%w: expires_at is not an ISO time", ErrBadToken)
+		at, ok := parseISOTime(*b.ExpiresAt)
+		if !ok {
+			// The token is handed out once: losing it over a date we
+			// cannot read would lose the user's approval. Keep it as
+			// one without expiry; a 401 later sends us back to pairing.
+			return tok, nil
 		}
 		// Measured against the server's own clock when it says what it
 		// is, so a device whose clock is off still re-pairs in time.
@@ -195,6 +198,18 @@ func (RomM) ParseToken(resp Response) (Token, error) {
 		tok.ExpiresIn = max(at.Sub(now), time.Second)
 	}
 	return tok, nil
+}
+
+// parseISOTime reads RomM's expires_at: RFC 3339 with a zone, or a naive
+// ISO time, which Python writes for a datetime without one and which
+// RomM means as UTC.
+func parseISOTime(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // Check implements Checker: /api/users/me must answer for our token with

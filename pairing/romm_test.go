@@ -515,8 +515,9 @@ func TestRomMPairing(t *testing.T) {
 				t.Errorf("a secret in the URL %s?%s", r.path, r.query)
 			}
 		}
-		knownBug(t, !h.sawDetail("no longer accepts"),
-			"after RomM answered 401, no screen or status line said why the device pairs again (adopt() drops the stored message)")
+		if !h.sawDetail("no longer accepts") {
+			t.Errorf("after RomM answered 401, no screen or status line said why the device pairs again")
+		}
 	})
 }
 
@@ -559,4 +560,33 @@ func TestRomMExpiringToken(t *testing.T) {
 			t.Errorf("screen %+v, want a new code", s)
 		}
 	})
+}
+
+// RomM's one-shot token is never thrown away over its expires_at: a naive
+// ISO time is UTC, and one that cannot be read leaves a token without
+// expiry.
+func TestRomMExpiresAtForms(t *testing.T) {
+	date := time.Date(2026, 9, 21, 10, 0, 0, 0, time.UTC)
+	hdr := http.Header{"Content-Type": {"application/json"}, "Date": {date.Add(-time.Hour).Format(http.TimeFormat)}}
+	for _, tt := range []struct {
+		expiresAt string
+		want      time.Duration
+	}{
+		{`"2026-09-21T10:00:00+00:00"`, time.Hour},
+		{`"2026-09-21T10:00:00Z"`, time.Hour},
+		{`"2026-09-21T10:00:00.123456"`, time.Hour + 123456*time.Microsecond},
+		{`"2026-09-21 10:00:00"`, time.Hour},
+		{`null`, 0},
+		{`"next tuesday"`, 0},
+	} {
+		body := `{"access_token":"rmm_secret","device_id":"0b6c2b8e-0000-4000-8000-000000000000","scopes":["me.read"],"expires_at":` + tt.expiresAt + `}`
+		tok, err := RomM{Base: "https://romm.example"}.ParseToken(Response{Status: 200, Header: hdr, Body: []byte(body)})
+		if err != nil {
+			t.Errorf("expires_at %s: %v, want the token kept", tt.expiresAt, err)
+			continue
+		}
+		if tok.AccessToken != "rmm_secret" || tok.ExpiresIn != tt.want {
+			t.Errorf("expires_at %s: token %q expires in %v, want kept and %v", tt.expiresAt, tok.AccessToken, tok.ExpiresIn, tt.want)
+		}
+	}
 }
