@@ -44,7 +44,14 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit,
 		if !tty {
 			return nil, errors.New("display term: stdout is not a terminal; use --display plain or fb")
 		}
-		return term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
+		d, err := term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
+		if err == nil || cfg.Display == "term" {
+			return d, err
+		}
+		// auto: a terminal tcell does not know (release builds carry
+		// the common ones only); plain text still shows the code.
+		logger.Warn("terminal display unusable; falling back to plain", "err", err)
+		return plain.New(stdout, time.Now), nil
 	default:
 		return plain.New(stdout, time.Now), nil
 	}
