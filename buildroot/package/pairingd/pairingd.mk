@@ -1,0 +1,73 @@
+################################################################################
+#
+# pairingd
+#
+################################################################################
+
+# The package builds the checkout this BR2_EXTERNAL tree belongs to. For a
+# released version, set PAIRINGD_VERSION and PAIRINGD_SITE = $(call
+# github,pairingd,pairingd,v$(PAIRINGD_VERSION)), drop PAIRINGD_SITE_METHOD
+# and add the -go2 tarball's sha256 to pairingd.hash (buildroot/README.md).
+PAIRINGD_VERSION = $(or $(shell git -C $(BR2_EXTERNAL_PAIRINGD_PATH) describe --tags --always --dirty 2>/dev/null),local)
+PAIRINGD_SITE = $(BR2_EXTERNAL_PAIRINGD_PATH)/..
+PAIRINGD_SITE_METHOD = local
+PAIRINGD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
+	--exclude bin --exclude dist --exclude build --exclude buildroot
+
+PAIRINGD_GOMOD = github.com/pairingd/pairingd
+PAIRINGD_BUILD_TARGETS = cmd/pairingd
+PAIRINGD_LDFLAGS = -s -w -X main.version=$(PAIRINGD_VERSION)
+PAIRINGD_TAGS = sqlite_omit_load_extension
+
+ifeq ($(BR2_PACKAGE_PAIRINGD_SYSTEM_SQLITE),y)
+PAIRINGD_TAGS += libsqlite3
+PAIRINGD_DEPENDENCIES += sqlite
+endif
+
+# A downloaded tarball is vendored by Buildroot's download step; a local
+# source is rsynced and is not, while the build runs with -mod=vendor and
+# GOPROXY=off. Vendor it here, offline, from a Go module cache that already
+# holds the modules: the developer's (PAIRINGD_GOMODCACHE, filled by any
+# build of the checkout), unless the source already has vendor/ (make
+# vendor-tree and PAIRINGD_OVERRIDE_SRCDIR).
+PAIRINGD_GOMODCACHE ?= $(shell go env GOMODCACHE 2>/dev/null)
+
+define PAIRINGD_VENDOR_LOCAL_SOURCE
+	if [ ! -d $(@D)/vendor ]; then \
+		cd $(@D) && $(HOST_GO_COMMON_ENV) GOFLAGS=-mod=mod GOPROXY=off \
+			GOMODCACHE=$(PAIRINGD_GOMODCACHE) $(GO_BIN) mod vendor; \
+	fi
+endef
+PAIRINGD_PRE_BUILD_HOOKS += PAIRINGD_VENDOR_LOCAL_SOURCE
+
+# A fixed uid and gid: the state (device identity, tokens) usually lives on a
+# partition that outlives image rebuilds, where an automatic uid could change.
+# In the video group for /dev/fb0.
+PAIRINGD_UID = 871
+
+define PAIRINGD_USERS
+	pairingd $(PAIRINGD_UID) pairingd $(PAIRINGD_UID) * /var/lib/pairingd - video Device pairing daemon
+endef
+
+define PAIRINGD_INSTALL_CONFIG
+	$(INSTALL) -D -m 0644 $(@D)/pairingd.example.toml \
+		$(TARGET_DIR)/etc/pairingd/pairingd.toml
+endef
+PAIRINGD_POST_INSTALL_TARGET_HOOKS += PAIRINGD_INSTALL_CONFIG
+
+define PAIRINGD_INSTALL_INIT_SYSTEMD
+	$(INSTALL) -D -m 0644 $(PAIRINGD_PKGDIR)/pairingd.service \
+		$(TARGET_DIR)/usr/lib/systemd/system/pairingd.service
+endef
+
+define PAIRINGD_INSTALL_INIT_SYSV
+	$(INSTALL) -D -m 0755 $(PAIRINGD_PKGDIR)/S80pairingd \
+		$(TARGET_DIR)/etc/init.d/S80pairingd
+endef
+
+define PAIRINGD_LINUX_CONFIG_FIXUPS
+	$(call KCONFIG_ENABLE_OPT,CONFIG_FB)
+	$(call KCONFIG_ENABLE_OPT,CONFIG_DRM_FBDEV_EMULATION)
+endef
+
+$(eval $(golang-package))

@@ -1,0 +1,102 @@
+#!/bin/sh
+# Builds the .deb packages with nfpm (packaging/nfpm.yaml) and checks them:
+# dpkg-deb --info and --contents against what they must hold, and lintian
+# (no errors allowed; warnings are printed).
+#   dist/pairingd_VERSION_arm64.deb  Raspberry Pi OS 64-bit, Debian arm64
+#   dist/pairingd_VERSION_armhf.deb  Raspberry Pi OS 32-bit (every Pi, from
+#                                    the Zero: the static armv6 binary)
+#   dist/pairingd_VERSION_amd64.deb  Debian/Ubuntu PCs
+# Usage: NFPM="go run …/nfpm@vX" scripts/deb.sh VERSION   (make deb)
+set -eu
+cd "$(dirname "$0")/.."
+version=$1
+: "${NFPM:?set NFPM to the nfpm command (make deb does)}"
+
+# A Debian version starts with a digit and, without a Debian revision, has
+# no hyphen: v0.3.1 -> 0.3.1, v0.3.1-4-gabc123 -> 0.3.1+4.gabc123, a bare
+# commit abc123-dirty -> 0~abc123+dirty.
+deb_version=${version#v}
+case $deb_version in
+[0-9]*) ;;
+*) deb_version="0~$deb_version" ;;
+esac
+deb_version=$(printf '%s' "$deb_version" | sed 's/-/+/; s/-/./g')
+
+epoch=${SOURCE_DATE_EPOCH:-0}
+maintainer=${DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || echo 'pairingd maintainers <pairingd@localhost>')}
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# The changelog of a native package, dated by the last commit.
+date=$(date -u -R -d "@$epoch")
+cat >"$work/changelog" <<CHANGELOG
+pairingd ($deb_version) unstable; urgency=medium
+
+  * Built from pairingd $version.
+
+ -- $maintainer  $date
+CHANGELOG
+gzip -9n <"$work/changelog" >"$work/changelog.gz"
+touch -d "@$epoch" "$work/changelog.gz"
+
+
+fail=0
+for pair in arm64:arm64 armhf:armv6 amd64:amd64; do
+	arch=${pair%%:*}
+	bin="dist/pairingd-linux-${pair#*:}"
+	deb="dist/pairingd_${deb_version}_$arch.deb"
+	rm -f "$deb"
+	# nfpm expands variables in a few fields only: fill in the template.
+	sed -e "/^#/d" -e "s|\${DEB_ARCH}|$arch|g" -e "s|\${DEB_BINARY}|$bin|g" -e "s|\${DEB_VERSION}|$deb_version|g" \
+		-e "s|\${DEB_MAINTAINER}|$maintainer|g" -e "s|\${DEB_CHANGELOG}|$work/changelog.gz|g" \
+		packaging/nfpm.yaml >"$work/nfpm-$arch.yaml"
+	if grep -n -F 'DEB_' "$work/nfpm-$arch.yaml" >&2; then
+		echo "deb: packaging/nfpm.yaml: a variable was left unfilled" >&2
+		exit 1
+	fi
+	$NFPM package --config "$work/nfpm-$arch.yaml" --packager deb --target "$deb"
+
+	echo "== $deb"
+	dpkg-deb --info "$deb" >"$work/info"
+	dpkg-deb --contents "$deb" >"$work/contents"
+	cat "$work/info" "$work/contents"
+	for want in "Package: pairingd" "Version: $deb_version" "Architecture: $arch" "Depends: adduser"; do
+		grep -q "^ $want\$" "$work/info" || { echo "deb: $deb: no '$want' in dpkg-deb --info" >&2; fail=1; }
+	done
+	for want in "-rwxr-xr-x root/root .* ./usr/bin/pairingd" \
+		"-rw-r--r-- root/root .* ./lib/systemd/system/pairingd.service" \
+		"-rw-r--r-- root/root .* ./usr/lib/sysusers.d/pairingd.conf" \
+		"-rw-r--r-- root/root .* ./etc/pairingd/pairingd.toml" \
+		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/copyright" \
+		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/changelog.gz" \
+		"-rw-r--r-- root/root .* ./usr/share/lintian/overrides/pairingd"; do
+		grep -q -- "^$want\$" "$work/contents" || { echo "deb: $deb: no '$want' in dpkg-deb --contents" >&2; fail=1; }
+	done
+	dpkg-deb --ctrl-tarfile "$deb" | tar -t >"$work/control"
+	for want in ./conffiles ./postinst ./prerm ./postrm; do
+		grep -qx -- "$want" "$work/control" || { echo "deb: $deb: no $want" >&2; fail=1; }
+	done
+	dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/pairingd/pairingd.toml ||
+		{ echo "deb: $deb: pairingd.toml is not a conffile" >&2; fail=1; }
+	# The packaged binary is the one in dist/.
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/pairingd | cmp -s - "$bin" ||
+		{ echo "deb: $deb: /usr/bin/pairingd differs from $bin" >&2; fail=1; }
+
+	if command -v lintian >/dev/null; then
+		# The static binary's error is overridden in the package itself
+		# (packaging/lintian-overrides says why); warnings are shown.
+		lintian --tag-display-limit 0 --show-overrides "$deb" 2>&1 | grep -v '^running with root' >"$work/lintian" || true
+		cat "$work/lintian"
+		if grep -q '^E: ' "$work/lintian"; then
+			echo "deb: $deb: lintian reports errors" >&2
+			fail=1
+		fi
+	elif [ -n "${CI:-}" ]; then
+		echo "deb: lintian is not installed (.ci/run installs it)" >&2
+		fail=1
+	else
+		echo "deb: lintian not installed: skipping it (CI runs it)"
+	fi
+done
+exit "$fail"
