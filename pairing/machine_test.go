@@ -118,6 +118,11 @@ func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	req.done = time.Since(s.start)
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
+	return rep.respond(r)
+}
+
+// respond turns a scripted reply into the transport's answer to r.
+func (rep scripted) respond(r *http.Request) (*http.Response, error) {
 	if rep.err != nil {
 		return nil, rep.err
 	}
@@ -125,7 +130,7 @@ func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	for k, v := range rep.header {
 		w.Header()[k] = v
 	}
-	if w.Header().Get("Content-Type") == "" {
+	if w.Header().Get("Content-Type") == "" && rep.body != "" {
 		w.Header().Set("Content-Type", "application/json")
 	}
 	w.WriteHeader(rep.status)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
@@ -91,21 +90,7 @@ func (s *profServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	req.done = time.Since(s.start)
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
-	if rep.err != nil {
-		return nil, rep.err
-	}
-	w := httptest.NewRecorder()
-	for k, v := range rep.header {
-		w.Header()[k] = v
-	}
-	if w.Header().Get("Content-Type") == "" && rep.body != "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
-	res := w.Result()
-	res.Request = r
-	return res, nil
+	return rep.respond(r)
 }
 
 // requests returns what key ("POST /api/x", or "" for all) received.
