@@ -99,14 +99,10 @@ func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) 
 	if f, ok := profile.(pairing.FixedEndpoints); ok {
 		ep = f.Endpoints(cfg.Issuer)
 	}
-	ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
-	ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
-	ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
-	ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
 	return &pairing.Client{
 		HTTP:      hc,
 		Profile:   profile,
-		Endpoints: ep,
+		Endpoints: configuredEndpoints(cfg, ep),
 		Config: pairing.ClientConfig{
 			ClientID:     cfg.ClientID,
 			ClientSecret: secret,
@@ -171,12 +167,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
 		m.Discover = func(ctx context.Context) (pairing.Endpoints, error) {
 			ep, err := pairing.Discover(ctx, client.HTTP, cfg.Issuer)
-			// Endpoints set in the config win over discovered ones.
-			ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
-			ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
-			ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
-			ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
-			return ep, err
+			return configuredEndpoints(cfg, ep), err
 		}
 	}
 
@@ -219,6 +210,16 @@ func serverName(cfg config.Config) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// configuredEndpoints returns ep with the endpoints the config sets one by
+// one put over it: they win over discovered and profile-derived ones.
+func configuredEndpoints(cfg config.Config, ep pairing.Endpoints) pairing.Endpoints {
+	ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
+	ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
+	ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
+	ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
+	return ep
 }
 
 func firstOf(a, b string) string {
