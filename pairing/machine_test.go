@@ -1,7 +1,6 @@
 package pairing
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/internal/logtest"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/storetest"
 )
@@ -171,27 +171,10 @@ type harness struct {
 	st     *storetest.Fake
 	disp   *displaytest.Fake
 	m      *Machine
-	log    *syncBuffer
+	log    *logtest.Buffer
 	status *lines
 	cancel context.CancelFunc
 	done   chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 type lines struct {
@@ -211,7 +194,7 @@ func newHarness(t *testing.T, srv *fakeServer, st *storetest.Fake) *harness {
 	if st == nil {
 		st = storetest.NewFake()
 	}
-	h := &harness{t: t, srv: srv, st: st, disp: &displaytest.Fake{}, log: &syncBuffer{}, status: &lines{}}
+	h := &harness{t: t, srv: srv, st: st, disp: &displaytest.Fake{}, log: &logtest.Buffer{}, status: &lines{}}
 	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.m = &Machine{
 		Client: &Client{

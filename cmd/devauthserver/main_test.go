@@ -10,9 +10,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/internal/logtest"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -104,29 +105,12 @@ func TestBanner(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestRun(t *testing.T) {
 	cfg, err := parseFlags([]string{"--listen", "127.0.0.1:0"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
+	var stderr logtest.Buffer
 	cfg.stderr = &stderr
 	issuers := make(chan string, 1)
 	cfg.ready = func(issuer string) { issuers <- issuer }
@@ -198,7 +182,7 @@ func TestRunProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
+	var stderr logtest.Buffer
 	cfg.stderr = &stderr
 	issuers := make(chan string, 1)
 	cfg.ready = func(issuer string) { issuers <- issuer }

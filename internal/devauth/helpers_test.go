@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/internal/logtest"
 )
 
 // clock is a fake clock the tests advance by hand.
@@ -32,30 +34,12 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// lockedBuffer collects log output written from handler goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type env struct {
 	t    *testing.T
 	srv  *Server
 	url  string
 	clk  *clock
-	logs *lockedBuffer
+	logs *logtest.Buffer
 }
 
 // newEnv starts a Server on 127.0.0.1 with a fake clock; o.Issuer, Now and
@@ -67,7 +51,7 @@ func newEnv(t *testing.T, o Options) *env {
 		t:    t,
 		url:  "http://" + ts.Listener.Addr().String(),
 		clk:  &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)},
-		logs: &lockedBuffer{},
+		logs: &logtest.Buffer{},
 	}
 	o.Issuer = e.url
 	o.Now = e.clk.Now
