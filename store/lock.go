@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,7 +51,7 @@ func (e *lockedError) Unwrap() error { return ErrLocked }
 // so the kernel drops it when the holder dies; a stale file is harmless.
 func LockDaemon(dir string) (*DaemonLock, error) {
 	path := filepath.Join(dir, daemonLockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, writable, err := openShared(path)
 	if err != nil {
 		return nil, fmt.Errorf("daemon lock: %w", err)
 	}
@@ -61,6 +62,10 @@ func LockDaemon(dir string) (*DaemonLock, error) {
 			return nil, &lockedError{dir: dir, pid: pid}
 		}
 		return nil, fmt.Errorf("daemon lock %s: %w", path, err)
+	}
+	if !writable {
+		// The lock holds without the pid; DaemonPID then reports 0.
+		return &DaemonLock{f: f}, nil
 	}
 	pid := []byte(strconv.Itoa(os.Getpid()) + "\n")
 	if err := f.Truncate(0); err != nil {
@@ -131,7 +136,7 @@ func flock(f *os.File, how int) error {
 // descriptor (in this or another process) holds it, until ctx is done.
 // The release func is safe to call more than once.
 func lockWait(ctx context.Context, path string) (release func(), err error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, _, err := openShared(path)
 	if err != nil {
 		return nil, fmt.Errorf("refresh lock: %w", err)
 	}
@@ -160,4 +165,50 @@ func lockWait(ctx context.Context, path string) (release func(), err error) {
 	}
 	var once sync.Once
 	return func() { once.Do(func() { f.Close() }) }, nil
+}
+
+// openShared opens a lock file that the daemon and the CLI share, creating
+// it with mode 0600 when missing. flock needs no write access, so a file
+// this process may only read still locks (writable is then false). A file
+// that root makes in another user's state directory is given to that user,
+// so that the service still opens it after `sudo pairingd token`.
+func openShared(path string) (f *os.File, writable bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS) {
+		if ro, rerr := os.Open(path); rerr == nil {
+			return ro, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if err := giveToDirOwner(f, filepath.Dir(path)); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return f, true, nil
+}
+
+// giveToDirOwner chowns f, when root owns it and we are root, to the owner
+// of dir when that is another user: files shared by the daemon (which runs
+// as its own user) and the CLI (which an admin may run with sudo) must stay
+// usable by both, whoever made them. The mode stays 0600.
+func giveToDirOwner(f *os.File, dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	var fst, dst unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &fst); err != nil {
+		return fmt.Errorf("stat %s: %w", f.Name(), err)
+	}
+	if err := unix.Stat(dir, &dst); err != nil {
+		return fmt.Errorf("stat %s: %w", dir, err)
+	}
+	if fst.Uid != 0 || dst.Uid == 0 {
+		return nil
+	}
+	if err := unix.Fchown(int(f.Fd()), int(dst.Uid), int(dst.Gid)); err != nil {
+		return fmt.Errorf("give %s to the state directory's owner: %w", f.Name(), err)
+	}
+	return nil
 }

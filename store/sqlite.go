@@ -134,6 +134,12 @@ func prepareFile(path string, create bool, log *slog.Logger) error {
 		}
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if err == nil {
+			// SQLite gives the -wal and -shm files it makes as root
+			// to the database's owner, so this one decides.
+			if err := giveToDirOwner(f, filepath.Dir(path)); err != nil {
+				f.Close()
+				return err
+			}
 			if err := f.Close(); err != nil {
 				return fmt.Errorf("create database: %w", err)
 			}
