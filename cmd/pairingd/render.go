@@ -50,6 +50,9 @@ func cmdRender(_ context.Context, cfg config.Config, opts cmdOpts, e env) error 
 	if st < 0 {
 		return usageError{fmt.Errorf("--state %q: want unpaired, awaiting_user, paired, denied, error or expired", o.state)}
 	}
+	if o.bpp != 16 && o.bpp != 24 && o.bpp != 32 {
+		return usageError{fmt.Errorf("--bpp %d: want 16, 24 or 32", o.bpp)}
+	}
 	now := time.Now()
 	uri := o.uri
 	if uri == "" {

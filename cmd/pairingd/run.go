@@ -63,6 +63,13 @@ func checkServerConfig(cfg config.Config) error {
 	if _, err := cfg.Secret(); err != nil {
 		return err
 	}
+	if cfg.CAFile != "" {
+		// Read now, so that a bad file is a config error before the
+		// state directory is made, not a failure after it.
+		if _, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout); err != nil {
+			return cfg.Errorf("ca_file", "%v", err)
+		}
+	}
 	return nil
 }
 
