@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
 // maxResponseBody is how much of a response is read; OAuth answers are a
@@ -166,7 +168,7 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 	defer resp.Body.Close()
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if rerr == nil && len(body) > maxResponseBody {
-		rerr = errors.New("response body larger than 1 MiB")
+		rerr = errBodyTooLarge
 	}
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if rerr != nil {
@@ -187,13 +189,12 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 	if r.Status >= 300 && r.Status <= 399 {
 		// A redirected POST would resend the form (with its secret) to
 		// wherever the server points; configure the final URL instead.
-		to := "elsewhere"
+		re := &redirectError{status: r.Status}
 		if loc, err := resp.Location(); err == nil {
-			to = logURL(loc)
+			re.to, re.host = logURL(loc), sanitize.Line(loc.Hostname(), 100)
 		}
-		c.log().DebugContext(ctx, op+" redirected", "endpoint", endpoint, "status", r.Status, "location", to)
-		return Response{}, &TransientError{Op: op, HTTPStatus: r.Status,
-			Err: fmt.Errorf("not following a redirect of a POST to %s; configure the final URL", to)}
+		c.log().DebugContext(ctx, op+" redirected", "endpoint", endpoint, "status", r.Status, "location", re.to)
+		return Response{}, &TransientError{Op: op, HTTPStatus: r.Status, Err: re}
 	}
 	return r, nil
 }

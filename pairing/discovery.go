@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
 // Discover reads the server's metadata and returns its endpoints.
@@ -48,7 +50,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 
 	c := *hc
 	c.CheckRedirect = checkRedirect
-	var failures []string
+	de := &discoveryError{issuer: issuer}
 	transient := false
 	for _, mu := range urls {
 		ep, tr, err := discover1(ctx, &c, issuer, mu)
@@ -58,14 +60,55 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 		if cerr := ctx.Err(); cerr != nil {
 			return Endpoints{}, fmt.Errorf("discovery: %s: %w", mu, cerr)
 		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// "Get <url>: ..." would name the URL a second time.
+			err = ue.Err
+		}
 		transient = transient || tr
-		failures = append(failures, fmt.Sprintf("%s: %v", mu, err))
+		de.tries = append(de.tries, discoveryTry{url: mu, err: err, transient: tr})
 	}
-	err := fmt.Errorf("no usable metadata for issuer %s (tried %s)", issuer, strings.Join(failures, "; "))
 	if transient {
-		return Endpoints{}, &TransientError{Op: "discovery", Err: err}
+		return Endpoints{}, &TransientError{Op: "discovery", Err: de}
 	}
-	return Endpoints{}, fmt.Errorf("discovery: %w", err)
+	return Endpoints{}, fmt.Errorf("discovery: %w", de)
+}
+
+// discoveryError says what each metadata URL answered. It unwraps to the
+// causes of the tries worth retrying (a network failure, a 5xx), so that
+// TransientError.Reason can name them.
+type discoveryError struct {
+	issuer string
+	tries  []discoveryTry
+}
+
+type discoveryTry struct {
+	url       string
+	err       error
+	transient bool
+}
+
+func (e *discoveryError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "no usable metadata for issuer %s (tried ", e.issuer)
+	for i, t := range e.tries {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s: %v", t.url, t.err)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func (e *discoveryError) Unwrap() []error {
+	var errs []error
+	for _, t := range e.tries {
+		if t.transient {
+			errs = append(errs, t.err)
+		}
+	}
+	return errs
 }
 
 // serverMetadata is the part of RFC 8414 §2 (and OpenID Connect
@@ -97,23 +140,31 @@ func discover1(ctx context.Context, hc *http.Client, issuer, metadataURL string)
 	}
 	if resp.StatusCode != http.StatusOK {
 		tr := resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests
-		return Endpoints{}, tr, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return Endpoints{}, tr, &statusError{status: resp.StatusCode}
 	}
 	if len(body) > maxResponseBody {
 		return Endpoints{}, false, errors.New("document larger than 1 MiB")
 	}
+	ep, err = parseMetadata(issuer, body)
+	return ep, false, err
+}
+
+// parseMetadata checks a metadata document (RFC 8414 §2) for issuer and
+// returns its endpoints. Its errors never quote the document, only the
+// issuer it names.
+func parseMetadata(issuer string, body []byte) (Endpoints, error) {
 	var md serverMetadata
 	if err := json.Unmarshal(body, &md); err != nil {
-		return Endpoints{}, false, errors.New("not a JSON object")
+		return Endpoints{}, errors.New("not a JSON object")
 	}
 	if strings.TrimSuffix(md.Issuer, "/") != strings.TrimSuffix(issuer, "/") {
-		return Endpoints{}, false, fmt.Errorf("document is for issuer %q, not ours (RFC 8414 §3.3)", md.Issuer)
+		return Endpoints{}, fmt.Errorf("document is for issuer %q, not ours (RFC 8414 §3.3)", sanitize.Line(md.Issuer, 200))
 	}
 	if md.DeviceAuthorizationEndpoint == "" {
-		return Endpoints{}, false, errors.New("no device_authorization_endpoint")
+		return Endpoints{}, errors.New("no device_authorization_endpoint")
 	}
 	if md.TokenEndpoint == "" {
-		return Endpoints{}, false, errors.New("no token_endpoint")
+		return Endpoints{}, errors.New("no token_endpoint")
 	}
 	for _, e := range []struct{ name, url string }{
 		{"device_authorization_endpoint", md.DeviceAuthorizationEndpoint},
@@ -125,7 +176,7 @@ func discover1(ctx context.Context, hc *http.Client, issuer, metadataURL string)
 			continue
 		}
 		if err := CheckURL(e.url); err != nil {
-			return Endpoints{}, false, fmt.Errorf("%s %w", e.name, err)
+			return Endpoints{}, fmt.Errorf("%s %w", e.name, err)
 		}
 	}
 	return Endpoints{
@@ -134,7 +185,7 @@ func discover1(ctx context.Context, hc *http.Client, issuer, metadataURL string)
 		Token:               md.TokenEndpoint,
 		Revocation:          md.RevocationEndpoint,
 		Userinfo:            md.UserinfoEndpoint,
-	}, false, nil
+	}, nil
 }
 
 // CheckURL accepts a server URL: https, or plain http to a loopback

@@ -270,3 +270,31 @@ func TestCheckRedirect(t *testing.T) {
 		}
 	}
 }
+
+// A discovery that fails on the certificate says so (not "no connection"),
+// says "discovery" once and names each URL once.
+func TestDiscoverReason(t *testing.T) {
+	ca := newTestCA(t)
+	srv := tlsServer(t, nil, reply(200, jsonType, `{}`)) // httptest's certificate: not from ca
+	hc, err := NewHTTPClient(ca.file, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Discover(context.Background(), hc, srv.URL)
+	var te *TransientError
+	if !errors.As(err, &te) {
+		t.Fatalf("Discover = %v, want a *TransientError", err)
+	}
+	if got, want := te.Summary(), "The server's certificate is not trusted."; got != want {
+		t.Errorf("Summary() = %q, want %q", got, want)
+	}
+	msg := err.Error()
+	if n := strings.Count(msg, "discovery"); n != 1 {
+		t.Errorf("error %q says discovery %d times, want once", msg, n)
+	}
+	for _, u := range []string{srv.URL + "/.well-known/oauth-authorization-server", srv.URL + "/.well-known/openid-configuration"} {
+		if n := strings.Count(msg, u); n != 1 {
+			t.Errorf("error %q names %s %d times, want once", msg, u, n)
+		}
+	}
+}

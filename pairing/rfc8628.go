@@ -494,7 +494,7 @@ func parseOAuthBody(h http.Header, body []byte) (oauthFields, error) {
 	}
 	b := bytes.TrimSpace(body)
 	if len(b) == 0 {
-		return nil, errors.New("empty body")
+		return nil, &bodyError{msg: "empty body", detail: "empty"}
 	}
 	switch {
 	case mt == "application/json", strings.HasSuffix(mt, "+json"), b[0] == '{':
@@ -502,7 +502,10 @@ func parseOAuthBody(h http.Header, body []byte) (oauthFields, error) {
 	case mt == "application/x-www-form-urlencoded", mt == "text/plain", mt == "":
 		return parseFormFields(b)
 	}
-	return nil, fmt.Errorf("body is %s, not JSON or a form", sanitize.Line(mt, 60))
+	if strings.Contains(mt, "html") {
+		return nil, &bodyError{msg: "body is " + sanitize.Line(mt, 60) + ", not JSON or a form", detail: "HTML, not JSON"}
+	}
+	return nil, notJSON("body is " + sanitize.Line(mt, 60) + ", not JSON or a form")
 }
 
 func parseJSONFields(b []byte) (oauthFields, error) {
@@ -510,7 +513,7 @@ func parseJSONFields(b []byte) (oauthFields, error) {
 	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
 		// The decoder's message may quote a byte of the body; it is not
 		// passed on.
-		return nil, errors.New("body is not a JSON object")
+		return nil, notJSON("body is not a JSON object")
 	}
 	f := make(oauthFields, len(raw))
 	for k, v := range raw {
@@ -531,11 +534,11 @@ func parseJSONFields(b []byte) (oauthFields, error) {
 
 func parseFormFields(b []byte) (oauthFields, error) {
 	if b[0] == '<' {
-		return nil, errors.New("body looks like HTML, not JSON or a form")
+		return nil, &bodyError{msg: "body looks like HTML, not JSON or a form", detail: "HTML, not JSON"}
 	}
 	vs, err := url.ParseQuery(string(b))
 	if err != nil {
-		return nil, errors.New("body is not a valid form")
+		return nil, notJSON("body is not a valid form")
 	}
 	f := make(oauthFields, len(vs))
 	valued := false
@@ -545,7 +548,7 @@ func parseFormFields(b []byte) (oauthFields, error) {
 	}
 	if !valued {
 		// "Bad Gateway" parses as a form with one empty key.
-		return nil, errors.New("body is neither JSON nor a form")
+		return nil, notJSON("body is neither JSON nor a form")
 	}
 	return f, nil
 }

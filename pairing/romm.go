@@ -77,7 +77,7 @@ func (r RomM) Preflight(ctx context.Context, c *Client) error {
 		} `json:"SYSTEM"`
 	}
 	if err := json.Unmarshal(resp.Body, &hb); err != nil {
-		return &TransientError{Op: "RomM heartbeat", HTTPStatus: resp.Status, Err: errors.New("body is not RomM's heartbeat")}
+		return &TransientError{Op: "RomM heartbeat", HTTPStatus: resp.Status, Err: notJSON("body is not RomM's heartbeat")}
 	}
 	v := sanitize.Line(hb.System.Version, 40)
 	major, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
@@ -130,7 +130,7 @@ func (r RomM) ParseDeviceAuth(resp Response) (DeviceAuth, error) {
 		Interval                 int64  `json:"interval"`
 	}
 	if err := json.Unmarshal(resp.Body, &b); err != nil {
-		return DeviceAuth{}, &TransientError{Op: opDeviceAuthResponse, HTTPStatus: resp.Status, Err: errors.New("body is not RomM's init answer")}
+		return DeviceAuth{}, &TransientError{Op: opDeviceAuthResponse, HTTPStatus: resp.Status, Err: notJSON("body is not RomM's init answer")}
 	}
 	// Reuse the RFC 8628 checks (required fields, clamps) on the
 	// absolute form.
@@ -239,7 +239,7 @@ func (r RomM) Check(ctx context.Context, c *Client, accessToken, boundDeviceID s
 		CurrentDeviceID *string `json:"current_device_id"`
 	}
 	if err := json.Unmarshal(resp.Body, &me); err != nil {
-		return "", &TransientError{Op: "RomM users/me", HTTPStatus: resp.Status, Err: errors.New("body is not a user")}
+		return "", &TransientError{Op: "RomM users/me", HTTPStatus: resp.Status, Err: notJSON("body is not a user")}
 	}
 	user := sanitize.Line(me.Username, 80)
 	if boundDeviceID != "" && (me.CurrentDeviceID == nil || *me.CurrentDeviceID != boundDeviceID) {
