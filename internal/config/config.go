@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -291,25 +292,25 @@ func Load(file string, environ []string, applyFlags func(*Config) error) (Config
 	return c, nil
 }
 
+// maxFileSize is the largest config file read, 64 KiB: a full config with
+// every key and comment is a few KiB, and reading no more keeps a wrong
+// --config (a log, a disk image) from exhausting a small device's memory.
+const maxFileSize = 64 << 10
+
 func (c *Config) readFile(file string) error {
-	data, err := os.ReadFile(file)
+	data, err := readLimited(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("config %s: %w", file, fs.ErrNotExist)
 		}
 		return fmt.Errorf("config %s: %w", file, err)
 	}
+	data = trimBOMs(data)
 	var raw map[string]any
-	if _, err := toml.Decode(string(data), &raw); err != nil {
+	if _, err := toml.Decode(data, &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			msg := pe.Message
-			if isSecretLine(string(data), pe.Position.Line) {
-				// The parser quotes what it found, which here is
-				// (part of) the secret.
-				msg = "cannot parse the value of client_secret (not shown); write it in double quotes"
-			}
-			return fmt.Errorf("config %s: line %d: %s", file, pe.Position.Line, msg)
+			return fmt.Errorf("config %s: %s", file, parseErrorText(data, pe))
 		}
 		return fmt.Errorf("config %s: %w", file, err)
 	}
@@ -445,22 +446,56 @@ func tomlType(v any) string {
 	}
 }
 
-// isSecretLine reports whether line (from 1) of data sets client_secret.
-func isSecretLine(data string, line int) bool {
-	lines := strings.Split(data, "\n")
-	if line < 1 || line > len(lines) {
-		return false
-	}
-	l := strings.TrimLeft(lines[line-1], " \t")
-	for _, q := range []string{"", `"`, "'"} {
-		if rest, ok := strings.CutPrefix(l, q+"client_secret"+q); ok {
-			rest = strings.TrimLeft(rest, " \t")
-			if rest == "" || rest[0] == '=' {
-				return true
-			}
+// trimBOMs removes the byte order marks at the start of data. The parser
+// skips one and counts error offsets after it; removing them all here
+// keeps its offsets ours.
+func trimBOMs(data string) string {
+	for {
+		t := data
+		for _, bom := range []string{"\xef\xbb\xbf", "\xff\xfe", "\xfe\xff"} {
+			t = strings.TrimPrefix(t, bom)
 		}
+		if t == data {
+			return data
+		}
+		data = t
 	}
-	return false
+}
+
+// readLimited reads file, refusing one over maxFileSize without reading
+// more than one byte past the limit.
+func readLimited(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxFileSize {
+		return "", fmt.Errorf("larger than the limit of %d KiB (%d bytes)", maxFileSize>>10, maxFileSize)
+	}
+	return string(b), nil
+}
+
+// parseErrorText describes a TOML syntax error in data. The parser's
+// message quotes what it found, so when the error lies in a value, which
+// may be a secret, the text names the line and the key instead and says
+// how to write the value; errors in keys and table names keep the
+// parser's message, since key names are not secret.
+func parseErrorText(data string, pe toml.ParseError) string {
+	off := min(max(pe.Position.Start, 0), max(len(data)-1, 0))
+	v, ok := scanTOML(data).valueAt(off)
+	if !ok {
+		return fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)
+	}
+	hint := fmt.Sprintf("strings go in double quotes, like %s = \"…\"", printable(v.name))
+	if v.quoted {
+		hint = `end a string with the quote it starts with, and write \ as \\ inside "…"`
+	}
+	return fmt.Sprintf("line %d: key %s: cannot parse the value (not shown); %s", pe.Position.Line, printable(v.key), hint)
 }
 
 func lookup(name string) (key, bool) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -270,12 +271,17 @@ func TestErrors(t *testing.T) {
 		{
 			name: "syntax error has a line number",
 			file: "issuer = \"https://a.example\"\n\nclient_id = \"unterminated\n",
-			want: `config {file}: line 3: strings cannot contain newlines`,
+			want: `config {file}: line 3: key client_id: cannot parse the value (not shown); ` + quoteHint,
 		},
 		{
 			name: "unquoted string has a line number",
 			file: "# comment\nissuer = https://a.example\n",
-			want: `config {file}: line 2: expected value but found "https" instead`,
+			want: `config {file}: line 2: key issuer: cannot parse the value (not shown); strings go in double quotes, like issuer = "…"`,
+		},
+		{
+			name: "syntax error in a table name keeps the parser's message",
+			file: "[auth_params\naudience = \"x\"\n",
+			want: `config {file}: line 2: expected '.' or ']' to end table name, but got '\n' instead`,
 		},
 		{
 			name: "duplicate key",
@@ -798,5 +804,172 @@ func TestREADMEConfigs(t *testing.T) {
 		if _, err := Load(f, nil, nil); err != nil {
 			t.Errorf("README example %d does not load: %v\n%s", i+1, err, text)
 		}
+	}
+}
+
+// quoteHint ends the error for a value that starts with a quote but does
+// not parse.
+const quoteHint = `end a string with the quote it starts with, and write \ as \\ inside "…"`
+
+// TestParseErrorsHideValues checks that a TOML syntax error inside a value
+// names the line and the key but never shows the value, which may be a
+// secret (client_secret, or an auth_params value such as a private
+// audience).
+func TestParseErrorsHideValues(t *testing.T) {
+	noDefaultFile(t)
+	const value = "abcdefsecret"
+	unquoted := func(line int, key, name string) string {
+		return fmt.Sprintf(`config {file}: line %d: key %s: cannot parse the value (not shown); strings go in double quotes, like %s = "…"`, line, key, name)
+	}
+	quoted := func(line int, key string) string {
+		return fmt.Sprintf(`config {file}: line %d: key %s: cannot parse the value (not shown); %s`, line, key, quoteHint)
+	}
+	for _, tt := range []struct {
+		name string
+		file string
+		want string // the whole error; {file} is the config file's path
+	}{
+		{"unquoted auth_params value", "[auth_params]\naudience = " + value + "\n",
+			unquoted(2, "auth_params.audience", "audience")},
+		{"unquoted auth_params value after others", "client_id = \"x\"\n\n[auth_params]\nresource = \"r\"\n  audience   =   " + value + "   # private\n",
+			unquoted(5, "auth_params.audience", "audience")},
+		{"unquoted value of a quoted key", "[auth_params]\n\"my.param\" = " + value + "\n",
+			unquoted(2, `auth_params."my.param"`, `"my.param"`)},
+		{"unquoted dotted key", "auth_params.audience = " + value + "\n",
+			unquoted(1, "auth_params.audience", "audience")},
+		{"unquoted in an inline table", "auth_params = { resource = \"r\", audience = " + value + " }\n",
+			unquoted(1, "auth_params.audience", "audience")},
+		{"unquoted in a multi-line array", "scope = [\n  \"openid\",\n  " + value + ",\n]\n",
+			unquoted(3, "scope", "scope")},
+		{"unquoted top-level value", "issuer = " + value + "\n",
+			unquoted(1, "issuer", "issuer")},
+		{"date-like value", "[auth_params]\naudience = 1979-05-27T" + value + "\n",
+			unquoted(2, "auth_params.audience", "audience")},
+		{"number-like value", "[auth_params]\naudience = 12e3" + value + "\n",
+			unquoted(2, "auth_params.audience", "audience")},
+		{"huge number", "[auth_params]\naudience = 99999999999999999999999\n",
+			unquoted(2, "auth_params.audience", "audience")},
+		{"text after a quoted value", "[auth_params]\naudience = \"x\"" + value + "\n",
+			quoted(2, "auth_params.audience")},
+		{"unterminated string", "[auth_params]\naudience = \"" + value + "\n",
+			quoted(2, "auth_params.audience")},
+		{"unterminated literal string", "[auth_params]\naudience = '" + value + "\n",
+			quoted(2, "auth_params.audience")},
+		{"bad unicode escape", "[auth_params]\naudience = \"\\u00z" + value + "\"\n",
+			quoted(2, "auth_params.audience")},
+		{"unterminated multi-line string", "client_secret = \"\"\"\n" + value + "\n",
+			quoted(2, "client_secret")},
+		{"bad escape in a multi-line string", "client_secret = \"\"\"\nabc\ndef\\q" + value + "\"\"\"\n",
+			quoted(3, "client_secret")},
+		{"value on the next line", "client_secret =\n" + value + "\n",
+			unquoted(1, "client_secret", "client_secret")},
+		{"byte order mark", "\ufeff[auth_params]\naudience = " + value + "\n",
+			unquoted(2, "auth_params.audience", "audience")},
+		{"CRLF line ends", "client_id = \"x\"\r\n[auth_params]\r\naudience = " + value + "\r\n",
+			unquoted(3, "auth_params.audience", "audience")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			_, err := load(t, path, nil)
+			want := expand(tt.want, path)
+			if err == nil || err.Error() != want {
+				t.Errorf("Load(%q) = %v, want %s", tt.file, err, want)
+			}
+			if err != nil && (strings.Contains(err.Error(), value) || strings.Contains(err.Error(), "9999")) {
+				t.Errorf("Load(%q) = %v, which shows the value", tt.file, err)
+			}
+		})
+	}
+}
+
+// TestDuplicateKeys checks a key set twice is reported as set twice, even
+// client_secret, and without its value.
+func TestDuplicateKeys(t *testing.T) {
+	noDefaultFile(t)
+	for _, tt := range []struct {
+		name string
+		file string
+		want string // the whole error; {file} is the config file's path
+	}{
+		{"client_secret", "client_secret = \"" + secret + "\"\nclient_secret = \"" + secret + "\"\n",
+			`config {file}: line 2: Key 'client_secret' has already been defined.`},
+		{"client_secret, quoted key", "client_secret = \"" + secret + "\"\n\"client_secret\" = \"" + secret + "\"\n",
+			`config {file}: line 2: Key 'client_secret' has already been defined.`},
+		{"client_secret, multi-line strings", "client_secret = '''\n" + secret + "'''\nclient_secret = \"\"\"\n" + secret + "\"\"\"\n",
+			`config {file}: line 3: Key 'client_secret' has already been defined.`},
+		{"client_secret, indented after a comment", "# the secret\n  client_secret = \"" + secret + "\" # one\n\tclient_secret = \"" + secret + "\" # two\n",
+			`config {file}: line 3: Key 'client_secret' has already been defined.`},
+		{"auth_params value", "[auth_params]\naudience = \"" + secret + "\"\naudience = \"" + secret + "\"\n",
+			`config {file}: line 3: Key 'auth_params.audience' has already been defined.`},
+		{"inline table value", "auth_params = { audience = \"" + secret + "\", audience = \"" + secret + "\" }\n",
+			`config {file}: line 1: Key 'auth_params.audience' has already been defined.`},
+		{"table", "[auth_params]\naudience = \"" + secret + "\"\n[auth_params]\n",
+			`config {file}: line 3: Key 'auth_params' has already been defined.`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			_, err := load(t, path, nil)
+			want := expand(tt.want, path)
+			if err == nil || err.Error() != want {
+				t.Errorf("Load(%q) = %v, want %s", tt.file, err, want)
+			}
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("Load(%q) = %v, which shows the secret", tt.file, err)
+			}
+		})
+	}
+}
+
+// TestFileSizeLimit checks a config file over 64 KiB is refused without
+// being read whole: a 512 MB device must not run out of memory over a
+// mistaken --config.
+func TestFileSizeLimit(t *testing.T) {
+	noDefaultFile(t)
+	const limit = 64 << 10
+	// padded is a valid config of exactly n bytes.
+	padded := func(n int) string {
+		s := "client_id = \"x\"\n"
+		for len(s) < n-2 {
+			s += "#" + strings.Repeat("x", min(78, n-len(s)-2)) + "\n"
+		}
+		return s + strings.Repeat("\n", n-len(s))
+	}
+	tooLarge := `config {file}: larger than the limit of 64 KiB (65536 bytes)`
+	for _, tt := range []struct {
+		name    string
+		size    int64
+		sparse  bool   // a file of NUL bytes made by truncating, not writing
+		wantErr string // the whole error, {file} for the path; "" for none
+	}{
+		{name: "at the limit", size: limit},
+		{name: "one byte over", size: limit + 1, wantErr: tooLarge},
+		{name: "100 MB", size: 100 << 20, sparse: true, wantErr: tooLarge},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, "")
+			if tt.sparse {
+				if err := os.Truncate(path, tt.size); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := os.WriteFile(path, []byte(padded(int(tt.size))), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			c, err := load(t, path, nil)
+			runtime.ReadMemStats(&after)
+			if tt.wantErr == "" {
+				if err != nil || c.ClientID != "x" {
+					t.Fatalf("Load(%d-byte file) = client_id %q, %v; want \"x\", no error", tt.size, c.ClientID, err)
+				}
+				return
+			}
+			if want := expand(tt.wantErr, path); err == nil || err.Error() != want {
+				t.Errorf("Load(%d-byte file) = %v, want %s", tt.size, err, want)
+			}
+			if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+				t.Errorf("Load(%d-byte file) allocated %d bytes, want at most 1 MiB", tt.size, got)
+			}
+		})
 	}
 }
