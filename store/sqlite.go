@@ -461,12 +461,23 @@ func toMillis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
+// A stored value outside what toMillis can have written (bit rot that an
+// integrity check does not see) is clamped into the range, 1 ms after the
+// Unix epoch up to the last millisecond of year 9999, so that every time
+// read is one that JSON and people can be shown. Too small a value reads
+// as long past (a code or token expired long ago); too large a one as year
+// 9999, the future. An IssuedAt in the future gives a token whose age
+// cannot be judged, which the pairing package refreshes at once.
 func fromMillis(ms int64) time.Time {
 	if ms == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(ms).UTC()
+	return time.UnixMilli(min(max(ms, 1), maxMillis)).UTC()
 }
+
+// maxMillis is the last millisecond of year 9999, the latest time that
+// encoding/json and RFC 3339 can write.
+var maxMillis = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
 
 // Device implements Store.
 func (s *SQLite) Device(ctx context.Context) (Device, error) {
