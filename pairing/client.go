@@ -77,7 +77,8 @@ func (c *Client) DeviceAuth(ctx context.Context) (DeviceAuth, error) {
 
 // PollToken makes one device access token request (RFC 8628 §3.4). While
 // the user has not acted, the error matches ErrAuthorizationPending or
-// ErrSlowDown; see Profile.ParseToken for the rest.
+// ErrSlowDown; see Profile.ParseToken for the rest. Like Refresh, it
+// returns the rest of a refused answer (ErrBadToken) with the error.
 func (c *Client) PollToken(ctx context.Context, deviceCode string) (Token, error) {
 	const op = "token request"
 	p := c.profile()
@@ -91,6 +92,14 @@ func (c *Client) PollToken(ctx context.Context, deviceCode string) (Token, error
 // Refresh redeems a refresh token (RFC 6749 §6). The returned Token's
 // RefreshToken is empty when the server did not rotate it: the caller
 // keeps the old one.
+//
+// When the answer is refused (the error wraps ErrBadToken: no access
+// token, or a token_type other than Bearer), the Token is returned with
+// the error and holds everything else the answer said: above all the
+// RefreshToken, which a server that rotates refresh tokens has already
+// replaced, so the old one is dead and the new one must be kept.
+// AccessToken is always empty then. For every other error the Token is
+// zero. PollToken does the same.
 func (c *Client) Refresh(ctx context.Context, g Grant) (Token, error) {
 	const op = "refresh"
 	p := c.profile()
@@ -108,7 +117,13 @@ func (c *Client) token(ctx context.Context, op string, req *http.Request, secret
 	}
 	tok, err := c.profile().ParseToken(r)
 	if err != nil {
-		return Token{}, c.fail(ctx, op, req, r, err, secrets...)
+		err = c.fail(ctx, op, req, r, err, secrets...)
+		if errors.Is(err, ErrBadToken) {
+			// The refused answer may carry a rotated refresh token.
+			tok.AccessToken = ""
+			return tok, err
+		}
+		return Token{}, err
 	}
 	c.log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status,
 		"expires_in", tok.ExpiresIn, "rotated", tok.RefreshToken != "")

@@ -94,8 +94,16 @@ func (DFC) RevokeRequest(context.Context, Endpoints, ClientConfig, string, strin
 // credential ({"domain", "client_secret"}) and the exchange's JWT
 // ({"token", "expiresIn", "tokenType"}, camelCase). The seed does not say
 // how the credential's secret is spelt; client_secret and clientSecret are
-// both read. A 401 or 403 from the exchange means the secret is dead.
+// both read. A 401 or 403 from the exchange means the secret is dead. A
+// refused answer (a tokenType other than Bearer, a secret without its
+// domain) returns ErrBadToken with what it had: the secret, the domain,
+// the expiry.
 func (DFC) ParseToken(r Response) (Token, error) {
+	tok, err := dfcParseToken(r)
+	return tok, redactBody(err, r)
+}
+
+func dfcParseToken(r Response) (Token, error) {
 	if r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden {
 		return Token{}, &OAuthError{Code: CodeInvalidGrant, HTTPStatus: r.Status,
 			Description: "The site's credentials were revoked (another device was authorized for it)"}
@@ -121,19 +129,23 @@ func (DFC) ParseToken(r Response) (Token, error) {
 	}
 	switch {
 	case b.Token != "":
-		if b.TokenType != "" && !strings.EqualFold(b.TokenType, "bearer") {
-			return Token{}, fmt.Errorf("%w: tokenType %q, want Bearer", ErrBadToken, sanitize.Line(b.TokenType, 40))
-		}
-		tok := Token{AccessToken: b.Token, TokenType: "Bearer"}
+		tok := Token{TokenType: "Bearer"}
 		if n, err := strconv.ParseFloat(strings.Trim(string(b.ExpiresIn), `"`), 64); err == nil && n >= 1 {
 			tok.ExpiresIn = time.Duration(min(n, 1<<31-1)) * time.Second
 		}
+		if b.TokenType != "" && !strings.EqualFold(b.TokenType, "bearer") {
+			tok.TokenType = b.TokenType
+			return tok, fmt.Errorf("%w: tokenType %q, want Bearer", ErrBadToken, sanitize.Line(b.TokenType, 40))
+		}
+		tok.AccessToken = b.Token
 		return tok, nil
-	case b.Domain != "" && (b.ClientSecret != "" || b.ClientSecret2 != ""):
-		return Token{RefreshToken: firstNonEmpty(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
-			BoundDeviceID: sanitize.Line(b.Domain, 253)}, nil
 	}
-	return Token{}, fmt.Errorf("%w: neither a site credential nor a token", ErrBadToken)
+	tok := Token{RefreshToken: firstNonEmpty(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
+		BoundDeviceID: sanitize.Line(b.Domain, 253)}
+	if b.Domain != "" && tok.RefreshToken != "" {
+		return tok, nil
+	}
+	return tok, fmt.Errorf("%w: neither a site credential nor a token", ErrBadToken)
 }
 
 // Report implements Reporter: POST /api/dfc/error with the JWT, within the

@@ -175,8 +175,16 @@ func newFormRequest(ctx context.Context, what, endpoint string, c ClientConfig, 
 // ErrMissingExpiresIn. A 404, or an unauthorized_client, invalid_client or
 // device_flow_disabled error, wraps both ErrUnsupported and the
 // *OAuthError. A 429, a 5xx or anything that is not OAuth is a
-// *TransientError.
+// *TransientError. Errors never quote a secret of the body.
 func (RFC8628) ParseDeviceAuth(r Response) (DeviceAuth, error) {
+	da, err := parseDeviceAuth(r)
+	if err != nil {
+		return DeviceAuth{}, redactBody(err, r)
+	}
+	return da, nil
+}
+
+func parseDeviceAuth(r Response) (DeviceAuth, error) {
 	f, perr := parseOAuthBody(r.Header, r.Body)
 	if perr == nil && f["error"] != "" {
 		oe := newOAuthError(r, f)
@@ -298,8 +306,15 @@ func checkVerificationURI(s string) error {
 // body on a non-2xx status is a *TransientError, as are server_error and
 // temporarily_unavailable (wrapping the *OAuthError). A 2xx whose body
 // cannot be parsed returns ErrConsumed; a success without an access_token
-// or with a token_type other than Bearer returns ErrBadToken.
+// or with a token_type other than Bearer returns ErrBadToken, with the
+// rest of the answer (refresh_token, expires_in, scope) in the Token.
+// Errors never quote a secret of the body.
 func (RFC8628) ParseToken(r Response) (Token, error) {
+	tok, err := parseToken(r)
+	return tok, redactBody(err, r)
+}
+
+func parseToken(r Response) (Token, error) {
 	f, perr := parseOAuthBody(r.Header, r.Body)
 	if r.Status == http.StatusTooManyRequests {
 		// Anchors §1.5 case 12: a rate limit is a slow_down, whatever
@@ -327,19 +342,13 @@ func (RFC8628) ParseToken(r Response) (Token, error) {
 		// cannot read. perr never quotes the body.
 		return Token{}, fmt.Errorf("%w: %v", ErrConsumed, perr)
 	}
+	// The rest is parsed before the access token is judged: a refused
+	// answer may still carry a refresh token the server has already
+	// rotated, which the caller must keep.
 	tok := Token{
-		AccessToken:  f["access_token"],
 		RefreshToken: f["refresh_token"],
 		TokenType:    f["token_type"],
 		Scope:        f["scope"],
-	}
-	if tok.AccessToken == "" {
-		return Token{}, fmt.Errorf("%w: no access_token", ErrBadToken)
-	}
-	// RFC 6749 §7.1: a client "MUST NOT use an access token if it does
-	// not understand the token type". We only speak Bearer (RFC 6750).
-	if !strings.EqualFold(tok.TokenType, "bearer") {
-		return Token{}, fmt.Errorf("%w: token_type %q, want Bearer", ErrBadToken, sanitize.Line(tok.TokenType, 40))
 	}
 	if s, ok := f["expires_in"]; ok {
 		// Absent, zero, negative or garbage all mean "no expiry given".
@@ -348,7 +357,44 @@ func (RFC8628) ParseToken(r Response) (Token, error) {
 			tok.ExpiresIn = time.Duration(math.Min(math.Floor(n), math.MaxInt32)) * time.Second
 		}
 	}
+	if f["access_token"] == "" {
+		return tok, fmt.Errorf("%w: no access_token", ErrBadToken)
+	}
+	// RFC 6749 §7.1: a client "MUST NOT use an access token if it does
+	// not understand the token type". We only speak Bearer (RFC 6750).
+	if !strings.EqualFold(tok.TokenType, "bearer") {
+		return tok, fmt.Errorf("%w: token_type %q, want Bearer", ErrBadToken, sanitize.Line(tok.TokenType, 40))
+	}
+	tok.AccessToken = f["access_token"]
 	return tok, nil
+}
+
+// secretFields are the body members that hold secrets, in the profiles'
+// spellings.
+var secretFields = []string{"access_token", "refresh_token", "id_token", "device_code", "token", "client_secret", "clientSecret"}
+
+// minSecretLen is the shortest body value that redactBody hides: a shorter
+// one protects nothing and would mangle the message ("AT" in "HTTP").
+const minSecretLen = 8
+
+// redactBody makes sure no secret of r's body is in err's message: a
+// server that echoes its own device code in error_description, or puts
+// the refresh token in token_type, must not get it into a log line.
+func redactBody(err error, r Response) error {
+	if err == nil {
+		return nil
+	}
+	f, perr := parseOAuthBody(r.Header, r.Body)
+	if perr != nil {
+		return err
+	}
+	var secrets []string
+	for _, k := range secretFields {
+		if v := f[k]; len(v) >= minSecretLen {
+			secrets = append(secrets, v)
+		}
+	}
+	return redact(err, secrets...)
 }
 
 // parseRevocation classifies a revocation response (RFC 7009 §2.2): any

@@ -421,10 +421,13 @@ func TestParseToken(t *testing.T) {
 		{name: "200 HTML", in: wireResponse(200, "text/html", "<html>hi</html>"), is: ErrConsumed},
 		{name: "200 JSON array", in: wireResponse(200, jsonType, `[1,2]`), is: ErrConsumed},
 
-		{name: "token_type mac", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"mac"}`), is: ErrBadToken},
+		{name: "token_type mac", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"mac"}`), is: ErrBadToken,
+			want: Token{TokenType: "mac"}},
 		{name: "token_type missing", in: wireResponse(200, jsonType, `{"access_token":"AT"}`), is: ErrBadToken},
-		{name: "empty access_token", in: wireResponse(200, jsonType, `{"access_token":"","token_type":"Bearer"}`), is: ErrBadToken},
-		{name: "no access_token", in: wireResponse(200, jsonType, `{"token_type":"Bearer"}`), is: ErrBadToken},
+		{name: "empty access_token", in: wireResponse(200, jsonType, `{"access_token":"","token_type":"Bearer"}`), is: ErrBadToken,
+			want: Token{TokenType: "Bearer"}},
+		{name: "no access_token", in: wireResponse(200, jsonType, `{"token_type":"Bearer"}`), is: ErrBadToken,
+			want: Token{TokenType: "Bearer"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := RFC8628{}.ParseToken(tt.in)
@@ -440,8 +443,8 @@ func TestParseToken(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseToken(%q) = %+v, nil; want an error", tt.in.Body, got)
 			}
-			if got != (Token{}) {
-				t.Errorf("ParseToken(%q) = %+v with error %v, want a zero Token", tt.in.Body, got, err)
+			if got != tt.want {
+				t.Errorf("ParseToken(%q) = %+v with error %v, want %+v", tt.in.Body, got, err, tt.want)
 			}
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("ParseToken(%q) = %v, want errors.Is %v", tt.in.Body, err, tt.is)

@@ -118,6 +118,14 @@ func (r RomM) DeviceAuthRequest(ctx context.Context, ep Endpoints, c ClientConfi
 // ParseDeviceAuth implements Profile. The verification paths are relative:
 // "the client joins it with the origin it was configured to reach".
 func (r RomM) ParseDeviceAuth(resp Response) (DeviceAuth, error) {
+	da, err := r.parseDeviceAuth(resp)
+	if err != nil {
+		return DeviceAuth{}, redactBody(err, resp)
+	}
+	return da, nil
+}
+
+func (r RomM) parseDeviceAuth(resp Response) (DeviceAuth, error) {
 	if err := rommError(opDeviceAuthResponse, resp); err != nil {
 		return DeviceAuth{}, err
 	}
@@ -162,8 +170,14 @@ func (RomM) RevokeRequest(context.Context, Endpoints, ClientConfig, string, stri
 }
 
 // ParseToken implements Profile. The answer is handed out once, so it is
-// committed at once by the loop.
+// committed at once by the loop. An answer without access_token returns
+// ErrBadToken with the device_id and scopes it had.
 func (RomM) ParseToken(resp Response) (Token, error) {
+	tok, err := rommParseToken(resp)
+	return tok, redactBody(err, resp)
+}
+
+func rommParseToken(resp Response) (Token, error) {
 	if err := rommError(opTokenResponse, resp); err != nil {
 		return Token{}, err
 	}
@@ -176,11 +190,11 @@ func (RomM) ParseToken(resp Response) (Token, error) {
 	if err := json.Unmarshal(resp.Body, &b); err != nil {
 		return Token{}, fmt.Errorf("%w: body is not RomM's token answer", ErrConsumed)
 	}
-	if b.AccessToken == "" {
-		return Token{}, fmt.Errorf("%w: no access_token", ErrBadToken)
-	}
 	tok := Token{AccessToken: b.AccessToken, TokenType: "Bearer", Scope: strings.Join(b.Scopes, " "),
 		BoundDeviceID: b.DeviceID}
+	if b.AccessToken == "" {
+		return tok, fmt.Errorf("%w: no access_token", ErrBadToken)
+	}
 	if b.ExpiresAt != nil && *b.ExpiresAt != "" {
 		at, ok := parseISOTime(*b.ExpiresAt)
 		if !ok {

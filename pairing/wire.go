@@ -125,6 +125,11 @@ type Profile interface {
 	// profile's equivalent.
 	RefreshRequest(ctx context.Context, ep Endpoints, c ClientConfig, g Grant) (*http.Request, error)
 	// ParseToken parses a token endpoint response, for polls and refreshes.
+	// When it refuses a success answer with an error wrapping ErrBadToken,
+	// the Token still holds whatever else the answer said (RefreshToken,
+	// BoundDeviceID, ExpiresIn, Scope) and no AccessToken: the server may
+	// have rotated the refresh token already. For every other error the
+	// Token is zero. Errors never quote a secret of the body.
 	ParseToken(r Response) (Token, error)
 	// RevokeRequest builds a revocation request (RFC 7009); nil, nil when
 	// the server has no revocation endpoint.
