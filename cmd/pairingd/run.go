@@ -30,6 +30,10 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// No reload on SIGHUP (a restart applies a new config and resumes the
 	// code on screen); ignore it rather than die of it.
 	signal.Ignore(syscall.SIGHUP)
+	// A reader of stdout or stderr that goes away (`| head`, a log pipe
+	// that restarts) must not kill the daemon: with SIGPIPE ignored the
+	// write fails with EPIPE, the display logs it and the loop goes on.
+	signal.Ignore(syscall.SIGPIPE)
 	logger := newLogger(cfg, e)
 	return run(ctx, cfg, logger, e.stdout)
 }
