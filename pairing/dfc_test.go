@@ -533,7 +533,8 @@ func TestDFCSecretRevoked(t *testing.T) {
 }
 
 // A check that finds the JWT rejected (a 401 elsewhere) exchanges the
-// credential again at once instead of pairing again.
+// credential again as soon as the refresh floor allows (minRefreshGap
+// after the first exchange) instead of pairing again.
 func TestDFCExchangeAfterRejection(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := dfcServer(dfcSecret)
@@ -551,11 +552,11 @@ func TestDFCExchangeAfterRejection(t *testing.T) {
 			return "", nil
 		}
 		h.start()
-		advance(5*time.Second + time.Millisecond)
+		advance(5*time.Second + minRefreshGap + time.Millisecond)
 		h.stop()
 		ex := srv.requests("POST /api/dfc/auth/token")
-		if len(ex) != 2 || ex[1].at != ex[0].done {
-			t.Fatalf("%d exchanges, want 2, the second at once after the rejection", len(ex))
+		if len(ex) != 2 || ex[1].at-ex[0].at != minRefreshGap {
+			t.Fatalf("%d exchanges, want 2, the second %v after the first", len(ex), minRefreshGap)
 		}
 		rec := h.record()
 		if State(rec.State) != Paired || rec.Tokens.AccessToken != "secret-access-jwt-2" || rec.Tokens.RefreshToken != dfcSecret {

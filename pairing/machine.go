@@ -96,6 +96,11 @@ type Machine struct {
 	checkFails int             // failed checks in a row
 	reason     string          // why the grant went, for the next code's screen
 
+	refreshed   bool          // a refresh was tried since Run started
+	lastRefresh time.Duration // monotonic start of the last refresh attempt
+	codeMono    time.Duration // monotonic time the code on screen was issued
+	youngDeaths int           // codes in a row that ended unused within minCodeLife
+
 	renewOnce sync.Once
 	renew     chan struct{} // use renewCh
 }
@@ -220,7 +225,14 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		return
 	case m.state == Paired && !rec.Tokens.IsZero():
 		m.useStoredEndpoints(rec.Server)
-		m.refreshAt = after(mono, m.Client.refreshIn(rec.Tokens, wall))
+		in := m.Client.refreshIn(rec.Tokens, wall)
+		if start && in != forever && !clockSane(wall) {
+			// The clock restarted (no RTC, no NTP yet): how old the
+			// stored token is cannot be told. Refresh it once; from then
+			// on the schedule runs on monotonic time.
+			in = 0
+		}
+		m.refreshAt = after(mono, in)
 		m.checkAt = mono + m.CheckEvery
 		if m.detail == "" {
 			m.detail = m.pairedDetail()
@@ -230,6 +242,7 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		// must not wait for discovery.
 		m.useStoredEndpoints(rec.Server)
 		m.deadline = mono + rec.Code.ExpiresAt.Sub(wall)
+		m.codeMono = mono - wall.Sub(rec.Code.IssuedAt)
 		m.ps = pollState{Interval: rec.Code.Interval}
 		if m.ps.Interval <= 0 {
 			m.ps.Interval = defaultInterval
@@ -289,10 +302,12 @@ func (m *Machine) serverChanged(rec store.Pairing) bool {
 }
 
 // codeUsable reports whether a stored code can be resumed: the wall clock
-// is trustworthy and at least one poll interval of life is left. A code is
-// never reused after its absolute expiry.
+// is trustworthy, the code was issued before now (a clock stepped back
+// since would stretch its life beyond what the server granted), and at
+// least one poll interval of life is left. A code is never reused after
+// its absolute expiry.
 func codeUsable(c store.Code, now time.Time) bool {
-	if c.IsZero() || !clockSane(now) {
+	if c.IsZero() || !clockSane(now) || c.IssuedAt.IsZero() || now.Before(c.IssuedAt) {
 		return false
 	}
 	return c.ExpiresAt.Sub(now) > max(c.Interval, defaultInterval)
@@ -306,7 +321,7 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 	if m.Client.Endpoints.DeviceAuthorization == "" && m.Discover != nil {
 		ep, err := m.Discover(ctx)
 		if err != nil {
-			return m.failNewCode(ctx, fmt.Errorf("discovery: %w", err))
+			return m.failNewCode(ctx, err) // it says "discovery"
 		}
 		m.Client.Endpoints = ep
 		m.Server.TokenEndpoint = ep.Token
@@ -340,6 +355,7 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 	// The code's life counts from the request, not the answer: the server
 	// started its clock before it replied.
 	m.deadline = monoStart + da.ExpiresIn
+	m.codeMono = monoStart
 	m.ps = pollState{Interval: da.Interval}
 	// RFC 8628 §3.5: poll no sooner than one interval after the answer.
 	m.nextAt = m.Clock.Mono() + da.Interval
@@ -384,7 +400,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	case errors.As(err, &te):
 		detail = fmt.Sprintf("Can't reach the server (%s).", transientReason(te))
 	default:
-		detail = "The server's answer could not be used."
+		detail = "The server's answer could not be used: " + sanitize.Line(errText(err), 200) + "."
 	}
 	var oe *OAuthError
 	if errors.As(err, &oe) && oe.Description != "" {
@@ -406,8 +422,9 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 			return err
 		}
 		m.Logger.Info("the code expired", "user_code", m.rec.Code.UserCode)
-		m.nextAt = m.Clock.Mono()
-		m.enterState(ctx, Expired, "The code expired. Getting a new one.", clearCode, false)
+		wait := m.codeEnded()
+		m.nextAt = m.Clock.Mono() + wait
+		m.enterState(ctx, Expired, expiredDetail(wait), clearCode, false)
 		return nil
 	}
 	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
@@ -455,16 +472,56 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		}
 		return nil
 	case Paired:
-		m.errCount = 0
+		m.errCount, m.youngDeaths = 0, 0
 		return m.commitPaired(ctx, out.Token, m.Clock.Now(), m.Clock.Mono())
+	case Expired:
+		// expired_token, or invalid_grant for the device code.
+		wait := m.codeEnded()
+		m.nextAt = m.Clock.Mono() + wait
+		out.Detail = expiredDetail(wait)
 	case Error:
 		m.errCount++
+		if wait := m.codeEnded(); wait > out.Wait {
+			m.nextAt = m.Clock.Mono() + wait
+		}
 		m.report("ERROR", "PAIRING_FAILED", out.Detail)
 	case Denied:
 		m.report("WARNING", "PAIRING_DENIED", out.Detail)
 	}
 	m.enterState(ctx, out.Next, out.Detail, clearCode, false)
 	return nil
+}
+
+// minCodeLife is how long a code must live for its end to be ordinary. A
+// code that ends unused sooner (it expired before its first poll, the
+// server said expired_token at once, or its 200 could not be used) "died
+// young"; when every code does, the next ones back off instead of being
+// asked for in a loop.
+const minCodeLife = time.Minute
+
+// codeEnded counts the code on screen, which just ended unused, and returns
+// how long to wait before the next one: nothing after one young death in
+// a row (a server restart may have dropped its codes), then 10 s doubling
+// to 5 min.
+func (m *Machine) codeEnded() time.Duration {
+	if m.Clock.Mono()-m.codeMono >= minCodeLife {
+		m.youngDeaths = 0
+		return 0
+	}
+	m.youngDeaths++
+	if m.youngDeaths < 2 {
+		return 0
+	}
+	return backoff(firstErrorBackoff, m.youngDeaths-1, maxErrorBackoff)
+}
+
+// expiredDetail says on screen that the code expired and when the next
+// one comes.
+func expiredDetail(wait time.Duration) string {
+	if wait <= 0 {
+		return "The code expired. Getting a new one."
+	}
+	return "The code expired. A new code follows in " + roundSec(wait) + "."
 }
 
 // commitPaired stores the grant in one transaction with the new state,
@@ -498,6 +555,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, m
 		m.Logger.Error("saving the pairing", "err", err, "retry_in", wait)
 		m.detail = "Approved, but the pairing could not be saved. Retrying."
 		m.redraw()
+		m.beat()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -518,6 +576,11 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	if m.Check == nil {
 		m.checkAt = forever
 	}
+	if m.refreshed {
+		// The floor under every schedule: whatever the lifetime, the
+		// clock or a check says, refreshes are minRefreshGap apart.
+		m.refreshAt = max(m.refreshAt, m.lastRefresh+minRefreshGap)
+	}
 	if err := m.sleepUntil(ctx, min(m.refreshAt, m.checkAt)); err != nil {
 		return err
 	}
@@ -525,17 +588,20 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		return m.runCheck(ctx)
 	}
 	monoStart := m.Clock.Mono()
-	rec, err := Refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev)
+	m.refreshed, m.lastRefresh = true, monoStart
+	rec, err := refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev, m.saveRetry)
 	if ctx.Err() != nil {
 		return nil
 	}
 	switch {
 	case err == nil && State(rec.State) == Paired && !rec.Tokens.IsZero():
 		// Refreshed, by us or by a `pairingd token` that got the lock
-		// first: either way these are the tokens to keep fresh.
+		// first: either way these are the tokens to keep fresh. Their
+		// age is read on the wall clock they were stamped with, which
+		// cannot make it due at once: the floor is minRefreshGap.
 		m.rec = rec
 		m.errCount = 0
-		m.refreshAt = after(monoStart, m.Client.refreshIn(rec.Tokens, m.Clock.Now()))
+		m.refreshAt = after(monoStart, max(m.Client.refreshIn(rec.Tokens, m.Clock.Now()), minRefreshGap))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
@@ -558,6 +624,16 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.report("ERROR", "REFRESH_FAILED", "Token refresh failed: "+err.Error())
 		return nil
 	}
+}
+
+// saveRetry is told that new tokens could not be committed and will be
+// retried after wait: the lock is held meanwhile, so the loop keeps the
+// watchdog fed and says so on screen.
+func (m *Machine) saveRetry(err error, wait time.Duration) {
+	m.Logger.Error("saving the refreshed tokens", "err", err, "retry_in", wait)
+	m.detail = "The token was refreshed but could not be saved. Retrying."
+	m.redraw()
+	m.beat()
 }
 
 // runCheck checks the server and the grant, stores the result when it

@@ -73,6 +73,15 @@ type fakeServer struct {
 	refreshes []scripted
 	reqs      []request
 	codes     int
+	// tokenDefault, when set, answers polls once tokens is used up
+	// (instead of authorization_pending).
+	tokenDefault *scripted
+	// refreshTTL, when set, answers refreshes once refreshes is used up
+	// like a rotating server: a fresh access token living refreshTTL
+	// seconds and a new refresh token, accepting only the newest one.
+	refreshTTL int
+	rotations  int
+	current    string // the refresh token the server accepts now ("" any)
 }
 
 func newFakeServer() *fakeServer {
@@ -97,13 +106,22 @@ func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	case r.URL.Path == "/revoke":
 		rep = scripted{status: 200}
 	case r.URL.Path == "/token" && r.PostForm.Get("grant_type") == "refresh_token":
-		if len(s.refreshes) > 0 {
+		switch {
+		case len(s.refreshes) > 0:
 			rep, s.refreshes = s.refreshes[0], s.refreshes[1:]
-		} else {
+		case s.refreshTTL > 0 && s.current != "" && r.PostForm.Get("refresh_token") != s.current:
+			rep = oauthReply(400, "invalid_grant") // a spent refresh token
+		case s.refreshTTL > 0:
+			s.rotations++
+			s.current = fmt.Sprintf("secret-refresh-r%d", s.rotations)
+			rep = tokenReply(fmt.Sprintf("secret-access-r%d", s.rotations), s.current, s.refreshTTL)
+		default:
 			rep = oauthReply(400, "invalid_grant")
 		}
 	case r.URL.Path == "/token" && len(s.tokens) > 0:
 		rep, s.tokens = s.tokens[0], s.tokens[1:]
+	case r.URL.Path == "/token" && s.tokenDefault != nil:
+		rep = *s.tokenDefault
 	case r.URL.Path == "/token":
 		rep = pending()
 	default:

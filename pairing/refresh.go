@@ -20,28 +20,67 @@ var errNoRefreshToken = errors.New("access token expired and there is no refresh
 // minRefreshLead is the least time before expiry a refresh starts.
 const minRefreshLead = 10 * time.Second
 
+// minRefreshGap is the least time between two refreshes by the daemon,
+// whatever the tokens' lifetime and whatever the wall clock says. Each
+// refresh is a request, an fsync and a rotated refresh token in flight, so
+// a server that hands out 1 s tokens gets one every 5 s, not a loop.
+const minRefreshGap = 5 * time.Second
+
+// leadFor is how long before expiry a token of this lifetime is refreshed:
+// the profile's lead, but at most half the lifetime, so that a token that
+// lives no longer than the lead is not due the moment it arrives.
+func (c *Client) leadFor(lifetime time.Duration) time.Duration {
+	return min(c.refreshLead(lifetime), lifetime/2)
+}
+
 // refreshIn returns how long from now (wall) until t should be refreshed:
-// its lifetime's refresh lead (10 % of it, at least 10 s, unless the profile
-// says otherwise) before expiry; forever when it does not expire; and 0
-// when there is no access token yet (the Data Exporter API's credential)
-// or the wall clock cannot be trusted to say.
+// its refresh lead before expiry; forever when it does not expire; and 0
+// when there is no access token yet (the Data Exporter API's credential).
+//
+// The token's age is judged by the wall clock against its IssuedAt, both
+// read on the same clock, so a clock that is wrong but runs on (a board in
+// 1970) still schedules correctly. A token issued in what is now the
+// future (the clock was stepped back since) has an age nobody can tell:
+// it is due now.
 func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
 	switch {
 	case t.AccessToken == "" && t.RefreshToken != "":
 		return 0
 	case t.ExpiresAt.IsZero():
 		return forever
-	case !clockSane(now):
+	}
+	lifetime := t.ExpiresAt.Sub(t.IssuedAt)
+	age := now.Sub(t.IssuedAt)
+	if t.IssuedAt.IsZero() || lifetime <= 0 || age < 0 {
 		return 0
 	}
-	lead := c.refreshLead(t.ExpiresAt.Sub(t.IssuedAt))
-	return max(t.ExpiresAt.Add(-lead).Sub(now), 0)
+	return max(lifetime-c.leadFor(lifetime)-age, 0)
 }
 
 // RefreshDue reports whether the stored access token should be refreshed
-// before use.
+// before use. On a wall clock that cannot be trusted (before 2025: a board
+// without a real-time clock that has not reached NTP) an expiring token is
+// always due, since its age cannot be told from a clock that restarted.
 func (c *Client) RefreshDue(t store.Tokens, now time.Time) bool {
-	return !t.IsZero() && c.refreshIn(t, now) == 0
+	if t.IsZero() {
+		return false
+	}
+	in := c.refreshIn(t, now)
+	return in == 0 || (in != forever && !clockSane(now))
+}
+
+// TokenValid reports whether the wall clock vouches for t's access token at
+// now: it has no expiry, or it was issued before now and expires after it,
+// on a clock that can be trusted. A token issued in the future of a clock
+// that was stepped back is not vouched for.
+func TokenValid(t store.Tokens, now time.Time) bool {
+	switch {
+	case t.AccessToken == "":
+		return false
+	case t.ExpiresAt.IsZero():
+		return true
+	}
+	return clockSane(now) && !now.Before(t.IssuedAt) && now.Before(t.ExpiresAt)
 }
 
 // tokensFrom turns a token response into stored tokens. A response without
@@ -74,13 +113,25 @@ func tokensFrom(tok Token, old store.Tokens, now time.Time) store.Tokens {
 // one dies, so two processes must never spend the same one.
 //
 // The new tokens, including a rotated refresh token, are committed in one
-// transaction before Refresh returns. invalid_grant clears the grant in the
-// store (the device pairs again) and returns an error matching
-// ErrInvalidGrant; network and server errors keep the tokens.
+// transaction before Refresh returns; a failed commit is retried, with the
+// tokens held in memory and the lock held, until it succeeds or ctx ends
+// (the server has already spent the old refresh token, so the new one is
+// all there is). Retries are logged on the client's logger. invalid_grant
+// clears the grant in the store (the device pairs again) and returns an
+// error matching ErrInvalidGrant; network and server errors keep the
+// tokens.
 func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64) (store.Pairing, error) {
+	return refresh(ctx, st, c, clock, rev, func(err error, wait time.Duration) {
+		c.log().Warn("saving the refreshed tokens failed; retrying", "err", err, "retry_in", wait)
+	})
+}
+
+// refresh is Refresh; onRetry is told of each failed commit of new tokens
+// before the wait for the next try.
+func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64, onRetry func(error, time.Duration)) (store.Pairing, error) {
 	release, err := st.RefreshLock(ctx)
 	if err != nil {
-		return store.Pairing{}, fmt.Errorf("refresh lock: %w", err)
+		return store.Pairing{}, err // it says "refresh lock"
 	}
 	defer release()
 	rec, err := st.Pairing(ctx)
@@ -105,7 +156,8 @@ func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 	}
 	now := clock.Now()
 	tok, err := c.Refresh(ctx, Grant{RefreshToken: rec.Tokens.RefreshToken, BoundDeviceID: rec.BoundDeviceID})
-	if errors.Is(err, ErrInvalidGrant) {
+	switch {
+	case errors.Is(err, ErrInvalidGrant):
 		why := "The server no longer accepts this device."
 		var oe *OAuthError
 		if errors.As(err, &oe) && oe.Description != "" {
@@ -115,23 +167,56 @@ func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 			return rec, ferr
 		}
 		return rec, err
-	}
-	if err != nil {
+	case errors.Is(err, ErrBadToken) && tok.RefreshToken != "" && tok.RefreshToken != rec.Tokens.RefreshToken:
+		// The answer is refused, but the server rotated the refresh token
+		// in it: keep that one, or the next refresh presents a dead one.
+		if _, serr := commitRefresh(ctx, st, clock, rev, onRetry, func(p *store.Pairing) {
+			p.Tokens.RefreshToken = tok.RefreshToken
+		}); serr != nil {
+			return rec, errors.Join(err, serr)
+		}
+		return rec, err
+	case err != nil:
 		return rec, err
 	}
 	tokens := tokensFrom(tok, rec.Tokens, now)
-	return st.Update(ctx, func(p *store.Pairing) error {
-		if p.Rev != rev {
-			// Only an unpair can get here while we hold the lock; it
-			// wins, and the new grant is dropped.
-			return errChanged
-		}
+	return commitRefresh(ctx, st, clock, rev, onRetry, func(p *store.Pairing) {
 		p.Tokens = tokens
 		if tok.BoundDeviceID != "" {
 			p.BoundDeviceID = tok.BoundDeviceID
 		}
-		return nil
 	})
+}
+
+// commitRefresh commits what a refresh answered, if the record is still at
+// rev, retrying a failed commit with backoff until it succeeds, another
+// process unpairs (errChanged: only an unpair can write while we hold the
+// refresh lock, and it wins), or ctx ends.
+func commitRefresh(ctx context.Context, st store.Store, clock Clock, rev int64, onRetry func(error, time.Duration), edit func(*store.Pairing)) (store.Pairing, error) {
+	for failures := 1; ; failures++ {
+		rec, err := st.Update(ctx, func(p *store.Pairing) error {
+			if p.Rev != rev {
+				return errChanged
+			}
+			edit(p)
+			return nil
+		})
+		if err == nil || errors.Is(err, errChanged) {
+			return rec, err
+		}
+		if ctx.Err() != nil {
+			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
+		}
+		wait := backoff(time.Second, failures, 30*time.Second)
+		if onRetry != nil {
+			onRetry(err, wait)
+		}
+		select {
+		case <-ctx.Done():
+			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
+		case <-clock.After(wait):
+		}
+	}
 }
 
 // forget clears the grant and puts the record back to Unpaired.
@@ -156,7 +241,7 @@ func forget(ctx context.Context, st store.Store, rev int64, why string, now time
 func Unpair(ctx context.Context, st store.Store, c *Client, now time.Time) (revokeErr, err error) {
 	release, err := st.RefreshLock(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("refresh lock: %w", err)
+		return nil, err // it says "refresh lock"
 	}
 	defer release()
 	rec, err := st.Pairing(ctx)

@@ -1,0 +1,415 @@
+package pairing
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/storetest"
+)
+
+// The tests in this file each reproduce a way a hostile server, a failing
+// disk or a wrong clock used to lose a grant or spin the loop.
+
+var errDiskFull = errors.New("database or disk is full")
+
+func TestRefreshIn(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	tokens := func(issued time.Time, life time.Duration) store.Tokens {
+		return store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: issued, ExpiresAt: issued.Add(life)}
+	}
+	c := &Client{}
+	for _, tt := range []struct {
+		name string
+		t    store.Tokens
+		want time.Duration
+	}{
+		{"1 h token just issued: 10 % lead", tokens(now, time.Hour), 54 * time.Minute},
+		{"1 h token half used", tokens(now.Add(-30*time.Minute), time.Hour), 24 * time.Minute},
+		{"100 s token: 10 s lead", tokens(now, 100*time.Second), 90 * time.Second},
+		{"10 s token: half its life, not due at once", tokens(now, 10*time.Second), 5 * time.Second},
+		{"2 s token", tokens(now, 2*time.Second), time.Second},
+		{"1 s token", tokens(now, time.Second), 500 * time.Millisecond},
+		{"expired token", tokens(now.Add(-2*time.Hour), time.Hour), 0},
+		{"issued on a clock in 1970 that runs on", tokens(now.AddDate(-56, 0, 0).Add(-time.Minute), time.Hour),
+			0}, // judged at a sane now: 56 years old
+		{"issued in the future (clock stepped back)", tokens(now.AddDate(20, 0, 0), time.Hour), 0},
+		{"no expiry", store.Tokens{AccessToken: "a", IssuedAt: now}, forever},
+		{"credential only", store.Tokens{RefreshToken: "r"}, 0},
+	} {
+		if got := c.refreshIn(tt.t, now); got != tt.want {
+			t.Errorf("%s: refreshIn = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// A clock that is wrong but runs on schedules as a right one does.
+	in1970 := time.Date(1970, 1, 1, 0, 10, 0, 0, time.UTC)
+	if got, want := c.refreshIn(tokens(in1970.Add(-time.Minute), time.Hour), in1970), 53*time.Minute; got != want {
+		t.Errorf("1 h token issued a minute ago on a 1970 clock: refreshIn = %v, want %v", got, want)
+	}
+}
+
+func TestTokenValidAndDue(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	c := &Client{}
+	for _, tt := range []struct {
+		name             string
+		t                store.Tokens
+		now              time.Time
+		wantValid, wantD bool
+	}{
+		{"fresh", store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}, now, true, false},
+		{"near expiry", store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: now.Add(-58 * time.Minute), ExpiresAt: now.Add(2 * time.Minute)}, now, true, true},
+		{"expired", store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(-time.Hour)}, now, false, true},
+		{"paired 20 years ahead, clock corrected", store.Tokens{AccessToken: "a", RefreshToken: "r",
+			IssuedAt: now.AddDate(20, 0, 0), ExpiresAt: now.AddDate(20, 0, 0).Add(time.Hour)}, now, false, true},
+		{"clock in 1970", store.Tokens{AccessToken: "a", RefreshToken: "r",
+			IssuedAt: time.Unix(60, 0), ExpiresAt: time.Unix(3660, 0)}, time.Unix(120, 0), false, true},
+		{"no expiry", store.Tokens{AccessToken: "a"}, now, true, false},
+		{"no expiry, clock in 1970", store.Tokens{AccessToken: "a"}, time.Unix(120, 0), true, false},
+	} {
+		if got := TokenValid(tt.t, tt.now); got != tt.wantValid {
+			t.Errorf("%s: TokenValid = %v, want %v", tt.name, got, tt.wantValid)
+		}
+		if got := c.RefreshDue(tt.t, tt.now); got != tt.wantD {
+			t.Errorf("%s: RefreshDue = %v, want %v", tt.name, got, tt.wantD)
+		}
+	}
+}
+
+// refreshCount counts refresh_token requests.
+func (s *fakeServer) refreshCount() int {
+	n := 0
+	for _, r := range s.requests("/token") {
+		if r.form.Get("grant_type") == "refresh_token" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRefreshRate runs a paired daemon for a while against a server whose
+// tokens live 1 s, 5 s, 10 s or 1 h, and with the wall clock in 1970, and
+// counts refresh requests and commits per minute. Whatever the lifetime or
+// the clock, refreshes are at least minRefreshGap apart, and a token that
+// lives longer than that is refreshed before it expires.
+func TestRefreshRate(t *testing.T) {
+	const run = 10 * time.Minute
+	for _, tt := range []struct {
+		name    string
+		life    int // seconds
+		in1970  bool
+		restart bool // resume stored tokens at start instead of pairing
+		// wantMax is the most refreshes allowed in run; wantMin the fewest
+		// that keep the token fresh.
+		wantMin, wantMax int
+	}{
+		{"1 s tokens", 1, false, false, 100, 120},
+		{"5 s tokens", 5, false, false, 100, 120},
+		{"10 s tokens", 10, false, false, 100, 120},
+		{"1 h tokens", 3600, false, false, 0, 0},
+		{"1 h tokens, clock in 1970", 3600, true, false, 0, 0},
+		{"1 h tokens resumed, clock in 1970", 3600, true, true, 1, 1},
+		{"2 s tokens, clock in 1970", 2, true, false, 100, 120},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				srv.refreshTTL = tt.life
+				st := storetest.NewFake()
+				h := newHarness(t, srv, st)
+				clk := h.m.Clock.(*jumpClock)
+				if tt.in1970 {
+					clk.set(-time.Since(time.Unix(1000, 0)))
+				}
+				if tt.restart {
+					now := clk.Now()
+					st.Update(context.Background(), func(p *store.Pairing) error {
+						p.State = int(Paired)
+						p.Server = h.m.Server
+						p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+							TokenType: "Bearer", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)}
+						return nil
+					})
+				} else {
+					srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", tt.life)}
+				}
+				w0, r0 := st.Writes(), 0
+				h.start()
+				advance(6 * time.Second) // paired by now
+				if !tt.restart {
+					w0, r0 = st.Writes(), srv.refreshCount()
+				}
+				advance(run)
+				h.stop()
+				refreshes, writes := srv.refreshCount()-r0, st.Writes()-w0
+				t.Logf("%s: %.1f refreshes/min, %.1f commits/min", tt.name,
+					float64(refreshes)/run.Minutes(), float64(writes)/run.Minutes())
+				if refreshes > tt.wantMax || refreshes < tt.wantMin {
+					t.Errorf("%d refreshes in %v, want %d to %d", refreshes, run, tt.wantMin, tt.wantMax)
+				}
+				if writes > refreshes+1 {
+					t.Errorf("%d commits for %d refreshes", writes, refreshes)
+				}
+				if rec := h.record(); State(rec.State) != Paired {
+					t.Errorf("state %v after %v, want paired", State(rec.State), run)
+				}
+				if tt.life >= 10 && !tt.restart {
+					// Refreshed before expiry: every gap between refreshes is
+					// shorter than the lifetime.
+					var at []time.Duration
+					for _, r := range srv.requests("/token") {
+						if r.form.Get("grant_type") == "refresh_token" {
+							at = append(at, r.at)
+						}
+					}
+					for i := 1; i < len(at); i++ {
+						if g := at[i] - at[i-1]; g >= time.Duration(tt.life)*time.Second || g < minRefreshGap {
+							t.Errorf("refresh %d came %v after the one before, want %v to %ds", i, g, minRefreshGap, tt.life)
+						}
+					}
+				}
+			})
+		})
+	}
+}
+
+// A commit that fails after the server rotated the refresh token is
+// retried with the new tokens kept in memory: the next refresh presents the
+// rotated token, and the server accepts it.
+func TestRefreshCommitRetried(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 100)}
+		srv.refreshTTL = 100
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		h.start()
+		advance(6 * time.Second) // paired at 5 s
+		advance(88 * time.Second)
+		st.FailNextUpdate(errDiskFull) // the refresh at 95 s
+		advance(2 * time.Second)
+		if n := srv.refreshCount(); n != 1 {
+			t.Fatalf("%d refreshes by 96 s, want 1", n)
+		}
+		rec := h.record()
+		if rec.Tokens.RefreshToken != "secret-refresh-r1" {
+			t.Errorf("after a failed commit the stored refresh token is not the rotated one")
+		}
+		advance(100 * time.Second) // the next refresh, with the rotated token
+		h.stop()
+		if got := State(h.record().State); got != Paired {
+			t.Errorf("state %v after the next refresh, want paired (the server got a dead refresh token)", got)
+		}
+		if n := srv.refreshCount(); n != 2 {
+			t.Errorf("%d refreshes, want 2", n)
+		}
+		if !strings.Contains(h.log.String(), "saving the refreshed tokens") {
+			t.Errorf("the failed commit was not logged:\n%s", h.log.String())
+		}
+	})
+}
+
+// Refresh as `pairingd token` calls it retries a failed commit too.
+func TestRefreshFuncCommitRetried(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.refreshTTL = 3600
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		now := h.m.Clock.Now()
+		rec, _ := st.Update(context.Background(), func(p *store.Pairing) error {
+			p.State = int(Paired)
+			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+				IssuedAt: now.Add(-time.Hour), ExpiresAt: now}
+			return nil
+		})
+		st.FailNextUpdate(errDiskFull)
+		got, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
+		if err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		if got.Tokens.RefreshToken != "secret-refresh-r1" || h.record().Tokens.RefreshToken != "secret-refresh-r1" {
+			t.Errorf("the rotated refresh token was not committed after the retry")
+		}
+	})
+}
+
+// A refused refresh answer (token_type mac) still carries the rotated
+// refresh token, which is kept.
+func TestRefreshBadAnswerKeepsRotated(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.refreshes = []scripted{{status: 200, body: `{"access_token":"secret-access-2","token_type":"mac","refresh_token":"secret-refresh-2","expires_in":3600}`}}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		now := h.m.Clock.Now()
+		rec, _ := st.Update(context.Background(), func(p *store.Pairing) error {
+			p.State = int(Paired)
+			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+				IssuedAt: now.Add(-time.Hour), ExpiresAt: now}
+			return nil
+		})
+		_, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
+		if !errors.Is(err, ErrBadToken) {
+			t.Fatalf("Refresh error %v, want ErrBadToken", err)
+		}
+		if got := h.record(); got.Tokens.RefreshToken != "secret-refresh-2" || State(got.State) != Paired {
+			t.Errorf("after a refused answer with a rotated refresh token: state %v, rotated token kept %v",
+				State(got.State), got.Tokens.RefreshToken == "secret-refresh-2")
+		}
+		if strings.Contains(err.Error(), "secret-") {
+			t.Errorf("the error holds a secret: %v", err)
+		}
+	})
+}
+
+// Paired with the wall clock 20 years ahead, corrected, restarted: the
+// token's age cannot be told, so it is refreshed at once, and then on
+// schedule.
+func TestClockSteppedBackAfterPairing(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.refreshTTL = 3600
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		future := h.m.Clock.Now().AddDate(20, 0, 0)
+		st.Update(context.Background(), func(p *store.Pairing) error {
+			p.State = int(Paired)
+			p.Server = h.m.Server
+			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+				IssuedAt: future, ExpiresAt: future.Add(time.Hour)}
+			return nil
+		})
+		h.start()
+		advance(time.Second)
+		if n := srv.refreshCount(); n != 1 {
+			t.Errorf("%d refreshes in the first second, want 1", n)
+		}
+		advance(70 * time.Second)
+		h.stop()
+		if n := srv.refreshCount(); n != 1 {
+			t.Errorf("%d refreshes in 71 s, want 1 (then on the 1 h schedule)", n)
+		}
+		if rec := h.record(); rec.Tokens.AccessToken != "secret-access-r1" {
+			t.Errorf("the stored token is not the refreshed one")
+		}
+	})
+}
+
+// When every code dies young (a server answering expires_in=1, or
+// expired_token or an unusable 200 at the first poll), new codes back off
+// to one per 5 min instead of a loop.
+func TestCodeDeathsBackOff(t *testing.T) {
+	expired := oauthReply(400, "expired_token")
+	consumed := scripted{status: 200, body: `{"access_token":`}
+	mac := scripted{status: 200, body: `{"access_token":"secret-access-x","token_type":"mac"}`}
+	for _, tt := range []struct {
+		name      string
+		expiresIn int
+		reply     *scripted
+	}{
+		{"expires_in=1", 1, nil},
+		{"expired_token at once", 600, &expired},
+		{"200 that cannot be read", 600, &consumed},
+		{"200 that cannot be used", 600, &mac},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				srv.expiresIn = tt.expiresIn
+				srv.tokenDefault = tt.reply
+				st := storetest.NewFake()
+				h := newHarness(t, srv, st)
+				h.start()
+				advance(30 * time.Minute)
+				h.stop()
+				codes := srv.requests("/device")
+				t.Logf("%s: %d codes and %d commits in 30 min", tt.name, len(codes), st.Writes())
+				// 0, 10, 20, 40, 80, 160 s, then every 5 min.
+				if len(codes) > 14 {
+					t.Errorf("%d codes in 30 min, want at most 14", len(codes))
+				}
+				if n := len(codes); n >= 8 {
+					if g := codes[n-1].at - codes[n-2].at; g < 5*time.Minute {
+						t.Errorf("the last codes came %v apart, want 5 min", g)
+					}
+				} else {
+					t.Errorf("%d codes in 30 min, want the server tried again", n)
+				}
+			})
+		})
+	}
+}
+
+// A code that lives its normal life and expires is replaced at once, every
+// time: only codes that die young back off.
+func TestExpiredCodesReplacedAtOnce(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.expiresIn = 120
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(10*time.Minute + time.Second)
+		h.stop()
+		codes := srv.requests("/device")
+		if len(codes) != 6 {
+			t.Errorf("%d codes in 10 min of 2 min codes, want 6", len(codes))
+		}
+	})
+}
+
+// After a clock step back of a day, a restart does not resume the stored
+// code with the day added to its life.
+func TestResumeAfterClockStepBack(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		issued := h.m.Clock.Now().Add(24 * time.Hour) // the clock was a day ahead
+		st.Update(context.Background(), func(p *store.Pairing) error {
+			p.State = int(AwaitingUser)
+			p.Server = h.m.Server
+			p.Code = store.Code{DeviceCode: "secret-device-code-0", UserCode: "OLD-CODE",
+				VerificationURI: "https://auth.example/device", Interval: 5 * time.Second,
+				IssuedAt: issued, ExpiresAt: issued.Add(10 * time.Minute)}
+			return nil
+		})
+		h.start()
+		advance(time.Second)
+		h.stop()
+		s := h.last()
+		if s.UserCode == "OLD-CODE" {
+			t.Errorf("the code issued a day in the future was resumed, deadline %v", s.Deadline.Sub(h.m.Clock.Now()))
+		}
+		if left := s.Deadline.Sub(h.m.Clock.Now()); left > 10*time.Minute {
+			t.Errorf("the code on screen expires in %v, more than the server granted", left)
+		}
+	})
+}
+
+// Error texts name the step once: no "discovery: discovery:".
+func TestNoRepeatedPrefixes(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		h := newHarness(t, srv, nil)
+		h.m.Client.Endpoints.DeviceAuthorization = ""
+		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
+			return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+		}
+		h.start()
+		advance(time.Second)
+		h.stop()
+		out := h.log.String()
+		for _, p := range []string{"discovery: discovery", "refresh lock: refresh lock"} {
+			if strings.Contains(out, p) {
+				t.Errorf("the log repeats %q:\n%s", p, out)
+			}
+		}
+		if !strings.Contains(out, "discovery") {
+			t.Errorf("the log does not say discovery failed:\n%s", out)
+		}
+	})
+}
