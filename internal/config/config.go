@@ -306,11 +306,15 @@ func (c *Config) readFile(file string) error {
 		return fmt.Errorf("config %s: %w", file, err)
 	}
 	data = trimBOMs(data)
+	scan := scanTOML(data)
+	if scan.tooDeep >= 0 {
+		return fmt.Errorf("config %s: line %d: keys, tables or arrays nested more than %d deep", file, 1+strings.Count(data[:scan.tooDeep], "\n"), maxNesting)
+	}
 	var raw map[string]any
 	if _, err := toml.Decode(data, &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return fmt.Errorf("config %s: %s", file, parseErrorText(data, pe))
+			return fmt.Errorf("config %s: %s", file, parseErrorText(scan, pe))
 		}
 		return fmt.Errorf("config %s: %w", file, err)
 	}
@@ -480,14 +484,14 @@ func readLimited(file string) (string, error) {
 	return string(b), nil
 }
 
-// parseErrorText describes a TOML syntax error in data. The parser's
-// message quotes what it found, so when the error lies in a value, which
-// may be a secret, the text names the line and the key instead and says
-// how to write the value; errors in keys and table names keep the
-// parser's message, since key names are not secret.
-func parseErrorText(data string, pe toml.ParseError) string {
-	off := min(max(pe.Position.Start, 0), max(len(data)-1, 0))
-	v, ok := scanTOML(data).valueAt(off)
+// parseErrorText describes a TOML syntax error in the text scan read.
+// The parser's message quotes what it found, so when the error lies in a
+// value, which may be a secret, the text names the line and the key
+// instead and says how to write the value; errors in keys and table
+// names keep the parser's message, since key names are not secret.
+func parseErrorText(scan *tomlScan, pe toml.ParseError) string {
+	off := min(max(pe.Position.Start, 0), max(len(scan.src)-1, 0))
+	v, ok := scan.valueAt(off)
 	if !ok {
 		return fmt.Sprintf("line %d: %s", pe.Position.Line, pe.Message)
 	}

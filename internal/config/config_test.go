@@ -973,3 +973,50 @@ func TestFileSizeLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestNestingLimit checks keys, tables and arrays nested past any real
+// config are refused at once: the TOML parser takes minutes over a 64 KiB
+// dotted key.
+func TestNestingLimit(t *testing.T) {
+	noDefaultFile(t)
+	parts := func(n int) string { return strings.TrimSuffix(strings.Repeat("p.", n), ".") }
+	tooDeep := func(line int) string {
+		return fmt.Sprintf(`config {file}: line %d: keys, tables or arrays nested more than 16 deep`, line)
+	}
+	for _, tt := range []struct {
+		name string
+		file string
+		want string // the whole error; {file} is the config file's path
+	}{
+		{"16-part key", "client_id = \"x\"\nauth_params." + parts(15) + " = \"x\"\n",
+			`config {file}: key auth_params.p: want a string, got a table`},
+		{"17-part key", "client_id = \"x\"\nauth_params." + parts(16) + " = \"x\"\n", tooDeep(2)},
+		{"30000-part key", parts(30000) + " = \"x\"\n", tooDeep(1)},
+		{"17-part table name", "client_id = \"x\"\n\n[auth_params." + parts(16) + "]\n", tooDeep(3)},
+		{"16 nested arrays", "scope = " + strings.Repeat("[", 16) + strings.Repeat("]", 16) + "\n",
+			`config {file}: key scope: want a string in double quotes, got an array`},
+		{"17 nested arrays", "scope = " + strings.Repeat("[", 17) + strings.Repeat("]", 17) + "\n", tooDeep(1)},
+		{"17 nested inline tables", "auth_params = " + strings.Repeat("{a=", 17) + "1" + strings.Repeat("}", 17) + "\n", tooDeep(1)},
+		{"dots and brackets in strings and comments do not count", strings.Join([]string{
+			"# " + strings.Repeat("[", 20),
+			"client_id = \"" + parts(20) + strings.Repeat("[", 20) + "\"",
+			"scope = '''" + strings.Repeat("{[", 20) + "'''",
+			"display = \"vga\"",
+			"[auth_params]",
+			"\"" + parts(20) + "\" = \"x\"",
+		}, "\n"), `config {file}: key display: "vga" is not one of auto, fb, term, plain`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			start := time.Now()
+			_, err := load(t, path, nil)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("Load(%.40q…) took %v, want well under 5s", tt.file, d)
+			}
+			want := expand(tt.want, path)
+			if err == nil || err.Error() != want {
+				t.Errorf("Load(%.200q) = %.300v, want %s", tt.file, err, want)
+			}
+		})
+	}
+}

@@ -37,11 +37,35 @@ type tomlScan struct {
 	// keys are the keys of inline tables, up to and including their "=",
 	// which lie inside the value span of the table.
 	keys [][2]int
+	// depth is how deep in arrays and inline tables s.pos is.
+	depth int
+	// tooDeep is the offset where nesting first went past maxNesting, -1
+	// when it never did; scanning stops there.
+	tooDeep int
+}
+
+// maxNesting bounds the parts of a dotted key or table name and the
+// nesting of arrays and inline tables. pairingd needs two
+// (auth_params.audience); the parser takes minutes over a 64 KiB key of
+// thousands of parts.
+const maxNesting = 16
+
+// nest records one more level at s.pos and reports whether it is within
+// maxNesting; when not, it stops the scan.
+func (s *tomlScan) nest(levels int) bool {
+	if levels <= maxNesting {
+		return true
+	}
+	if s.tooDeep < 0 {
+		s.tooDeep = s.pos
+	}
+	s.pos = len(s.src)
+	return false
 }
 
 // scanTOML finds the values in src.
 func scanTOML(src string) *tomlScan {
-	s := &tomlScan{src: src}
+	s := &tomlScan{src: src, tooDeep: -1}
 	table := ""
 	for s.pos < len(src) {
 		switch src[s.pos] {
@@ -176,6 +200,10 @@ func (s *tomlScan) multiline(delim string, escapes bool) {
 
 // array skips an array that starts at s.pos; it may span lines.
 func (s *tomlScan) array(key string) {
+	if s.depth++; !s.nest(s.depth) {
+		return
+	}
+	defer func() { s.depth-- }()
 	s.pos++
 	for s.pos < len(s.src) {
 		switch s.src[s.pos] {
@@ -199,6 +227,10 @@ func (s *tomlScan) array(key string) {
 // inlineTable skips an inline table that starts at s.pos, recording the
 // keys and values in it.
 func (s *tomlScan) inlineTable(key string) {
+	if s.depth++; !s.nest(s.depth) {
+		return
+	}
+	defer func() { s.depth-- }()
 	s.pos++
 	for s.pos < len(s.src) {
 		switch s.src[s.pos] {
@@ -237,6 +269,9 @@ func (s *tomlScan) key() (parts []string, ok bool) {
 			return nil, false
 		}
 		parts = append(parts, p)
+		if !s.nest(len(parts)) {
+			return nil, false
+		}
 		s.blanks()
 		if s.pos >= len(s.src) {
 			return nil, false
@@ -284,6 +319,9 @@ func (s *tomlScan) header() string {
 			break
 		}
 		parts = append(parts, p)
+		if !s.nest(len(parts)) {
+			break
+		}
 		s.blanks()
 		if s.pos >= len(s.src) || s.src[s.pos] != '.' {
 			break
