@@ -398,7 +398,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 			detail = "The server does not offer device pairing to this client: " + sanitize.Line(errText(err), 200) + "."
 		}
 	case errors.As(err, &te):
-		detail = fmt.Sprintf("Can't reach the server (%s).", transientReason(te))
+		detail = withHint(te.Summary(), te.Hint())
 	default:
 		detail = "The server's answer could not be used: " + sanitize.Line(errText(err), 200) + "."
 	}
@@ -717,7 +717,7 @@ func errText(err error) string {
 		// RomM's brief 403 right after approval.
 		return fmt.Sprintf("the server refused it (HTTP %d)", te.HTTPStatus)
 	case errors.As(err, &te):
-		return "can't reach the server (" + transientReason(te) + ")"
+		return lowerFirst(strings.TrimSuffix(withHint(te.Summary(), te.Hint()), "."))
 	}
 	s := err.Error()
 	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Polling constants. RFC 8628 §3.5: "the client MUST use 5 as the default"
@@ -95,7 +97,7 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 		wait := backoff(ps.Interval, ps.Failures, maxTransientBackoff)
 		wait = max(wait, ps.Interval, te.RetryAfter)
 		return ps, pollOutcome{Next: AwaitingUser, Wait: wait, Err: err,
-			Detail: fmt.Sprintf("Can't reach the server (%s). Retrying in %s.", transientReason(te), roundSec(wait))}
+			Detail: withHint(te.Summary()+" Retrying in "+roundSec(wait)+".", te.Hint())}
 
 	case errors.Is(err, ErrConsumed):
 		return ps, pollOutcome{Next: Error, Wait: ps.Interval, Err: err,
@@ -129,12 +131,21 @@ func backoff(base time.Duration, failures int, limit time.Duration) time.Duratio
 	return min(d, limit)
 }
 
-// transientReason says in a few words why a request failed.
-func transientReason(te *TransientError) string {
-	if te.HTTPStatus != 0 {
-		return fmt.Sprintf("HTTP %d", te.HTTPStatus)
+// withHint appends what to do, when there is something, to a sentence for
+// the screen: "The server's certificate is not trusted. Set ca_file to the
+// CA that signed it."
+func withHint(sentence, hint string) string {
+	if hint == "" {
+		return sentence
 	}
-	return "no connection"
+	return sentence + " " + hint
+}
+
+// lowerFirst lower-cases the first letter, for a sentence that goes after
+// a colon.
+func lowerFirst(s string) string {
+	c, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(c)) + s[n:]
 }
 
 // roundSec formats d for people: "5s", "2m0s" becomes "2m".

@@ -2,7 +2,10 @@ package pairing
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -412,4 +415,43 @@ func TestNoRepeatedPrefixes(t *testing.T) {
 			t.Errorf("the log does not say discovery failed:\n%s", out)
 		}
 	})
+}
+
+// TLS failures name their cause and what to do, on screen and in the
+// stored message that `pairingd status` prints, instead of "no
+// connection".
+func TestTLSFailureSaysWhy(t *testing.T) {
+	untrusted := &url.Error{Op: "Post", URL: "https://auth.example/device",
+		Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}
+	expired := &url.Error{Op: "Post", URL: "https://auth.example/device",
+		Err: x509.CertificateInvalidError{Reason: x509.Expired}}
+	for _, tt := range []struct {
+		name  string
+		err   error
+		words []string
+	}{
+		{"unknown CA", untrusted, []string{"certificate is not trusted", "ca_file"}},
+		{"expired certificate", expired, []string{"expired", "clock"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				srv.devices = []scripted{{err: tt.err}}
+				h := newHarness(t, srv, nil)
+				h.start()
+				advance(time.Second)
+				h.stop()
+				for what, text := range map[string]string{"screen": h.last().Detail, "stored message": h.record().Message} {
+					for _, w := range tt.words {
+						if !strings.Contains(text, w) {
+							t.Errorf("%s %q does not say %q", what, text, w)
+						}
+					}
+					if strings.Contains(text, "no connection") {
+						t.Errorf("%s %q says no connection", what, text)
+					}
+				}
+			})
+		})
+	}
 }
