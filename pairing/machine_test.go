@@ -616,6 +616,10 @@ func TestBadTokenType(t *testing.T) {
 		if !h.record().Tokens.IsZero() {
 			t.Errorf("stored a rejected token")
 		}
+		// After the user approved, the screen says why it starts over.
+		if d := h.last().Detail; !strings.Contains(d, `token_type "mac"`) {
+			t.Errorf("screen detail %q does not say what was wrong with the answer", d)
+		}
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
 // Polling constants. RFC 8628 §3.5: "the client MUST use 5 as the default"
@@ -115,7 +117,8 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 	default:
 		// ErrBadToken and anything unforeseen: start over, slowly.
 		return ps, pollOutcome{Next: Error, Wait: errorBackoff, Err: err,
-			Detail: fmt.Sprintf("Pairing failed. Starting over in %s.", roundSec(errorBackoff))}
+			Detail: fmt.Sprintf("The server's answer could not be used (%s). Starting over in %s.",
+				sanitize.Line(errText(err), 120), roundSec(errorBackoff))}
 	}
 }
 

@@ -204,6 +204,9 @@ func commitRefresh(ctx context.Context, st store.Store, clock Clock, rev int64, 
 		if err == nil || errors.Is(err, errChanged) {
 			return rec, err
 		}
+		if errors.Is(err, store.ErrReadOnly) {
+			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
+		}
 		if ctx.Err() != nil {
 			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
 		}
