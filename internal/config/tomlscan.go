@@ -50,8 +50,8 @@ type tomlScan struct {
 // thousands of parts.
 const maxNesting = 16
 
-// nest records one more level at s.pos and reports whether it is within
-// maxNesting; when not, it stops the scan.
+// nest reports whether levels, at s.pos, is within maxNesting; when not,
+// it records where and stops the scan.
 func (s *tomlScan) nest(levels int) bool {
 	if levels <= maxNesting {
 		return true
