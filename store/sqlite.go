@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
 )
 
 // Options configure Open.
@@ -54,7 +54,8 @@ var _ Store = (*SQLite)(nil)
 
 // Open opens the database in dir, creating the directory and database when
 // o.Create is set, and brings the schema up to date. Without o.Create a
-// missing directory or database gives an error wrapping ErrNotExist.
+// missing directory or database gives an error wrapping ErrNotExist, and
+// a database without the pairing data one wrapping ErrEmpty.
 //
 // The directory is kept at mode 0700 and the database at 0600, since it
 // holds secrets; looser modes found on disk are tightened, with a warning.
@@ -81,9 +82,25 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now}
 	if err := s.init(ctx, o.Create); err != nil {
 		db.Close()
+		if !o.Create && walGone(path, err) {
+			// A running daemon's wal-index in -shm points past the end
+			// of the new, empty -wal.
+			err = fmt.Errorf("%w: %w", ErrEmpty, err)
+		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// walGone reports whether err is SQLite's I/O error with the -wal file
+// missing or empty: the file was deleted under a running daemon.
+func walGone(path string, err error) bool {
+	var se sqlite3.Error
+	if !errors.As(err, &se) || se.Code != sqlite3.ErrIoErr {
+		return false
+	}
+	fi, serr := os.Stat(path + "-wal")
+	return errors.Is(serr, fs.ErrNotExist) || serr == nil && fi.Size() == 0
 }
 
 // Path returns the database file's path.
@@ -246,8 +263,9 @@ func (s *SQLite) init(ctx context.Context, create bool) error {
 		return err
 	}
 	if v == 0 && !create {
-		// An empty file: a daemon is creating it now, or died doing so.
-		return ErrNotExist
+		// An empty file: a daemon is creating it now, or died doing so,
+		// or the -wal file with everything since is gone.
+		return ErrEmpty
 	}
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
@@ -406,7 +424,7 @@ func (s *SQLite) ensureRows(ctx context.Context, create bool) error {
 		return nil
 	}
 	if !create {
-		return ErrNotExist
+		return ErrEmpty
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()

@@ -147,11 +147,11 @@ func TestOpenWithoutCreate(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, store.FileName), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := store.Open(ctx, dir, store.Options{Logger: testLogger(t)}); !errors.Is(err, store.ErrNotExist) {
+		if s, err := store.Open(ctx, dir, store.Options{Logger: testLogger(t)}); !errors.Is(err, store.ErrEmpty) {
 			if err == nil {
 				s.Close()
 			}
-			t.Fatalf("Open without Create = %v, want ErrNotExist", err)
+			t.Fatalf("Open without Create = %v, want ErrEmpty", err)
 		}
 	})
 

@@ -13,6 +13,17 @@ const FileName = "pairingd.db"
 // directory holds no database yet (the daemon has never run there).
 var ErrNotExist = errors.New("no pairingd database")
 
+// ErrEmpty is returned by Open without Options.Create when the database
+// file is there but holds no pairing data: it is empty, a daemon died while
+// creating it, or its -wal file, which holds the recent commits until they
+// are checkpointed into the main file, is missing (deleted, or a backup
+// copied only FileName).
+var ErrEmpty = errors.New("the pairingd database holds no pairing data")
+
+// ErrReadOnly is returned by the writing methods of a store opened
+// read-only (see Options.ReadOnly and SQLite.ReadOnly).
+var ErrReadOnly = errors.New("the pairingd database is open read-only")
+
 // ErrLocked is returned by LockDaemon when another daemon holds the state
 // directory.
 var ErrLocked = errors.New("state directory is in use by another pairingd")

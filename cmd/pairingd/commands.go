@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/pairingd/pairingd/internal/config"
@@ -19,10 +20,16 @@ import (
 // and never make a state directory. The caller closes the store.
 func openState(ctx context.Context, cfg config.Config) (*store.SQLite, store.Pairing, error) {
 	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler)})
-	if errors.Is(err, store.ErrNotExist) {
+	switch {
+	case errors.Is(err, store.ErrNotExist):
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrEmpty):
+		path := filepath.Join(cfg.StateDir, store.FileName)
+		if pid, running := store.DaemonPID(cfg.StateDir); running {
+			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, store.FileName, pid)
+		}
+		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: %s holds no pairing data: it is empty or was never finished (a daemon stopped while creating it, or a backup copied it without its -wal file); start pairingd to set it up", path)}
+	case err != nil:
 		return nil, store.Pairing{}, err
 	}
 	rec, err := st.Pairing(ctx)
