@@ -15,11 +15,11 @@ var LatestVersion = len(migrations)
 // device and pairing rows. The caller fills it and closes it.
 func CreateAtVersion(ctx context.Context, dir string, v int) (*sql.DB, error) {
 	log := slog.New(slog.DiscardHandler)
-	if err := prepareDir(dir, true, log); err != nil {
+	if err := prepareDir(dir, true, true, log); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, FileName)
-	if err := prepareFile(path, true, log); err != nil {
+	if err := prepareFile(path, true, true, log); err != nil {
 		return nil, err
 	}
 	db, err := OpenRaw(path)

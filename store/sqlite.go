@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
+	"golang.org/x/sys/unix"
 )
 
 // Options configure Open.
@@ -30,6 +31,13 @@ type Options struct {
 	// Now gives Device.CreatedAt and the first Pairing.StateSince.
 	// Nil means time.Now.
 	Now func() time.Time
+	// ReadOnly opens the database read-only: nothing is created,
+	// migrated, tightened or written, and the writing methods fail with
+	// ErrReadOnly. Without Create, Open also falls back to read-only by
+	// itself when the state directory or the database cannot be written
+	// (a read-only mount, a user with read access only); ReadOnly then
+	// reports it.
+	ReadOnly bool
 }
 
 // SQLite is a Store kept in a SQLite database, FileName, inside a state
@@ -40,6 +48,7 @@ type SQLite struct {
 	path string
 	log  *slog.Logger
 	now  func() time.Time
+	ro   bool
 
 	// writeMu serialises this process's writers so that they queue here
 	// instead of spinning in SQLite's busy handler; writers in other
@@ -68,18 +77,29 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if err := prepareDir(dir, o.Create, log); err != nil {
-		return nil, err
-	}
+	ro := o.ReadOnly && !o.Create
 	path := filepath.Join(dir, FileName)
-	if err := prepareFile(path, o.Create, log); err != nil {
+	if !o.Create && !ro && !writable(dir, path) {
+		ro = true
+	}
+	if err := prepareDir(dir, o.Create, !ro, log); err != nil {
 		return nil, err
 	}
-	db, err := openDB(path)
+	if err := prepareFile(path, o.Create, !ro, log); err != nil {
+		return nil, err
+	}
+	params := dsnParams
+	if ro {
+		var err error
+		if params, err = readOnlyParams(dir, path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	db, err := openDBParams(path, params)
 	if err != nil {
 		return nil, err
 	}
-	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now}
+	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now, ro: ro}
 	if err := s.init(ctx, o.Create); err != nil {
 		db.Close()
 		if !o.Create && walGone(path, err) {
@@ -90,6 +110,46 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// ReadOnly reports whether the store was opened read-only, by
+// Options.ReadOnly or because the state directory cannot be written. Its
+// writing methods then fail with ErrReadOnly: a command must not spend a
+// refresh token whose successor it could not store.
+func (s *SQLite) ReadOnly() bool { return s.ro }
+
+// writable reports whether this process may write dir and the database in
+// it (EROFS on a read-only mount, EACCES without write permission).
+func writable(dir, path string) bool {
+	if unix.Access(dir, unix.W_OK) != nil {
+		return false
+	}
+	err := unix.Access(path, unix.W_OK)
+	return err == nil || errors.Is(err, unix.ENOENT)
+}
+
+// readOnlyParams are the connection parameters for reading the database
+// without writing anything. A WAL database needs its -shm file, which a
+// reader creates when it can: in a directory that cannot be written,
+// SQLite reads with an existing -shm (and -wal), or, when no -wal holds
+// commits that the main file lacks, opens the file as immutable, which
+// needs neither.
+func readOnlyParams(dir, path string) (string, error) {
+	const ro = "mode=ro&_busy_timeout=5000"
+	if unix.Access(dir, unix.W_OK) == nil {
+		return ro, nil
+	}
+	wal, err := os.Stat(path + "-wal")
+	if errors.Is(err, fs.ErrNotExist) || err == nil && wal.Size() == 0 {
+		return ro + "&immutable=1", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("database: %w", err)
+	}
+	if _, err := os.Stat(path + "-shm"); err != nil {
+		return "", fmt.Errorf("the state directory is read-only and %s-wal holds commits without its -shm file: start pairingd once where it can write, or read a copy", FileName)
+	}
+	return ro, nil
 }
 
 // walGone reports whether err is SQLite's I/O error with the -wal file
@@ -113,8 +173,8 @@ func (s *SQLite) Close() error {
 }
 
 // prepareDir makes dir (mode 0700) if create is set, and tightens a looser
-// existing mode.
-func prepareDir(dir string, create bool, log *slog.Logger) error {
+// existing mode if tight is set.
+func prepareDir(dir string, create, tight bool, log *slog.Logger) error {
 	if create {
 		// Parents get the usual 0755: a 0700 /var/lib made on the way
 		// would lock other daemons out.
@@ -137,13 +197,16 @@ func prepareDir(dir string, create bool, log *slog.Logger) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("state directory %s is not a directory", dir)
 	}
+	if !tight {
+		return nil
+	}
 	return tighten(dir, fi.Mode(), log)
 }
 
 // prepareFile creates the database file with mode 0600 before SQLite sees
 // it, so that SQLite (which would use 0644 less the umask) never makes it
 // readable by others; the -wal and -shm files copy the database's mode.
-func prepareFile(path string, create bool, log *slog.Logger) error {
+func prepareFile(path string, create, tight bool, log *slog.Logger) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
@@ -175,6 +238,9 @@ func prepareFile(path string, create bool, log *slog.Logger) error {
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("database %s is not a regular file", path)
+	}
+	if !tight {
+		return nil
 	}
 	if err := tighten(path, fi.Mode(), log); err != nil {
 		return err
@@ -234,14 +300,16 @@ func syncDir(dir string) error {
 // only after checking that the database is not newer than this binary.
 const dsnParams = "mode=rw&_synchronous=FULL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
 
-func openDB(path string) (*sql.DB, error) {
+func openDB(path string) (*sql.DB, error) { return openDBParams(path, dsnParams) }
+
+func openDBParams(path, params string) (*sql.DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	// In a URI filename these three characters are syntax.
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(abs)
-	db, err := sql.Open("sqlite3", "file:"+esc+"?"+dsnParams)
+	db, err := sql.Open("sqlite3", "file:"+esc+"?"+params)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -266,6 +334,12 @@ func (s *SQLite) init(ctx context.Context, create bool) error {
 		// An empty file: a daemon is creating it now, or died doing so,
 		// or the -wal file with everything since is gone.
 		return ErrEmpty
+	}
+	if s.ro {
+		if v < len(migrations) {
+			return fmt.Errorf("database version %d is older than this pairingd's (%d) and the store is read-only: start the daemon once to update it", v, len(migrations))
+		}
+		return s.ensureRows(ctx, false)
 	}
 	var mode string
 	if err := s.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
@@ -514,6 +588,9 @@ func (s *SQLite) Device(ctx context.Context) (Device, error) {
 // SetDeviceInfo implements Store. The WHERE clause makes an unchanged
 // value a no-op that writes nothing to the card.
 func (s *SQLite) SetDeviceInfo(ctx context.Context, name, model, osVersion string) error {
+	if s.ro {
+		return fmt.Errorf("write device info: %w", ErrReadOnly)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	_, err := s.db.ExecContext(ctx, `UPDATE device SET name = ?1, model = ?2, os_version = ?3
@@ -647,6 +724,9 @@ func (s *SQLite) Rev(ctx context.Context) (int64, error) {
 
 // Update implements Store. fn must not call the store.
 func (s *SQLite) Update(ctx context.Context, fn func(*Pairing) error) (Pairing, error) {
+	if s.ro {
+		return Pairing{}, fmt.Errorf("update pairing record: %w", ErrReadOnly)
+	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	// BEGIN IMMEDIATE (txlock): the read below already holds the write
@@ -698,7 +778,11 @@ func deref(f any) any {
 }
 
 // RefreshLock implements Store with a flock on refresh.lock in the state
-// directory, which other processes share.
+// directory, which other processes share. A read-only store cannot keep a
+// refreshed token, so it refuses with ErrReadOnly.
 func (s *SQLite) RefreshLock(ctx context.Context) (release func(), err error) {
+	if s.ro {
+		return nil, fmt.Errorf("refresh lock: %w", ErrReadOnly)
+	}
 	return lockWait(ctx, filepath.Join(s.dir, refreshLockName))
 }

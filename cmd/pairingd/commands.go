@@ -17,9 +17,16 @@ import (
 
 // openState opens the daemon's store without creating it, and reads the
 // pairing record: status, token and unpair work beside a running daemon
-// and never make a state directory. The caller closes the store.
+// and never make a state directory. A state directory that cannot be
+// written gives a read-only store (st.ReadOnly). The caller closes the
+// store.
 func openState(ctx context.Context, cfg config.Config) (*store.SQLite, store.Pairing, error) {
-	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler)})
+	return openStateMode(ctx, cfg, false)
+}
+
+// openStateMode is openState, read-only when readOnly is set.
+func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*store.SQLite, store.Pairing, error) {
+	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler), ReadOnly: readOnly})
 	switch {
 	case errors.Is(err, store.ErrNotExist):
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
@@ -119,7 +126,7 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 }
 
 func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error {
-	st, rec, err := openState(ctx, cfg)
+	st, rec, err := openStateMode(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
