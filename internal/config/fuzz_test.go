@@ -31,6 +31,16 @@ var fragments = func() []string {
 // client_secret and as auth_params values in many spellings, and holds
 // the README's examples.
 func FuzzLoad(f *testing.F) {
+	// The corpus files hold the README's examples as they were; these
+	// keep the current ones in it.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, blk := range strings.Split(string(readme), "```toml\n")[1:] {
+		text, _, _ := strings.Cut(blk, "```")
+		f.Add([]byte(text))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "pairingd.toml")
 		if err := os.WriteFile(path, data, 0o600); err != nil {
