@@ -38,6 +38,10 @@ type Options struct {
 	// (a read-only mount, a user with read access only); ReadOnly then
 	// reports it.
 	ReadOnly bool
+	// DeviceID is the id a new database gets instead of a random one:
+	// the id Quarantine salvaged from a damaged database, so the server
+	// sees the same device pair again.
+	DeviceID string
 }
 
 // SQLite is a Store kept in a SQLite database, FileName, inside a state
@@ -49,6 +53,8 @@ type SQLite struct {
 	log  *slog.Logger
 	now  func() time.Time
 	ro   bool
+	// newID is Options.DeviceID.
+	newID string
 
 	// writeMu serialises this process's writers so that they queue here
 	// instead of spinning in SQLite's busy handler; writers in other
@@ -65,6 +71,10 @@ var _ Store = (*SQLite)(nil)
 // o.Create is set, and brings the schema up to date. Without o.Create a
 // missing directory or database gives an error wrapping ErrNotExist, and
 // a database without the pairing data one wrapping ErrEmpty.
+//
+// A damaged database gives an error matching ErrCorrupt. With o.Create
+// (the daemon) Open also runs SQLite's quick_check, since a damaged page
+// may show only when it is read, perhaps in the middle of pairing.
 //
 // The directory is kept at mode 0700 and the database at 0600, since it
 // holds secrets; looser modes found on disk are tightened, with a warning.
@@ -99,7 +109,7 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now, ro: ro}
+	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now, ro: ro, newID: o.DeviceID}
 	if err := s.init(ctx, o.Create); err != nil {
 		db.Close()
 		if !o.Create && walGone(path, err) {
@@ -107,7 +117,7 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 			// of the new, empty -wal.
 			err = fmt.Errorf("%w: %w", ErrEmpty, err)
 		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, classify(err))
 	}
 	return s, nil
 }
@@ -161,6 +171,15 @@ func walGone(path string, err error) bool {
 	}
 	fi, serr := os.Stat(path + "-wal")
 	return errors.Is(serr, fs.ErrNotExist) || serr == nil && fi.Size() == 0
+}
+
+// classify marks SQLite's verdicts of damage with ErrCorrupt.
+func classify(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) && !errors.Is(err, ErrCorrupt) {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return err
 }
 
 // Path returns the database file's path.
@@ -335,6 +354,11 @@ func (s *SQLite) init(ctx context.Context, create bool) error {
 		// or the -wal file with everything since is gone.
 		return ErrEmpty
 	}
+	if create {
+		if err := quickCheck(ctx, s.db); err != nil {
+			return err
+		}
+	}
 	if s.ro {
 		if v < len(migrations) {
 			return fmt.Errorf("database version %d is older than this pairingd's (%d) and the store is read-only: start the daemon once to update it", v, len(migrations))
@@ -352,7 +376,31 @@ func (s *SQLite) init(ctx context.Context, create bool) error {
 	if err := migrate(ctx, s.db, len(migrations), s.log); err != nil {
 		return err
 	}
-	return s.ensureRows(ctx, create)
+	if err := s.ensureRows(ctx, create); err != nil {
+		return err
+	}
+	if create {
+		// The daemon cannot run on rows it cannot read, whatever the
+		// integrity check said.
+		if _, err := s.Device(ctx); err != nil {
+			return unreadable(err)
+		}
+		if _, err := readPairing(ctx, s.db); err != nil {
+			return unreadable(err)
+		}
+	}
+	return nil
+}
+
+// unreadable marks an error reading a row as damage unless it came from
+// the file system or the context: a missing row or a value of the wrong
+// type is damage, an I/O error may pass.
+func unreadable(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return classify(err)
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
 func checkVersion(v int) error {
@@ -514,9 +562,12 @@ func (s *SQLite) ensureRows(ctx context.Context, create bool) error {
 	if n > 0 {
 		return nil
 	}
-	id, err := newDeviceID()
-	if err != nil {
-		return err
+	id := s.newID
+	if id == "" {
+		var err error
+		if id, err = newDeviceID(); err != nil {
+			return err
+		}
 	}
 	now := toMillis(s.now())
 	if _, err := tx.ExecContext(ctx, "INSERT INTO device (row, id, created_at) VALUES (1, ?, ?)", id, now); err != nil {
@@ -579,7 +630,7 @@ func (s *SQLite) Device(ctx context.Context) (Device, error) {
 		"SELECT id, name, model, os_version, created_at FROM device WHERE row = 1").
 		Scan(&d.ID, &d.Name, &d.Model, &d.OSVersion, &created)
 	if err != nil {
-		return Device{}, fmt.Errorf("read device: %w", err)
+		return Device{}, classify(fmt.Errorf("read device: %w", err))
 	}
 	d.CreatedAt = fromMillis(created)
 	return d, nil
@@ -703,7 +754,7 @@ func equalPairing(a, b Pairing) bool {
 func readPairing(ctx context.Context, q queryer) (Pairing, error) {
 	var r pairingRow
 	if err := q.QueryRowContext(ctx, selectPairing).Scan(r.fields()...); err != nil {
-		return Pairing{}, fmt.Errorf("read pairing record: %w", err)
+		return Pairing{}, classify(fmt.Errorf("read pairing record: %w", err))
 	}
 	return r.pairing(), nil
 }

@@ -20,6 +20,11 @@ var ErrNotExist = errors.New("no pairingd database")
 // copied only FileName).
 var ErrEmpty = errors.New("the pairingd database holds no pairing data")
 
+// ErrCorrupt is matched by the error of Open when the database file is
+// damaged: SQLite finds it malformed, or it is not a database at all.
+// Quarantine moves such a file aside so that a new one can be made.
+var ErrCorrupt = errors.New("the pairingd database is damaged")
+
 // ErrReadOnly is returned by the writing methods of a store opened
 // read-only (see Options.ReadOnly and SQLite.ReadOnly).
 var ErrReadOnly = errors.New("the pairingd database is open read-only")

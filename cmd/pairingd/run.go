@@ -3,16 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
@@ -125,21 +130,56 @@ func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) 
 	}, nil
 }
 
-// run is the daemon: it takes the state directory, opens the store and the
-// display, tells systemd it is ready and runs the pairing loop until ctx
-// ends (SIGTERM or SIGINT).
+// run is the daemon: it takes the state directory, opens the display and
+// the store, tells systemd it is ready and runs the pairing loop until ctx
+// ends (SIGTERM or SIGINT). A store that cannot be opened does not end it:
+// a damaged one is kept aside and replaced (the device pairs again), and
+// any other failure is shown on the display and retried.
 func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
-	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
-		return fmt.Errorf("state directory: %w", err)
-	}
-	lock, err := store.LockDaemon(cfg.StateDir)
+	client, err := newClient(cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer lock.Close()
+	// A second daemon must stop here, before it touches the display.
+	lock, err := lockState(cfg.StateDir)
+	if errors.Is(err, store.ErrLocked) {
+		return err
+	}
+	defer func() {
+		if lock != nil {
+			lock.Close()
+		}
+	}()
 
-	st, err := store.Open(ctx, cfg.StateDir, store.Options{Create: true, Logger: logger})
+	// q or Ctrl-C on the terminal display stops the daemon like SIGINT.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The machine is filled in once the store is open; Renew may come
+	// from the display before that.
+	m := &pairing.Machine{}
+	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Renew)
 	if err != nil {
+		return err
+	}
+	defer disp.Close()
+
+	m.Clock = pairing.SystemClock()
+	notifier := systemd.New(logger)
+	wd := systemd.NewWatchdog(notifier, m.Clock.Mono)
+	// The loop wakes often enough to ping at half the interval.
+	watchEvery := min(2*time.Second, wd.Interval()/4)
+	if wd != nil {
+		logger.Info("systemd watchdog on", "interval", wd.Interval())
+	}
+
+	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery}
+	st, err := w.open(ctx, &lock)
+	if err != nil {
+		notifier.Stopping()
+		if ctx.Err() != nil {
+			logger.Info("pairingd stopping")
+			return nil
+		}
 		return err
 	}
 	defer st.Close()
@@ -148,30 +188,23 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return err
 	}
 
-	client, err := newClient(cfg, logger)
-	if err != nil {
-		return err
-	}
 	client.Config.Device = pairing.DeviceInfo{ID: dev.ID, Name: dev.Name, Model: dev.Model,
 		OSVersion: dev.OSVersion, ClientVersion: version}
 	if cfg.InsecureSkipVerify {
 		logger.Warn("TLS CERTIFICATE VERIFICATION IS OFF (insecure_skip_verify): anyone on the network path can take this device's tokens; use ca_file for a private CA")
 	}
-	m := &pairing.Machine{
-		Client: client,
-		Server: store.Server{
-			Issuer:             serverName(cfg),
-			Profile:            client.Profile.Name(),
-			ClientID:           cfg.ClientID,
-			TokenEndpoint:      client.Endpoints.Token,
-			RevocationEndpoint: client.Endpoints.Revocation,
-			UserinfoEndpoint:   client.Endpoints.Userinfo,
-		},
-		Store:          st,
-		Clock:          pairing.SystemClock(),
-		Logger:         logger,
-		DeniedCooldown: cfg.DeniedCooldown,
+	m.Client = client
+	m.Server = store.Server{
+		Issuer:             serverName(cfg),
+		Profile:            client.Profile.Name(),
+		ClientID:           cfg.ClientID,
+		TokenEndpoint:      client.Endpoints.Token,
+		RevocationEndpoint: client.Endpoints.Revocation,
+		UserinfoEndpoint:   client.Endpoints.Userinfo,
 	}
+	m.Store = st
+	m.Logger = logger
+	m.DeniedCooldown = cfg.DeniedCooldown
 	m.Check = newCheck(client, cfg.HealthcheckURL)
 	m.Report = newReporter(ctx, client, st, logger)
 	if _, fixed := client.Profile.(pairing.FixedEndpoints); !fixed && cfg.Issuer != "" &&
@@ -181,34 +214,179 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 			return configuredEndpoints(cfg, ep), err
 		}
 	}
-
-	// q or Ctrl-C on the terminal display stops the daemon like SIGINT.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Renew)
-	if err != nil {
-		return err
-	}
-	defer disp.Close()
 	m.Display = disp
-
-	notifier := systemd.New(logger)
 	m.Status = notifier.Status
-	if wd := systemd.NewWatchdog(notifier, m.Clock.Mono); wd != nil {
-		// The loop wakes often enough to ping at half the interval.
-		m.WatchEvery = min(2*time.Second, wd.Interval()/4)
+	if wd != nil {
+		m.WatchEvery = watchEvery
 		m.Heartbeat = wd.Beat
-		logger.Info("systemd watchdog on", "interval", wd.Interval())
 	}
 	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
 		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display)
 	// Ready once the store is open and the display is up: waiting for the
 	// user is the healthy steady state, not a slow start.
-	notifier.Ready()
+	if !w.ready {
+		notifier.Ready()
+	}
 	err = m.Run(ctx)
 	notifier.Stopping()
 	logger.Info("pairingd stopping")
 	return err
+}
+
+// lockState makes the state directory and takes the daemon lock on it.
+func lockState(dir string) (*store.DaemonLock, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	return store.LockDaemon(dir)
+}
+
+// Opening the store is retried from storeRetryMin, doubling up to
+// storeRetryMax: a card that is remounted or a permission that an admin
+// fixes comes back without a restart, and the screen says what to do
+// meanwhile.
+const (
+	storeRetryMin = 5 * time.Second
+	storeRetryMax = 5 * time.Minute
+)
+
+// storeWait opens the store for the daemon, showing on the display why it
+// cannot while it retries.
+type storeWait struct {
+	cfg        config.Config
+	logger     *slog.Logger
+	disp       display.Display
+	notifier   *systemd.Notifier
+	wd         *systemd.Watchdog
+	watchEvery time.Duration
+	ready      bool // READY=1 was sent
+}
+
+// open takes the daemon lock (when *lock is nil) and opens the store, until
+// it succeeds or ctx ends. Only another daemon holding the lock ends it
+// with an error.
+func (w *storeWait) open(ctx context.Context, lock **store.DaemonLock) (*store.SQLite, error) {
+	wait := storeRetryMin
+	for {
+		var st *store.SQLite
+		var err error
+		if *lock == nil {
+			*lock, err = lockState(w.cfg.StateDir)
+		}
+		if err == nil {
+			st, err = openDaemonStore(ctx, w.cfg.StateDir, w.logger)
+		}
+		switch {
+		case err == nil:
+			return st, nil
+		case errors.Is(err, store.ErrLocked), ctx.Err() != nil:
+			return nil, err
+		}
+		detail := storeTrouble(w.cfg.StateDir, err, wait)
+		w.logger.Error("cannot open the state; retrying", "err", err, "retry_in", wait)
+		if derr := w.disp.Show(pairing.Screen(pairing.Error, store.Code{}, detail, time.Time{})); derr != nil {
+			w.logger.Warn("display", "err", derr)
+		}
+		w.notifier.Status(detail)
+		if !w.ready {
+			// Up and saying what is wrong: restarting would only blank
+			// the screen.
+			w.notifier.Ready()
+			w.ready = true
+		}
+		if !w.sleep(ctx, wait) {
+			return nil, ctx.Err()
+		}
+		wait = min(2*wait, storeRetryMax)
+	}
+}
+
+// sleep waits for d or until ctx ends, feeding the watchdog meanwhile.
+func (w *storeWait) sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	var beat <-chan time.Time
+	if w.wd != nil {
+		w.wd.Beat()
+		t := time.NewTicker(w.watchEvery)
+		defer t.Stop()
+		beat = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+			return true
+		case <-beat:
+			w.wd.Beat()
+		}
+	}
+}
+
+// storeTrouble says in words why the state cannot be opened and what to
+// do, for the screen and systemd's status line.
+func storeTrouble(dir string, err error, retry time.Duration) string {
+	var what string
+	switch {
+	case errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM) || sqliteCode(err) == sqlite3.ErrPerm:
+		what = fmt.Sprintf("Can't open the saved state in %s: permission denied. Make the directory and its files belong to the user pairingd runs as.", dir)
+	case errors.Is(err, syscall.EROFS) || sqliteCode(err) == sqlite3.ErrReadonly:
+		what = fmt.Sprintf("Can't write the saved state in %s: the file system is read-only. Mount it writable.", dir)
+	case errors.Is(err, syscall.ENOSPC) || sqliteCode(err) == sqlite3.ErrFull:
+		what = fmt.Sprintf("Can't write the saved state in %s: the storage is full. Free some space.", dir)
+	default:
+		what = fmt.Sprintf("Can't open the saved state in %s (%s). Check the storage (SD card) and the log.", dir, sanitize.Line(err.Error(), 160))
+	}
+	return fmt.Sprintf("%s Retrying in %s.", what, retry)
+}
+
+// sqliteCode is SQLite's primary error code in err, or 0. SQLite's
+// "unable to open database file" carries the errno only as a number.
+func sqliteCode(err error) sqlite3.ErrNo {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	if se.Code == sqlite3.ErrCantOpen {
+		switch se.SystemErrno {
+		case syscall.EACCES, syscall.EPERM:
+			return sqlite3.ErrPerm
+		case syscall.EROFS:
+			return sqlite3.ErrReadonly
+		}
+	}
+	return se.Code
+}
+
+// openDaemonStore opens the store to write, and when the database is
+// damaged keeps it aside and makes a new one with the same device id where
+// that could be read: the device pairs again rather than stay blank.
+func openDaemonStore(ctx context.Context, dir string, logger *slog.Logger) (*store.SQLite, error) {
+	st, err := store.Open(ctx, dir, store.Options{Create: true, Logger: logger})
+	if !errors.Is(err, store.ErrCorrupt) {
+		return st, err
+	}
+	kept, id, qerr := store.Quarantine(dir, time.Now())
+	if qerr != nil {
+		return nil, fmt.Errorf("%w; %w", err, qerr)
+	}
+	logger.Warn("the database was damaged: kept it aside and made a new one; the device pairs again",
+		"err", err, "kept", kept, "device_id_kept", id != "")
+	st, err = store.Open(ctx, dir, store.Options{Create: true, Logger: logger, DeviceID: id})
+	if err != nil {
+		return nil, err
+	}
+	msg := fmt.Sprintf("The saved pairing was damaged (kept as %s). Pair this device again.", filepath.Base(kept))
+	if _, err := st.Update(ctx, func(p *store.Pairing) error {
+		p.State = int(pairing.Unpaired)
+		p.Message = msg
+		return nil
+	}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // serverName is the issuer, or the token endpoint's origin without one.

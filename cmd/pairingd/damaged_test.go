@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/pairingd/pairingd/internal/devauth"
+	"github.com/pairingd/pairingd/store"
+)
+
+// A damaged database must not brick the device: the daemon keeps it aside,
+// makes a new one, says so, and shows a code.
+func TestDamagedDatabasePairsAgain(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		// damage makes the state directory; it returns the device id
+		// that the new database must keep, or "".
+		damage func(t *testing.T, dir string) string
+	}{
+		{"not a database", func(t *testing.T, dir string) string {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, store.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return ""
+		}},
+		{"a page overwritten", func(t *testing.T, dir string) string {
+			src := pairedState(t)
+			id := deviceID(t, src)
+			b, err := os.ReadFile(filepath.Join(src, store.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Page 3 is the pairing table's; the device table (page 2)
+			// stays readable, so its id is salvaged.
+			if len(b) < 3*4096 {
+				t.Fatalf("database of %d bytes, want 3 pages", len(b))
+			}
+			copy(b[2*4096:3*4096], bytes.Repeat([]byte{0xa5}, 4096))
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, store.FileName), b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			as := startAuthServer(t, devauth.Options{}, nil)
+			dir := filepath.Join(t.TempDir(), "state")
+			wantID := tt.damage(t, dir)
+			damaged, err := os.ReadFile(filepath.Join(dir, store.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := startDaemon(t, dir, as.issuer)
+			i, _ := d.waitCode(0)
+			d.waitLine(i, regexp.MustCompile(`The saved pairing was damaged \(kept as pairingd\.db\.damaged-\d{8}T\d{6}Z\)`))
+			waitLine(t, d, d.stderr, 0, regexp.MustCompile(`level=WARN .*damaged.*kept=\S*pairingd\.db\.damaged-`), waitTimeout)
+
+			kept, _ := filepath.Glob(filepath.Join(dir, store.FileName+".damaged-*"))
+			if len(kept) != 1 {
+				t.Fatalf("kept files %v, want one pairingd.db.damaged-*", kept)
+			}
+			if got, err := os.ReadFile(kept[0]); err != nil || !bytes.Equal(got, damaged) {
+				t.Errorf("the kept file differs from the damaged database (err %v)", err)
+			}
+			s, _ := statusJSONOf(t, dir)
+			if s.State != "awaiting_user" {
+				t.Errorf("status: state %q, want awaiting_user", s.State)
+			}
+			if wantID != "" && s.DeviceID != wantID {
+				t.Errorf("device id %q after the new database, want the salvaged %q", s.DeviceID, wantID)
+			}
+		})
+	}
+}
+
+// Any other failure to open the store is shown on the display and retried;
+// the daemon neither exits nor goes blank, and SIGTERM still stops it.
+func TestStoreErrorShownAndRetried(t *testing.T) {
+	t.Parallel()
+	as := startAuthServer(t, devauth.Options{}, nil)
+	dir := filepath.Join(t.TempDir(), "state")
+	// A directory where the database should be: not damage, not fixable
+	// by the daemon.
+	if err := os.MkdirAll(filepath.Join(dir, store.FileName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, dir, as.issuer)
+	d.waitLine(0, regexp.MustCompile(`^Can't open the saved state in .*Retrying in 5s\.$`))
+	if err := os.Remove(filepath.Join(dir, store.FileName)); err != nil {
+		t.Fatal(err)
+	}
+	d.waitCode(0)
+	if _, c := d.sigterm(5 * time.Second); c != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", c)
+	}
+
+	// SIGTERM while waiting to retry.
+	dir2 := filepath.Join(t.TempDir(), "state")
+	if err := os.MkdirAll(filepath.Join(dir2, store.FileName), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d2 := startDaemon(t, dir2, as.issuer)
+	d2.waitLine(0, regexp.MustCompile(`^Can't open the saved state`))
+	if took, c := d2.sigterm(5 * time.Second); c != 0 || took > 2*time.Second {
+		t.Errorf("SIGTERM while retrying: exit %d after %v, want 0 within 2s", c, took)
+	}
+}
+
+func deviceID(t *testing.T, dir string) string {
+	t.Helper()
+	s, r := statusJSONOf(t, dir)
+	if s.DeviceID == "" {
+		t.Fatalf("no device id in %s: %s", dir, r.stderr)
+	}
+	return s.DeviceID
+}
