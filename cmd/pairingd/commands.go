@@ -36,6 +36,8 @@ func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*stor
 			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, store.FileName, pid)
 		}
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: %s holds no pairing data: it is empty or was never finished (a daemon stopped while creating it, or a backup copied it without its -wal file); start pairingd to set it up", path)}
+	case errors.Is(err, store.ErrCorrupt):
+		return nil, store.Pairing{}, fmt.Errorf("%w; starting pairingd keeps the damaged file aside and makes a new database, and the device pairs again", err)
 	case err != nil:
 		return nil, store.Pairing{}, err
 	}

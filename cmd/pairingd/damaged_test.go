@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,8 +99,17 @@ func TestStoreErrorShownAndRetried(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, store.FileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, dir, as.issuer)
+	ns := listenNotify(t)
+	d := startDaemonEnv(t, dir, as.issuer, []string{"NOTIFY_SOCKET=" + ns.path, "WATCHDOG_USEC=1000000"})
 	d.waitLine(0, regexp.MustCompile(`^Can't open the saved state in .*Retrying in 5s\.$`))
+	ns.waitFor(t, "STATUS=Can't open the saved state")
+	ns.waitFor(t, "READY=1")
+	// systemd must not kill it for a silent watchdog while it waits.
+	before := count(ns.all(), "WATCHDOG=1")
+	time.Sleep(2 * time.Second)
+	if got := count(ns.all(), "WATCHDOG=1") - before; got < 3 {
+		t.Errorf("%d WATCHDOG=1 in 2 s of retrying with WatchdogSec=1s, want at least 3", got)
+	}
 	if err := os.Remove(filepath.Join(dir, store.FileName)); err != nil {
 		t.Fatal(err)
 	}
@@ -125,4 +137,61 @@ func deviceID(t *testing.T, dir string) string {
 		t.Fatalf("no device id in %s: %s", dir, r.stderr)
 	}
 	return s.DeviceID
+}
+
+// A state directory the daemon's user may not enter: the screen says what
+// to fix.
+func TestStorePermissionDeniedShown(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the daemon as another user")
+	}
+	t.Parallel()
+	as := startAuthServer(t, devauth.Options{}, nil)
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(base, "pairingd")
+	b, err := os.ReadFile(pairingdBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "state") // root's, 0700
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, stateDir: dir, stdout: newLineBuf(), stderr: newLineBuf(), done: make(chan struct{})}
+	d.cmd = exec.Command(bin, "run", "--state-dir", dir, "--issuer", as.issuer, "--client-id", "e2e-test", "--display", "plain")
+	d.cmd.Env = childEnv()
+	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.waitErr = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(d.kill)
+	d.waitLine(0, regexp.MustCompile(`permission denied\. Make the directory and its files belong to the user pairingd runs as\. Retrying in 5s\.$`))
+	if _, c := d.sigterm(5 * time.Second); c != 0 {
+		t.Errorf("exit %d after SIGTERM, want 0", c)
+	}
+}
+
+// The CLI on a damaged database says what the daemon will do about it.
+func TestStatusOnDamagedDatabase(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, store.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr := runCLI(t, "status", "--state-dir", dir)
+	if code != exitError || !strings.Contains(stderr, "damaged") || !strings.Contains(stderr, "pairs again") {
+		t.Errorf("status on a damaged database: exit %d, stderr %q; want %d saying the daemon replaces it", code, stderr, exitError)
+	}
+	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+		t.Errorf("status touched the damaged file: %v", err)
+	}
 }
