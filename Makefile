@@ -47,6 +47,21 @@ shellcheck:
 test: fmt-check vet shellcheck
 	$(GO) test -race $(GOFLAGS) ./...
 
+# Every fuzz target of every package, one after the other, for FUZZTIME
+# each. The targets are found with go test -list, so new ones join in by
+# themselves; a crasher lands in the package's testdata/fuzz.
+FUZZTIME ?= 60s
+.PHONY: fuzz
+fuzz:
+	@$(GO) test $(GOFLAGS) -list '^Fuzz' ./... | \
+		awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { if (names != "") print $$2 names; names = "" }' | \
+		while read -r pkg names; do \
+			for name in $$names; do \
+				echo "== $$pkg $$name"; \
+				$(GO) test $(GOFLAGS) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+			done; \
+		done
+
 # The development authorization server on loopback, and the daemon showing
 # its QR code in this terminal. Ctrl-C stops both.
 demo: build

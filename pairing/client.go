@@ -215,7 +215,7 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 }
 
 // fail puts the op in front of err, removes the secrets sent in the
-// request from its message, and logs it.
+// request and those of the answer from its message, and logs it.
 func (c *Client) fail(ctx context.Context, op string, req *http.Request, r Response, err error, secrets ...string) error {
 	var te *TransientError
 	if errors.As(err, &te) && te == err {
@@ -225,7 +225,7 @@ func (c *Client) fail(ctx context.Context, op string, req *http.Request, r Respo
 	} else {
 		err = fmt.Errorf("%s: %w", op, err)
 	}
-	err = redact(err, secrets...)
+	err = redactBody(redact(err, secrets...), r)
 	code := ""
 	var oe *OAuthError
 	if errors.As(err, &oe) {

@@ -388,10 +388,18 @@ func redactBody(err error, r Response) error {
 	if perr != nil {
 		return err
 	}
+	// Keys compare without case, as encoding/json matches the struct
+	// fields RomM and DFC answers are read into.
 	var secrets []string
-	for _, k := range secretFields {
-		if v := f[k]; len(v) >= minSecretLen {
-			secrets = append(secrets, v)
+	for k, v := range f {
+		if len(v) < minSecretLen {
+			continue
+		}
+		for _, sf := range secretFields {
+			if strings.EqualFold(k, sf) {
+				secrets = append(secrets, v)
+				break
+			}
 		}
 	}
 	return redact(err, secrets...)
