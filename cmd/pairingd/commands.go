@@ -233,6 +233,11 @@ func clientForStore(cfg config.Config, rec store.Pairing) (*pairing.Client, erro
 	return c, nil
 }
 
+// tokenRefreshTimeout bounds `pairingd token`'s refresh, including the
+// retries of a commit that fails after the server rotated the refresh
+// token (a full disk): long enough to ride out a brief failure.
+const tokenRefreshTimeout = 2 * time.Minute
+
 func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	st, rec, err := openState(ctx, cfg)
 	if err != nil {
@@ -247,8 +252,24 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	if err != nil {
 		return err
 	}
-	if c.RefreshDue(rec.Tokens, now) {
-		fresh, rerr := pairing.Refresh(ctx, st, c, pairing.SystemClock(), rec.Rev)
+	// Retries of a failed commit go to stderr: the user sees why it waits.
+	c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	due := c.RefreshDue(rec.Tokens, now)
+	if due && st.ReadOnly() {
+		// A refresh whose rotated token cannot be committed loses the
+		// grant: never spend the refresh token here.
+		why := fmt.Sprintf("the state directory %s cannot be written by this user, so the token cannot be refreshed here", cfg.StateDir)
+		if !pairing.TokenValid(rec.Tokens, now) {
+			return fmt.Errorf("the access token expired (or its age cannot be told from the clock), and %s; the daemon refreshes it, or run pairingd token as its user", why)
+		}
+		fmt.Fprintf(e.stderr, "pairingd token: the token is due for refresh, but %s; it is valid until %s\n",
+			why, rec.Tokens.ExpiresAt.Local().Format(time.TimeOnly))
+		due = false
+	}
+	if due {
+		rctx, cancel := context.WithTimeout(ctx, tokenRefreshTimeout)
+		fresh, rerr := pairing.Refresh(rctx, st, c, pairing.SystemClock(), rec.Rev)
+		cancel()
 		switch {
 		case rerr == nil && pairing.State(fresh.State) == pairing.Paired && !fresh.Tokens.IsZero():
 			rec = fresh
@@ -256,12 +277,12 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 			return codeError{exitNotPaired, errors.New("the server no longer accepts this device; it must pair again")}
 		case rerr == nil:
 			return codeError{exitNotPaired, errors.New("not paired (unpaired meanwhile)")}
-		case rec.Tokens.ExpiresAt.After(now):
+		case pairing.TokenValid(rec.Tokens, now):
 			// Still valid for a while: hand it out, and say why it is old.
 			fmt.Fprintf(e.stderr, "pairingd token: refresh failed, the current token is valid until %s: %v\n",
 				rec.Tokens.ExpiresAt.Local().Format(time.TimeOnly), rerr)
 		default:
-			return fmt.Errorf("the access token expired and the refresh failed: %w", rerr)
+			return fmt.Errorf("the access token expired (or its age cannot be told from the clock) and the refresh failed: %w", rerr)
 		}
 	}
 	_, err = fmt.Fprintln(e.stdout, rec.Tokens.AccessToken)
