@@ -62,6 +62,14 @@ fuzz:
 			done; \
 		done
 
+# SIGKILL the daemon KILLS times at random moments while it refreshes 2 s
+# tokens that rotate, and count the grants lost (cmd/pairingd
+# TestKillStorm). About 3 s a kill.
+KILLS ?= 100
+.PHONY: killstorm
+killstorm:
+	PAIRINGD_KILLSTORM=$(KILLS) $(GO) test $(GOFLAGS) -run '^TestKillStorm$$' -v -timeout 60m ./cmd/pairingd/
+
 # The development authorization server on loopback, and the daemon showing
 # its QR code in this terminal. Ctrl-C stops both.
 demo: build

@@ -82,6 +82,22 @@ func TestTokenValidAndDue(t *testing.T) {
 	}
 }
 
+// storePaired writes a paired record with tokens to st, as a daemon that
+// paired before a restart left it.
+func storePaired(t *testing.T, st *storetest.Fake, srv store.Server, tokens store.Tokens) store.Pairing {
+	t.Helper()
+	rec, err := st.Update(context.Background(), func(p *store.Pairing) error {
+		p.State = int(Paired)
+		p.Server = srv
+		p.Tokens = tokens
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
 // refreshCount counts refresh_token requests.
 func (s *fakeServer) refreshCount() int {
 	n := 0
@@ -129,13 +145,8 @@ func TestRefreshRate(t *testing.T) {
 				}
 				if tt.restart {
 					now := clk.Now()
-					st.Update(context.Background(), func(p *store.Pairing) error {
-						p.State = int(Paired)
-						p.Server = h.m.Server
-						p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
-							TokenType: "Bearer", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)}
-						return nil
-					})
+					storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+						TokenType: "Bearer", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)})
 				} else {
 					srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", tt.life)}
 				}
@@ -223,12 +234,8 @@ func TestRefreshFuncCommitRetried(t *testing.T) {
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		now := h.m.Clock.Now()
-		rec, _ := st.Update(context.Background(), func(p *store.Pairing) error {
-			p.State = int(Paired)
-			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
-				IssuedAt: now.Add(-time.Hour), ExpiresAt: now}
-			return nil
-		})
+		rec := storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
 		st.FailNextUpdate(errDiskFull)
 		got, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
 		if err != nil {
@@ -249,12 +256,8 @@ func TestRefreshBadAnswerKeepsRotated(t *testing.T) {
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		now := h.m.Clock.Now()
-		rec, _ := st.Update(context.Background(), func(p *store.Pairing) error {
-			p.State = int(Paired)
-			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
-				IssuedAt: now.Add(-time.Hour), ExpiresAt: now}
-			return nil
-		})
+		rec := storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
 		_, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
 		if !errors.Is(err, ErrBadToken) {
 			t.Fatalf("Refresh error %v, want ErrBadToken", err)
@@ -279,13 +282,8 @@ func TestClockSteppedBackAfterPairing(t *testing.T) {
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		future := h.m.Clock.Now().AddDate(20, 0, 0)
-		st.Update(context.Background(), func(p *store.Pairing) error {
-			p.State = int(Paired)
-			p.Server = h.m.Server
-			p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
-				IssuedAt: future, ExpiresAt: future.Add(time.Hour)}
-			return nil
-		})
+		storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			IssuedAt: future, ExpiresAt: future.Add(time.Hour)})
 		h.start()
 		advance(time.Second)
 		if n := srv.refreshCount(); n != 1 {

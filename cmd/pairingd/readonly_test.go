@@ -29,6 +29,21 @@ func inReadOnlyMount(t *testing.T, dir string, args ...string) result {
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode()}
 }
 
+// needReadOnlyMount skips the test where inReadOnlyMount cannot work: it
+// needs root, unshare and bind mounts.
+func needReadOnlyMount(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for a private mount namespace")
+	}
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("no unshare")
+	}
+	if r := inReadOnlyMount(t, t.TempDir(), "version"); r.code != 0 {
+		t.Skipf("no read-only bind mount here: %s", r.stderr)
+	}
+}
+
 // copyState copies the database files in from to a new directory, as a
 // crash (or a copy of a live system) leaves them.
 func copyState(t *testing.T, from string, suffixes ...string) string {
@@ -50,15 +65,7 @@ func copyState(t *testing.T, from string, suffixes ...string) string {
 // mount, with the daemon stopped cleanly (no -wal, no -shm) or killed
 // (both left behind).
 func TestReadOnlyStateDir(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a private mount namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare")
-	}
-	if r := inReadOnlyMount(t, t.TempDir(), "version"); r.code != 0 {
-		t.Skipf("no read-only bind mount here: %s", r.stderr)
-	}
+	needReadOnlyMount(t)
 	clean := pairedState(t)
 
 	// A live store: the commit is in the -wal, which the copy keeps.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -87,15 +85,7 @@ func TestTokenClockSteppedBack(t *testing.T) {
 // token (the rotated one could not be saved): a due but valid token is
 // handed out with a note, an expired one is an error.
 func TestTokenReadOnlyNeverRefreshes(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root for a private mount namespace")
-	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("no unshare")
-	}
-	if r := inReadOnlyMount(t, t.TempDir(), "version"); r.code != 0 {
-		t.Skipf("no read-only bind mount here: %s", r.stderr)
-	}
+	needReadOnlyMount(t)
 	srv := startRefreshServer(t)
 	now := time.Now()
 	for _, tt := range []struct {
