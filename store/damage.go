@@ -12,19 +12,31 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
 // quickCheck runs SQLite's quick_check, which reads every page: damage
-// found now is better than damage found mid-pairing.
+// found now is better than damage found mid-pairing. quick_check reports a
+// page it could not read (an I/O error of the card) as a finding like
+// damage, so a finding counts only when a second check repeats it: one
+// hiccup of an SD card at boot must not move a good pairing aside.
 func quickCheck(ctx context.Context, db *sql.DB) error {
-	var res string
-	if err := db.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res); err != nil {
-		return fmt.Errorf("check database: %w", err)
+	var first string
+	for try := 0; try < 2; try++ {
+		var res string
+		if err := db.QueryRowContext(ctx, "PRAGMA quick_check(1)").Scan(&res); err != nil {
+			return fmt.Errorf("check database: %w", err)
+		}
+		if res == "ok" {
+			return nil
+		}
+		if try == 1 && res == first {
+			return fmt.Errorf("%w: check database: %s", ErrCorrupt, sanitize.Line(res, 200))
+		}
+		first = res
 	}
-	if res != "ok" {
-		return fmt.Errorf("%w: check database: %s", ErrCorrupt, res)
-	}
-	return nil
+	return fmt.Errorf("check database: the check found different problems twice (a failing card?): %s", sanitize.Line(first, 200))
 }
 
 // damagedSuffix is put, with the time, after the name of a database that

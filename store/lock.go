@@ -172,12 +172,19 @@ func lockWait(ctx context.Context, path string) (release func(), err error) {
 // this process may only read still locks (writable is then false). A file
 // that root makes in another user's state directory is given to that user,
 // so that the service still opens it after `sudo pairingd token`.
+//
+// A symbolic link is never followed (O_NOFOLLOW): the state directory
+// belongs to the service user, who could otherwise point a lock file at a
+// system file for root to open, truncate and give away.
 func openShared(path string) (f *os.File, writable bool, err error) {
-	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW, 0o600)
 	if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS) {
-		if ro, rerr := os.Open(path); rerr == nil {
+		if ro, rerr := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0); rerr == nil {
 			return ro, false, nil
 		}
+	}
+	if errors.Is(err, unix.ELOOP) {
+		return nil, false, fmt.Errorf("%s is a symbolic link; a lock file must be a plain file", path)
 	}
 	if err != nil {
 		return nil, false, err
@@ -206,6 +213,11 @@ func giveToDirOwner(f *os.File, dir string) error {
 	}
 	if fst.Uid != 0 || dst.Uid == 0 {
 		return nil
+	}
+	if fst.Mode&unix.S_IFMT != unix.S_IFREG || fst.Nlink != 1 {
+		// A hard link to a file elsewhere (where protected_hardlinks is
+		// off) must not be given away.
+		return fmt.Errorf("%s is not a plain file of its own (mode %o, %d links)", f.Name(), fst.Mode, fst.Nlink)
 	}
 	if err := unix.Fchown(int(f.Fd()), int(dst.Uid), int(dst.Gid)); err != nil {
 		return fmt.Errorf("give %s to the state directory's owner: %w", f.Name(), err)

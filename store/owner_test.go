@@ -142,3 +142,64 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// A lock file that the service user replaced by a link to a system file
+// (a symbolic link, or a hard link) is neither followed nor given away
+// when root opens it.
+func TestRootNeverGivesAwayLinkedFiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	for _, tt := range []struct {
+		name string
+		link func(target, name string) error
+	}{
+		{"symbolic link", os.Symlink},
+		{"hard link", os.Link},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base := t.TempDir()
+			dir := filepath.Join(base, "state")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chown(dir, serviceUID, serviceUID); err != nil {
+				t.Fatal(err)
+			}
+			// Inside dir's file system, so that a hard link works.
+			target := filepath.Join(base, "shadow")
+			if err := os.WriteFile(target, []byte("root's secrets\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"refresh.lock", "pairingd.lock"} {
+				if err := tt.link(target, filepath.Join(dir, name)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			s, err := store.Open(ctx, dir, store.Options{Create: true, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if release, err := s.RefreshLock(ctx); err == nil {
+				release()
+				t.Errorf("RefreshLock took a lock through a %s", tt.name)
+			}
+			if l, err := store.LockDaemon(dir); err == nil {
+				l.Close()
+				t.Errorf("LockDaemon took a lock through a %s", tt.name)
+			}
+			fi, err := os.Stat(target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := fi.Sys().(*syscall.Stat_t); st.Uid != 0 {
+				t.Errorf("the linked file now belongs to uid %d", st.Uid)
+			}
+			if b, _ := os.ReadFile(target); string(b) != "root's secrets\n" {
+				t.Errorf("the linked file was changed to %q", b)
+			}
+		})
+	}
+}
