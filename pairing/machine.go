@@ -589,7 +589,8 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	}
 	monoStart := m.Clock.Mono()
 	m.refreshed, m.lastRefresh = true, monoStart
-	rec, err := refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev, m.saveRetry)
+	rec, err := refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev,
+		refreshHooks{onRetry: m.saveRetry, alive: m.beat, aliveEvery: m.WatchEvery})
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -615,6 +616,11 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.Logger.Warn("the grant is gone; pairing again", "err", err)
 		return errChanged
 	default:
+		if rec.Rev > m.rec.Rev && State(rec.State) == Paired && !rec.Tokens.IsZero() {
+			// A refused answer whose rotated refresh token was kept: that
+			// write is ours, not another process's.
+			m.rec = rec
+		}
 		m.errCount++
 		wait := backoff(10*time.Second, m.errCount, maxErrorBackoff)
 		m.refreshAt = m.Clock.Mono() + wait
@@ -627,13 +633,12 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 }
 
 // saveRetry is told that new tokens could not be committed and will be
-// retried after wait: the lock is held meanwhile, so the loop keeps the
-// watchdog fed and says so on screen.
+// retried after wait (the lock is held meanwhile, and the watchdog fed),
+// and says so on screen.
 func (m *Machine) saveRetry(err error, wait time.Duration) {
 	m.Logger.Error("saving the refreshed tokens", "err", err, "retry_in", wait)
 	m.detail = "The token was refreshed but could not be saved. Retrying."
 	m.redraw()
-	m.beat()
 }
 
 // runCheck checks the server and the grant, stores the result when it

@@ -121,15 +121,64 @@ func tokensFrom(tok Token, old store.Tokens, now time.Time) store.Tokens {
 // error matching ErrInvalidGrant; network and server errors keep the
 // tokens.
 func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64) (store.Pairing, error) {
-	return refresh(ctx, st, c, clock, rev, func(err error, wait time.Duration) {
+	return refresh(ctx, st, c, clock, rev, refreshHooks{onRetry: func(err error, wait time.Duration) {
 		c.log().Warn("saving the refreshed tokens failed; retrying", "err", err, "retry_in", wait)
-	})
+	}})
 }
 
-// refresh is Refresh; onRetry is told of each failed commit of new tokens
-// before the wait for the next try.
-func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64, onRetry func(error, time.Duration)) (store.Pairing, error) {
-	release, err := st.RefreshLock(ctx)
+// refreshHooks let the daemon's loop stay alive and say what happens while
+// a refresh waits: for the lock (a `pairingd token` holds it), or to retry
+// a commit.
+type refreshHooks struct {
+	// onRetry is told of each failed commit of new tokens, before the
+	// wait for the next try.
+	onRetry func(err error, wait time.Duration)
+	// alive, when set, is called at least every aliveEvery while the
+	// refresh waits: the systemd watchdog hangs off it.
+	alive      func()
+	aliveEvery time.Duration
+}
+
+// lock takes the store's refresh lock, calling alive while it waits.
+func (h refreshHooks) lock(ctx context.Context, st store.Store) (func(), error) {
+	if h.alive == nil || h.aliveEvery <= 0 {
+		return st.RefreshLock(ctx)
+	}
+	for {
+		lctx, cancel := context.WithTimeout(ctx, h.aliveEvery)
+		release, err := st.RefreshLock(lctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return release, err
+		}
+		h.alive()
+	}
+}
+
+// wait lets d of monotonic time pass, calling alive meanwhile; it returns
+// false when ctx ends first.
+func (h refreshHooks) wait(ctx context.Context, clock Clock, d time.Duration) bool {
+	for d > 0 {
+		step := d
+		if h.alive != nil && h.aliveEvery > 0 {
+			step = min(d, h.aliveEvery)
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-clock.After(step):
+		}
+		d -= step
+		if h.alive != nil {
+			h.alive()
+		}
+	}
+	return true
+}
+
+// refresh is Refresh with the daemon's hooks.
+func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64, h refreshHooks) (store.Pairing, error) {
+	release, err := h.lock(ctx, st)
 	if err != nil {
 		return store.Pairing{}, err // it says "refresh lock"
 	}
@@ -155,7 +204,8 @@ func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 		c.Endpoints.Token = rec.Server.TokenEndpoint
 	}
 	now := clock.Now()
-	tok, err := c.Refresh(ctx, Grant{RefreshToken: rec.Tokens.RefreshToken, BoundDeviceID: rec.BoundDeviceID})
+	spent := rec.Tokens.RefreshToken
+	tok, err := c.Refresh(ctx, Grant{RefreshToken: spent, BoundDeviceID: rec.BoundDeviceID})
 	switch {
 	case errors.Is(err, ErrInvalidGrant):
 		why := "The server no longer accepts this device."
@@ -170,17 +220,18 @@ func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 	case errors.Is(err, ErrBadToken) && tok.RefreshToken != "" && tok.RefreshToken != rec.Tokens.RefreshToken:
 		// The answer is refused, but the server rotated the refresh token
 		// in it: keep that one, or the next refresh presents a dead one.
-		if _, serr := commitRefresh(ctx, st, clock, rev, onRetry, func(p *store.Pairing) {
+		kept, serr := commitRefresh(ctx, st, clock, spent, h, func(p *store.Pairing) {
 			p.Tokens.RefreshToken = tok.RefreshToken
-		}); serr != nil {
+		})
+		if serr != nil {
 			return rec, errors.Join(err, serr)
 		}
-		return rec, err
+		return kept, err
 	case err != nil:
 		return rec, err
 	}
 	tokens := tokensFrom(tok, rec.Tokens, now)
-	return commitRefresh(ctx, st, clock, rev, onRetry, func(p *store.Pairing) {
+	return commitRefresh(ctx, st, clock, spent, h, func(p *store.Pairing) {
 		p.Tokens = tokens
 		if tok.BoundDeviceID != "" {
 			p.BoundDeviceID = tok.BoundDeviceID
@@ -188,14 +239,17 @@ func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 	})
 }
 
-// commitRefresh commits what a refresh answered, if the record is still at
-// rev, retrying a failed commit with backoff until it succeeds, another
-// process unpairs (errChanged: only an unpair can write while we hold the
-// refresh lock, and it wins), or ctx ends.
-func commitRefresh(ctx context.Context, st store.Store, clock Clock, rev int64, onRetry func(error, time.Duration), edit func(*store.Pairing)) (store.Pairing, error) {
+// commitRefresh commits what a refresh answered, if the record still holds
+// the grant whose refresh token was spent, retrying a failed commit with
+// backoff until it succeeds or ctx ends. Writes that leave the grant alone
+// (a health check, a report marking the token expired) do not stop it;
+// a grant that is gone (errChanged) does: only the daemon's own check
+// forgets one without the refresh lock, and then the new tokens belong to
+// nobody.
+func commitRefresh(ctx context.Context, st store.Store, clock Clock, spent string, h refreshHooks, edit func(*store.Pairing)) (store.Pairing, error) {
 	for failures := 1; ; failures++ {
 		rec, err := st.Update(ctx, func(p *store.Pairing) error {
-			if p.Rev != rev {
+			if State(p.State) != Paired || p.Tokens.RefreshToken != spent {
 				return errChanged
 			}
 			edit(p)
@@ -211,13 +265,11 @@ func commitRefresh(ctx context.Context, st store.Store, clock Clock, rev int64, 
 			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
 		}
 		wait := backoff(time.Second, failures, 30*time.Second)
-		if onRetry != nil {
-			onRetry(err, wait)
+		if h.onRetry != nil {
+			h.onRetry(err, wait)
 		}
-		select {
-		case <-ctx.Done():
+		if !h.wait(ctx, clock, wait) {
 			return rec, fmt.Errorf("save the refreshed tokens: %w", err)
-		case <-clock.After(wait):
 		}
 	}
 }

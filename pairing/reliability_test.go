@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -452,4 +453,102 @@ func TestTLSFailureSaysWhy(t *testing.T) {
 			})
 		})
 	}
+}
+
+// A server that refuses every refresh answer (token_type DPoP) but rotates
+// the refresh token in it: the kept token is the daemon's own write, not
+// another process's, so the refresh backs off (10 s doubling) instead of
+// coming back every 5 s.
+func TestRefusedRefreshBacksOff(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		for i := 1; i <= 300; i++ {
+			srv.refreshes = append(srv.refreshes, scripted{status: 200, body: fmt.Sprintf(
+				`{"access_token":"secret-access-x%d","token_type":"DPoP","refresh_token":"secret-refresh-x%d","expires_in":3600}`, i, i)})
+		}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		now := h.m.Clock.Now()
+		storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			TokenType: "Bearer", IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
+		h.start()
+		advance(10 * time.Minute)
+		h.stop()
+		// At 0, 10, 30, 70, 150, 310 s, then every 5 min.
+		if n := srv.refreshCount(); n > 8 {
+			t.Errorf("%d refreshes in 10 min, want the failures to back off (at most 8)", n)
+		}
+		if got := h.record().Tokens.RefreshToken; !strings.HasPrefix(got, "secret-refresh-x") {
+			t.Errorf("the rotated refresh token was not kept")
+		}
+		if strings.Contains(h.log.String(), "changed by another process") {
+			t.Errorf("the daemon took its own write for another process's")
+		}
+	})
+}
+
+// While another process (pairingd token) holds the refresh lock, the
+// daemon waiting for it keeps the watchdog fed.
+func TestRefreshLockWaitFeedsWatchdog(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.refreshTTL = 3600
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		var beats []time.Duration
+		h.m.Heartbeat = func() { beats = append(beats, h.m.Clock.Mono()) }
+		now := h.m.Clock.Now()
+		storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			TokenType: "Bearer", IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
+		release, err := st.RefreshLock(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.start()
+		advance(90 * time.Second)
+		n := len(beats)
+		release()
+		advance(time.Second)
+		h.stop()
+		if n < 30 {
+			t.Errorf("%d heartbeats in 90 s of waiting for the lock, want one at least every 2 s", n)
+		}
+		if got := srv.refreshCount(); got != 1 {
+			t.Errorf("%d refreshes after the lock was released, want 1", got)
+		}
+	})
+}
+
+// A write that leaves the grant alone (a health check, a report marking the
+// token expired) while the refresh is in flight does not drop the rotated
+// tokens.
+func TestRefreshSurvivesOtherWrites(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		slow := tokenReply("secret-access-2", "secret-refresh-2", 3600)
+		slow.delay = 2 * time.Second
+		srv.refreshes = []scripted{slow}
+		st := storetest.NewFake()
+		h := newHarness(t, srv, st)
+		now := h.m.Clock.Now()
+		rec := storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+			IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
+		done := make(chan error, 1)
+		go func() {
+			_, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
+			done <- err
+		}()
+		advance(time.Second) // the request is in flight
+		if _, err := st.Update(context.Background(), func(p *store.Pairing) error { p.Health = "ok"; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		advance(2 * time.Second)
+		if err := <-done; err != nil {
+			t.Fatalf("Refresh: %v", err)
+		}
+		if got := h.record(); got.Tokens.RefreshToken != "secret-refresh-2" || got.Health != "ok" {
+			t.Errorf("after a health write during the refresh: rotated token kept %v, health %q",
+				got.Tokens.RefreshToken == "secret-refresh-2", got.Health)
+		}
+	})
 }
