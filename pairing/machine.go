@@ -303,11 +303,13 @@ func (m *Machine) serverChanged(rec store.Pairing) bool {
 
 // codeUsable reports whether a stored code can be resumed: the wall clock
 // is trustworthy, the code was issued before now (a clock stepped back
-// since would stretch its life beyond what the server granted), and at
-// least one poll interval of life is left. A code is never reused after
-// its absolute expiry.
+// since would stretch its life beyond what the server granted), its life
+// is no longer than any server is granted (the parser clamps expires_in),
+// and at least one poll interval of it is left. A code is never reused
+// after its absolute expiry.
 func codeUsable(c store.Code, now time.Time) bool {
-	if c.IsZero() || !clockSane(now) || c.IssuedAt.IsZero() || now.Before(c.IssuedAt) {
+	if c.IsZero() || !clockSane(now) || c.IssuedAt.IsZero() || now.Before(c.IssuedAt) ||
+		c.ExpiresAt.Sub(c.IssuedAt) > rfcMaxCodeLifetime {
 		return false
 	}
 	return c.ExpiresAt.Sub(now) > max(c.Interval, defaultInterval)

@@ -274,6 +274,9 @@ func commitRefresh(ctx context.Context, st store.Store, clock Clock, spent strin
 	}
 }
 
+// unpairLockWait bounds Unpair's wait for the refresh lock.
+const unpairLockWait = 2 * time.Minute
+
 // forget clears the grant and puts the record back to Unpaired.
 func forget(ctx context.Context, st store.Store, rev int64, why string, now time.Time) (store.Pairing, error) {
 	return st.Update(ctx, func(p *store.Pairing) error {
@@ -293,8 +296,17 @@ func forget(ctx context.Context, st store.Store, rev int64, why string, now time
 // token, are revoked first; a failed revocation is returned but the grant is
 // forgotten all the same, since the user asked for it. A running daemon
 // notices the change and shows a new code.
+//
+// The refresh lock is waited for at most unpairLockWait: the daemon holds it
+// while it retries saving rotated tokens to a failing disk, and a person
+// who typed `pairingd unpair` must hear why nothing happens.
 func Unpair(ctx context.Context, st store.Store, c *Client, now time.Time) (revokeErr, err error) {
-	release, err := st.RefreshLock(ctx)
+	lctx, cancel := context.WithTimeout(ctx, unpairLockWait)
+	release, err := st.RefreshLock(lctx)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("another pairingd process has held the refresh lock for %v (the daemon retrying to save tokens to a failing disk?); see its log: %w", unpairLockWait, err)
+	}
 	if err != nil {
 		return nil, err // it says "refresh lock"
 	}

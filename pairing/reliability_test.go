@@ -552,3 +552,55 @@ func TestRefreshSurvivesOtherWrites(t *testing.T) {
 		}
 	})
 }
+
+func TestCodeUsable(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	code := func(issued time.Time, life time.Duration) store.Code {
+		return store.Code{DeviceCode: "d", Interval: 5 * time.Second, IssuedAt: issued, ExpiresAt: issued.Add(life)}
+	}
+	for _, tt := range []struct {
+		name string
+		c    store.Code
+		now  time.Time
+		want bool
+	}{
+		{"valid", code(now.Add(-time.Minute), 10*time.Minute), now, true},
+		{"expired", code(now.Add(-time.Hour), 10*time.Minute), now, false},
+		{"one interval left", code(now.Add(-10*time.Minute), 10*time.Minute+4*time.Second), now, false},
+		{"issued a day ahead (clock stepped back)", code(now.Add(24*time.Hour), 10*time.Minute), now, false},
+		{"a life longer than any server grants (bit rot)", code(now.Add(-time.Minute), 200*365*24*time.Hour), now, false},
+		{"clock in 1970", code(time.Unix(60, 0), 10*time.Minute), time.Unix(120, 0), false},
+		{"no issue time", store.Code{DeviceCode: "d", ExpiresAt: now.Add(time.Minute)}, now, false},
+	} {
+		if got := codeUsable(tt.c, tt.now); got != tt.want {
+			t.Errorf("%s: codeUsable = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Unpair does not wait forever for a refresh lock that another process
+// keeps (a daemon retrying to save tokens to a failing disk): it says why.
+func TestUnpairLockWaitBounded(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		st := storetest.NewFake()
+		release, err := st.RefreshLock(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer release()
+		done := make(chan error, 1)
+		go func() {
+			_, err := Unpair(context.Background(), st, nil, time.Now())
+			done <- err
+		}()
+		advance(unpairLockWait + time.Second)
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "held the refresh lock") {
+				t.Errorf("Unpair with the lock held: %v, want it to say the lock is held", err)
+			}
+		default:
+			t.Fatalf("Unpair still waiting after %v", unpairLockWait+time.Second)
+		}
+	})
+}
