@@ -57,7 +57,7 @@ func Quarantine(dir string, now time.Time) (kept, deviceID string, err error) {
 	base := path + damagedSuffix + now.UTC().Format("20060102T150405Z")
 	kept = base
 	for n := 2; ; n++ {
-		if _, err := os.Lstat(kept); errors.Is(err, fs.ErrNotExist) {
+		if free(kept) && free(kept+"-wal") && free(kept+"-shm") {
 			break
 		}
 		kept = base + "-" + strconv.Itoa(n)
@@ -76,6 +76,13 @@ func Quarantine(dir string, now time.Time) (kept, deviceID string, err error) {
 	return kept, salvageDeviceID(dir, kept), nil
 }
 
+// free reports whether nothing is at path, so a rename there replaces
+// nothing.
+func free(path string) bool {
+	_, err := os.Lstat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 // uuidRE is the form newDeviceID makes.
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -83,6 +90,12 @@ var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
 // its -wal (reading may write: SQLite recovers the WAL), or returns "".
 // The copy is made in the state directory, since the file holds secrets.
 func salvageDeviceID(dir, kept string) string {
+	// A copy left by a salvage that was killed holds secrets: remove it.
+	if old, err := filepath.Glob(filepath.Join(dir, ".salvage-*")); err == nil {
+		for _, o := range old {
+			os.RemoveAll(o)
+		}
+	}
 	tmp, err := os.MkdirTemp(dir, ".salvage-")
 	if err != nil {
 		return ""

@@ -219,7 +219,11 @@ func giveToDirOwner(f *os.File, dir string) error {
 		// off) must not be given away.
 		return fmt.Errorf("%s is not a plain file of its own (mode %o, %d links)", f.Name(), fst.Mode, fst.Nlink)
 	}
-	if err := unix.Fchown(int(f.Fd()), int(dst.Uid), int(dst.Gid)); err != nil {
+	if err := unix.Fchown(int(f.Fd()), int(dst.Uid), int(dst.Gid)); errors.Is(err, unix.EPERM) {
+		// Root without CAP_CHOWN (a sandboxed unit): the file stays
+		// root's, as before, rather than the command failing.
+		return nil
+	} else if err != nil {
 		return fmt.Errorf("give %s to the state directory's owner: %w", f.Name(), err)
 	}
 	return nil
