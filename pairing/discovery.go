@@ -101,6 +101,16 @@ func (e *discoveryError) Error() string {
 	return b.String()
 }
 
+// brief is the failure in few words, for a screen: the issuer once and
+// what each document URL answered, without the URLs.
+func (e *discoveryError) brief() string {
+	causes := make([]string, 0, len(e.tries))
+	for _, t := range e.tries {
+		causes = append(causes, t.err.Error())
+	}
+	return fmt.Sprintf("none found for %s (%s)", e.issuer, strings.Join(causes, "; "))
+}
+
 func (e *discoveryError) Unwrap() []error {
 	var errs []error
 	for _, t := range e.tries {

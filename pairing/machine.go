@@ -390,6 +390,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	m.errCount++
 	wait := backoff(firstErrorBackoff, m.errCount, maxErrorBackoff)
 	var te *TransientError
+	var de *discoveryError
 	var detail string
 	switch {
 	case errors.Is(err, ErrUnsupported):
@@ -401,6 +402,8 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 		}
 	case errors.As(err, &te):
 		detail = withHint(te.Summary(), te.Hint())
+	case errors.As(err, &de):
+		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.brief(), 200) + ". Check the issuer URL."
 	default:
 		detail = "The server's answer could not be used: " + sanitize.Line(errText(err), 200) + "."
 	}
@@ -726,11 +729,28 @@ func errText(err error) string {
 	case errors.As(err, &te):
 		return lowerFirst(strings.TrimSuffix(withHint(te.Summary(), te.Hint()), "."))
 	}
-	s := err.Error()
-	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
-		return s[i+2:]
+	return lastClause(err.Error())
+}
+
+// lastClause is what follows the last ": " outside parentheses: the cause,
+// without the operations that led to it ("discovery: no usable metadata
+// for issuer X (tried Y: HTTP 404)" gives "no usable metadata for issuer X
+// (tried Y: HTTP 404)").
+func lastClause(s string) string {
+	depth, cut := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		case ':':
+			if depth == 0 && i+2 < len(s) && s[i+1] == ' ' {
+				cut = i + 2
+			}
+		}
 	}
-	return s
+	return s[cut:]
 }
 
 // report hands a failure to Report, if any.

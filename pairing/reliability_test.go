@@ -604,3 +604,37 @@ func TestUnpairLockWaitBounded(t *testing.T) {
 		}
 	})
 }
+
+func TestLastClause(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"token request: unusable token response: token_type \"mac\", want Bearer", "token_type \"mac\", want Bearer"},
+		{"discovery: no usable metadata for issuer https://h (tried https://h/.well-known/x: HTTP 404)",
+			"no usable metadata for issuer https://h (tried https://h/.well-known/x: HTTP 404)"},
+		{"no prefix at all", "no prefix at all"},
+		{"unbalanced) paren: cause", "cause"},
+		{"ends in a colon:", "ends in a colon:"},
+	} {
+		if got := lastClause(tt.in); got != tt.want {
+			t.Errorf("lastClause(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Discovery that finds no metadata says so in few words, and what to check.
+func TestDiscoveryFailureSaysWhat(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer() // 404 for the well-known documents
+		h := newHarness(t, srv, nil)
+		h.m.Client.Endpoints.DeviceAuthorization = ""
+		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
+			return Discover(ctx, h.m.Client.HTTP, "https://auth.example")
+		}
+		h.start()
+		advance(time.Second)
+		h.stop()
+		want := "The server's OAuth metadata could not be used: none found for https://auth.example (HTTP 404; HTTP 404). Check the issuer URL."
+		if d := h.last().Detail; !strings.HasPrefix(d, want) {
+			t.Errorf("screen detail %q, want it to start %q", d, want)
+		}
+	})
+}
