@@ -475,6 +475,7 @@ func TestRefusedRefreshBacksOff(t *testing.T) {
 		advance(10 * time.Minute)
 		h.stop()
 		// At 0, 10, 30, 70, 150, 310 s, then every 5 min.
+		t.Logf("%d refreshes in 10 min", srv.refreshCount())
 		if n := srv.refreshCount(); n > 8 {
 			t.Errorf("%d refreshes in 10 min, want the failures to back off (at most 8)", n)
 		}
