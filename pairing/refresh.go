@@ -69,6 +69,19 @@ func (c *Client) RefreshDue(t store.Tokens, now time.Time) bool {
 	return in == 0 || (in != forever && !clockSane(now))
 }
 
+// DueByAge reports whether t is due for a refresh by its age alone: its
+// IssuedAt read on the same wall clock as now, whether or not that clock
+// can be trusted. `pairingd token` uses it beside a running daemon, which
+// stamps tokens on the clock of this boot.
+func (c *Client) DueByAge(t store.Tokens, now time.Time) bool {
+	return !t.IsZero() && c.refreshIn(t, now) == 0
+}
+
+// ClockSane reports whether the wall clock can be trusted to judge stored
+// absolute times: it is past 2025 (a board without a real-time clock
+// starts in 1970 until NTP sets it).
+func ClockSane(now time.Time) bool { return clockSane(now) }
+
 // TokenValid reports whether the wall clock vouches for t's access token at
 // now: it has no expiry, or it was issued before now and expires after it,
 // on a clock that can be trusted. A token issued in the future of a clock

@@ -31,6 +31,16 @@ const (
 type env struct {
 	stdout, stderr io.Writer
 	environ        []string
+	// now is the wall clock; nil means time.Now.
+	now func() time.Time
+}
+
+// wallNow returns the wall-clock time.
+func (e env) wallNow() time.Time {
+	if e.now == nil {
+		return time.Now()
+	}
+	return e.now()
 }
 
 // usageError marks errors that are the user's to fix on the command line or

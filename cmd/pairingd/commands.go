@@ -247,7 +247,7 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	if pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero() {
 		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
 	}
-	now := time.Now()
+	now := e.wallNow()
 	c, err := clientForStore(cfg, rec)
 	if err != nil {
 		return err
@@ -255,6 +255,14 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// Retries of a failed commit go to stderr: the user sees why it waits.
 	c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	due := c.RefreshDue(rec.Tokens, now)
+	if _, running := store.DaemonPID(cfg.StateDir); due && running && !pairing.ClockSane(now) && !c.DueByAge(rec.Tokens, now) {
+		// On a clock that restarted (no RTC, no NTP yet) a token's age
+		// cannot be told in general, but a running daemon refreshed at
+		// its start and keeps the token fresh on monotonic time: its
+		// stamp is of this boot. Without this, every call would spend
+		// a refresh token.
+		due = false
+	}
 	if due && st.ReadOnly() {
 		// A refresh whose rotated token cannot be committed loses the
 		// grant: never spend the refresh token here.

@@ -113,3 +113,42 @@ func TestTokenReadOnlyNeverRefreshes(t *testing.T) {
 		})
 	}
 }
+
+// On a clock that restarted in 1970, token refreshes a token whose age it
+// cannot tell, but not beside a running daemon, which stamps tokens on the
+// clock of this boot and keeps them fresh: a call per minute must not
+// spend a refresh token per minute.
+func TestTokenUntrustedClock(t *testing.T) {
+	srv := startRefreshServer(t)
+	boot := time.Unix(600, 0)
+	for _, tt := range []struct {
+		name         string
+		daemon       bool
+		wantRefresh  int32
+		wantTokenOut string
+	}{
+		{"no daemon", false, 1, "at-new"},
+		{"beside a running daemon", true, 0, "at-old"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := stateWithTokens(t, srv, boot.Add(-time.Minute), time.Hour)
+			if tt.daemon {
+				l, err := store.LockDaemon(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer l.Close()
+			}
+			before := srv.n.Load()
+			var stdout, stderr strings.Builder
+			code := cli(context.Background(), []string{"token", "--state-dir", dir},
+				env{stdout: &stdout, stderr: &stderr, now: func() time.Time { return boot }})
+			if code != exitOK || strings.TrimSpace(stdout.String()) != tt.wantTokenOut {
+				t.Errorf("token: exit %d, stdout %q, want %q\nstderr: %s", code, stdout.String(), tt.wantTokenOut, stderr.String())
+			}
+			if n := srv.n.Load() - before; n != tt.wantRefresh {
+				t.Errorf("%d refreshes, want %d", n, tt.wantRefresh)
+			}
+		})
+	}
+}
