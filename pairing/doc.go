@@ -30,6 +30,19 @@
 // authorization_pending and form-encoded bodies, Google's
 // verification_url, numbers sent as strings).
 //
+// Machine is the loop. Its timing runs on monotonic time; the wall clock
+// only stamps what is stored, and a stored time is believed only when it
+// is consistent with the clock that reads it: a token's age is now minus
+// its IssuedAt on the same clock (one stamped in what is now the future is
+// due at once), and a code is resumed only when it was issued before now,
+// for no longer than a server may grant. Refreshes come half a lifetime
+// ahead at the latest and at least minRefreshGap apart (RFC 6749 §6 leaves
+// the schedule to the client); codes that die young back off
+// (RFC 8628 §3.5: a client should not hammer the server). Every secret the
+// server hands out (a rotated refresh token above all: the old one is
+// dead) is committed before anything else happens, and a failed commit is
+// retried with the secret held in memory.
+//
 // A device code, access token or refresh token is a secret: it never
 // appears in a log line or an error message.
 package pairing
