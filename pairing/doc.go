@@ -37,8 +37,8 @@
 // due at once), and a code is resumed only when it was issued before now,
 // for no longer than a server may grant. Refreshes come half a lifetime
 // ahead at the latest and at least minRefreshGap apart (RFC 6749 §6 leaves
-// the schedule to the client); codes that die young back off
-// (RFC 8628 §3.5: a client should not hammer the server). Every secret the
+// the schedule to the client); codes that end unused within a minute, one
+// after another, back off instead of looping. Every secret the
 // server hands out (a rotated refresh token above all: the old one is
 // dead) is committed before anything else happens, and a failed commit is
 // retried with the secret held in memory.
