@@ -44,7 +44,17 @@ shellcheck:
 	elif [ -n "$$CI" ]; then echo "shellcheck is not installed (.ci/run installs it)"; exit 1; \
 	else echo "shellcheck not installed: skipping the shell script check (CI runs it)"; fi
 
-test: fmt-check vet shellcheck
+# staticcheck from the module proxy, not in our go.mod; v0.8.2 knows Go
+# 1.26. tidy-check: go.mod and go.sum say exactly what the code imports.
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
+.PHONY: staticcheck tidy-check
+staticcheck:
+	$(STATICCHECK) -tags=$(TAGS) ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+test: fmt-check vet shellcheck staticcheck tidy-check
 	$(GO) test -race $(GOFLAGS) ./...
 
 # Every fuzz target of every package, one after the other, for FUZZTIME

@@ -805,7 +805,7 @@ func TestResume(t *testing.T) {
 // date: synctest bubbles start at 2000-01-01, which the machine rightly
 // distrusts.
 func testClock() *jumpClock {
-	return &jumpClock{Clock: SystemClock(), jump: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).Sub(time.Now())}
+	return &jumpClock{Clock: SystemClock(), jump: time.Until(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))}
 }
 
 // jumpClock is the system clock with a wall clock that an NTP step moved.

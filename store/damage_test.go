@@ -46,3 +46,4 @@ func TestQuarantineReplacesNothing(t *testing.T) {
 		t.Errorf("the stale salvage copy is still there: %v", err)
 	}
 }
+

@@ -231,8 +231,8 @@ func prepareFile(path string, create, tight bool, log *slog.Logger) error {
 		if !create {
 			return fmt.Errorf("open %s: %w", path, ErrNotExist)
 		}
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
+		f, cerr := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if cerr == nil {
 			// SQLite gives the -wal and -shm files it makes as root
 			// to the database's owner, so this one decides.
 			if err := giveToDirOwner(f, filepath.Dir(path)); err != nil {
@@ -246,8 +246,8 @@ func prepareFile(path string, create, tight bool, log *slog.Logger) error {
 			// file's contents but not the entry we just made.
 			return syncDir(filepath.Dir(path))
 		}
-		if !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("create database: %w", err)
+		if !errors.Is(cerr, fs.ErrExist) {
+			return fmt.Errorf("create database: %w", cerr)
 		}
 		// Another process created it just now; check its mode below.
 		fi, err = os.Stat(path)
@@ -727,30 +727,6 @@ func normalize(p Pairing) Pairing {
 	return r.pairing()
 }
 
-// equalPairing compares field by field, times with Equal.
-func equalPairing(a, b Pairing) bool {
-	return a.State == b.State && a.StateSince.Equal(b.StateSince) &&
-		a.Message == b.Message &&
-		a.Server == b.Server &&
-		a.BoundDeviceID == b.BoundDeviceID &&
-		a.Code.DeviceCode == b.Code.DeviceCode &&
-		a.Code.UserCode == b.Code.UserCode &&
-		a.Code.VerificationURI == b.Code.VerificationURI &&
-		a.Code.VerificationURIComplete == b.Code.VerificationURIComplete &&
-		a.Code.Interval == b.Code.Interval &&
-		a.Code.IssuedAt.Equal(b.Code.IssuedAt) &&
-		a.Code.ExpiresAt.Equal(b.Code.ExpiresAt) &&
-		a.Tokens.AccessToken == b.Tokens.AccessToken &&
-		a.Tokens.RefreshToken == b.Tokens.RefreshToken &&
-		a.Tokens.TokenType == b.Tokens.TokenType &&
-		a.Tokens.Scope == b.Tokens.Scope &&
-		a.Tokens.IssuedAt.Equal(b.Tokens.IssuedAt) &&
-		a.Tokens.ExpiresAt.Equal(b.Tokens.ExpiresAt) &&
-		a.PairedAt.Equal(b.PairedAt) &&
-		a.Account == b.Account && a.Health == b.Health && a.HealthAt.Equal(b.HealthAt) &&
-		a.Rev == b.Rev
-}
-
 func readPairing(ctx context.Context, q queryer) (Pairing, error) {
 	var r pairingRow
 	if err := q.QueryRowContext(ctx, selectPairing).Scan(r.fields()...); err != nil {
@@ -797,7 +773,9 @@ func (s *SQLite) Update(ctx context.Context, fn func(*Pairing) error) (Pairing, 
 	}
 	next = normalize(next)
 	next.Rev = old.Rev // the store owns Rev
-	if equalPairing(old, next) {
+	// Both sides are in stored form (times in UTC to the millisecond),
+	// so == compares every field, including any added later.
+	if old == next {
 		// Nothing to write; the deferred rollback ends the transaction.
 		return old, nil
 	}

@@ -495,7 +495,7 @@ func TestCountdownRunsOut(t *testing.T) {
 			time.Sleep(st.after)
 			synctest.Wait()
 			if got := text(); got != st.want {
-				t.Errorf("%v before the deadline: countdown %q, want %q", s.Deadline.Sub(time.Now()), got, st.want)
+				t.Errorf("%v before the deadline: countdown %q, want %q", time.Until(s.Deadline), got, st.want)
 			}
 		}
 	})

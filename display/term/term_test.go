@@ -425,7 +425,7 @@ func TestCountdown(t *testing.T) {
 			{10*time.Minute + 300*time.Millisecond, "Code expired"},
 			{15 * time.Minute, "Code expired"},
 		} {
-			time.Sleep(start.Add(tt.at).Sub(time.Now()))
+			time.Sleep(time.Until(start.Add(tt.at)))
 			synctest.Wait()
 			if screen := strings.Join(text(d, sim), "\n"); !strings.Contains(screen, tt.want) {
 				t.Errorf("at %v the screen lacks %q:\n%s", tt.at, tt.want, screen)
