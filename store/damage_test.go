@@ -46,4 +46,3 @@ func TestQuarantineReplacesNothing(t *testing.T) {
 		t.Errorf("the stale salvage copy is still there: %v", err)
 	}
 }
-
