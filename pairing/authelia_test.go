@@ -12,10 +12,10 @@ import (
 	"time"
 )
 
-// Authelia 4.39 as measured (research/pairing-protocols.md §3, and the
-// issue's facts that override the library reading): no slow_down, no
-// expired_token, HTTP 500 server_error for a denied, used or unknown code,
-// 429 temporarily_unavailable with Retry-After, lowercase "bearer".
+// Authelia 4.39 as measured, which differs from what its library code
+// suggests: no slow_down, no expired_token, HTTP 500 server_error for a
+// denied, used or unknown code, 429 temporarily_unavailable with
+// Retry-After, lowercase "bearer".
 
 const autheliaBase = "https://auth.example.com"
 
@@ -25,7 +25,7 @@ var autheliaEndpoints = Endpoints{
 	Token:               autheliaBase + "/api/oidc/token",
 }
 
-// Fixtures, from §3.3 and §3.4 and the issue.
+// Fixtures: bodies as Authelia 4.39 sends them.
 const (
 	autheliaDeviceAuthBody = `{"device_code":"authelia_dc_secret","user_code":"BCDFGHJK",
  "verification_uri":"https://auth.example.com/consent/openid/device-authorization",

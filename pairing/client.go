@@ -189,7 +189,8 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 	if rerr != nil {
 		c.log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "status", r.Status, "err", rerr)
 		if tokenOp && success(r.Status) {
-			// Anchors §1.5 case 14: the grant may be spent.
+			// The server said yes to a token request whose answer is
+			// lost: the grant may be spent, so it is not retried.
 			if cerr := ctx.Err(); cerr != nil {
 				return Response{}, fmt.Errorf("%s: %w: %w", op, ErrConsumed, cerr)
 			}

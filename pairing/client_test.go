@@ -109,9 +109,8 @@ func TestClientDeviceAuthUnsupported(t *testing.T) {
 	}
 }
 
-// Anchors §1.5 case 11: one request per call, whatever the auth method and
-// whatever the answer. x/oauth2's auto-detection sends a second one after
-// every error.
+// One request per call, whatever the auth method and whatever the answer.
+// x/oauth2's auto-detection sends a second one after every error.
 func TestClientOneRequestPerCall(t *testing.T) {
 	for _, cfg := range []ClientConfig{
 		{ClientID: "dev-1"},
@@ -159,8 +158,8 @@ func TestClientPollTokenPending(t *testing.T) {
 	}
 }
 
-// Anchors §1.5 case 13 (the wire side): network failures are transient and
-// name the op.
+// Network failures are transient and name the op (the machine's backoff
+// after them is tested in machine_test.go).
 func TestClientNetworkErrors(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -251,7 +250,7 @@ func (b *failingBody) Read(p []byte) (int, error) {
 
 func (b *failingBody) Close() error { return nil }
 
-// Anchors §1.5 case 14: a 200 whose body is lost may have spent the code.
+// A 200 whose body is lost may have spent the code.
 func TestClientBodyLost(t *testing.T) {
 	big := strings.Repeat("x", maxResponseBody+1)
 	for _, tt := range []struct {
@@ -348,8 +347,8 @@ func TestClientNilHTTP(t *testing.T) {
 	}
 }
 
-// Anchors §1.5 case 25: no secret in any error string or log line, even
-// when the server echoes it back.
+// No secret in any error string or log line, even when the server echoes
+// it back.
 func TestClientNoSecretsInErrorsOrLogs(t *testing.T) {
 	const (
 		deviceCode   = "DEVICE-CODE-s3cr3t-1"

@@ -6,7 +6,7 @@ import "time"
 // timestamps that are stored or shown; every interval and deadline the loop
 // keeps in memory runs on monotonic time (Mono, After), so that an NTP step
 // from 1970 to today, or backwards, neither fires a poll early nor lets a
-// code outlive its expiry (anchors §1.5 case 24).
+// code outlive its expiry.
 type Clock interface {
 	// Now returns the wall-clock time.
 	Now() time.Time

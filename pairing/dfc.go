@@ -14,15 +14,15 @@ import (
 	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
-// DFC is the Data Exporter "DFC" device API (seed 000). The device flow
-// (RFC 8628 errors, JSON bodies) does not end with an access token but with
-// the site's long-lived credential, a domain and a client secret. The
-// secret is kept like a refresh token (stored 0600, never logged), and an
-// access token, a JWT, is exchanged for it with HTTP Basic
-// (domain:client_secret) at /api/dfc/auth/token: at once, again before it
-// expires, and after a 401. The server keeps one device per site: a new
-// authorization rotates the secret and kills the previous device's, which
-// the exchange then refuses with 401 or 403; the device pairs again.
+// DFC is the Data Exporter "DFC" device API. The device flow (RFC 8628
+// errors, JSON bodies) does not end with an access token but with the
+// site's long-lived credential, a domain and a client secret. The secret is
+// kept like a refresh token (stored 0600, never logged), and an access
+// token, a JWT, is exchanged for it with HTTP Basic (domain:client_secret)
+// at /api/dfc/auth/token: at once, again before it expires, and after a
+// 401. The server keeps one device per site: a new authorization rotates
+// the secret and kills the previous device's, which the exchange then
+// refuses with 401 or 403; the device pairs again.
 type DFC struct {
 	// Base is the server's base URL.
 	Base string
@@ -48,7 +48,7 @@ func (DFC) Endpoints(base string) Endpoints {
 }
 
 // DeviceAuthRequest implements Profile: the device's metadata, as the
-// seed's ClientMetadata (device_name, device_type, firmware_version).
+// API's ClientMetadata (device_name, device_type, firmware_version).
 func (DFC) DeviceAuthRequest(ctx context.Context, ep Endpoints, c ClientConfig) (*http.Request, error) {
 	d := c.Device
 	body := map[string]string{"device_name": clip(firstNonEmpty(d.Name, "pairingd device"), 255)}
@@ -92,12 +92,12 @@ func (DFC) RevokeRequest(context.Context, Endpoints, ClientConfig, string, strin
 
 // ParseToken implements Profile, for both answers: the device flow's
 // credential ({"domain", "client_secret"}) and the exchange's JWT
-// ({"token", "expiresIn", "tokenType"}, camelCase). The seed does not say
-// how the credential's secret is spelt; client_secret and clientSecret are
-// both read. A 401 or 403 from the exchange means the secret is dead. A
-// refused answer (a tokenType other than Bearer, a secret without its
-// domain) returns ErrBadToken with what it had: the secret, the domain,
-// the expiry.
+// ({"token", "expiresIn", "tokenType"}, camelCase). The API's documentation
+// does not say how the credential's secret is spelt; client_secret and
+// clientSecret are both read. A 401 or 403 from the exchange means the
+// secret is dead. A refused answer (a tokenType other than Bearer, a secret
+// without its domain) returns ErrBadToken with what it had: the secret, the
+// domain, the expiry.
 func (DFC) ParseToken(r Response) (Token, error) {
 	tok, err := dfcParseToken(r)
 	return tok, redactBody(err, r)

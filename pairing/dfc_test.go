@@ -16,13 +16,13 @@ import (
 	"unicode/utf8"
 )
 
-// The Data Exporter "DFC" device API (seed 000): RFC 8628 with JSON bodies
-// ending in a site credential (domain, client_secret), exchanged with HTTP
-// Basic for a JWT; error reports on /api/dfc/error.
+// The Data Exporter "DFC" device API: RFC 8628 with JSON bodies ending in a
+// site credential (domain, client_secret), exchanged with HTTP Basic for a
+// JWT; error reports on /api/dfc/error.
 
 const dfcBase = "https://dfc.example"
 
-// Fixtures, from the seed's examples.
+// Fixtures: the API's documented example bodies.
 const (
 	dfcAuthorizeBody = `{"device_code":"3f1e5c2a-9b7d-4e8f-a1c3-5d7e9f1b3c5d7e9f1b3c5d7e9f1b3c5d7e9f1b3c5d","user_code":"ABCD-2345",
  "verification_uri":"https://app.dataforge.com/device-verify","expires_in":900,"interval":5}`

@@ -43,6 +43,28 @@
 // dead) is committed before anything else happens, and a failed commit is
 // retried with the secret held in memory.
 //
+// The states (State) and how Machine moves between them:
+//
+//   - unpaired (0) asks the server for a device code: awaiting_user (1)
+//     when it gets one, error (4) when it cannot.
+//   - awaiting_user polls: paired (2) on approval, once the tokens are
+//     committed; denied (3) on access_denied; expired (5) on
+//     expired_token, invalid_grant or the code's own deadline; error on a
+//     lost 200 body, a success without a Bearer token or any other
+//     refusal. Pending, slow_down and transient failures (the network, a
+//     5xx) keep it polling.
+//   - denied, expired and error ask for a new code after their wait (the
+//     denial cool-down, the backoff for codes that die young, the error
+//     backoff), and go on like unpaired.
+//   - paired goes back to unpaired when the grant is gone: a refresh gets
+//     invalid_grant or there is no refresh token, a check finds the grant
+//     rejected and there is no credential to exchange again, or the
+//     database was damaged; `pairingd unpair` does the same.
+//   - any state goes to unpaired when the configured server differs from
+//     the stored one (paired and awaiting_user), when a new code is asked
+//     for with Renew (all but paired), or when a stored code or token it
+//     adopts can no longer be used.
+//
 // A device code, access token or refresh token is a secret: it never
 // appears in a log line or an error message.
 package pairing

@@ -94,8 +94,7 @@ var ErrBadToken = errors.New("unusable token response")
 
 // ErrConsumed means a token request got HTTP 200 but the body could not be
 // read or parsed. The server may have spent the device code on it, so it is
-// not polled again: the daemon starts over with a new code
-// (anchors §1.5 case 14).
+// not polled again: the daemon starts over with a new code.
 var ErrConsumed = errors.New("token response lost after HTTP 200")
 
 // TransientError is a failure that says nothing about the grant: the

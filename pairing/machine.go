@@ -204,9 +204,9 @@ func (m *Machine) reload(ctx context.Context) error {
 }
 
 // adopt takes rec as the truth: at start, and when another process changed
-// it. It resumes a stored code that is still valid (anchors §1.5 case 23)
-// and schedules the refresh of stored tokens. It writes only when the
-// configured server no longer matches the stored pairing.
+// it. It resumes a stored code that is still valid, so a restart shows the
+// same code, and schedules the refresh of stored tokens. It writes only
+// when the configured server no longer matches the stored pairing.
 func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 	m.rec = rec
 	old := m.state
@@ -421,8 +421,8 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 // stepPoll waits for the next tick and polls once.
 func (m *Machine) stepPoll(ctx context.Context) error {
 	if m.deadline <= m.nextAt {
-		// Our own deadline comes first (anchors §1.5 case 16): some
-		// servers keep answering authorization_pending for a dead code.
+		// Our own deadline comes first: some servers keep answering
+		// authorization_pending for a dead code.
 		if err := m.sleepUntil(ctx, m.deadline); err != nil {
 			return err
 		}
@@ -456,8 +456,8 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	errorWait := backoff(firstErrorBackoff, m.errCount+1, maxErrorBackoff)
 	ps, out := poll1(m.ps, tok, err, errorWait, m.DeniedCooldown)
 	m.ps = ps
-	// The interval counts from the end of the response (anchors §1.5
-	// case 8), so a slow server never gets two requests back to back.
+	// The interval counts from the end of the response, so a slow server
+	// never gets two requests back to back.
 	m.nextAt = m.Clock.Mono() + out.Wait
 	if out.Err != nil {
 		m.Logger.Warn("token poll", "err", out.Err, "next_in", out.Wait)
@@ -530,9 +530,8 @@ func expiredDetail(wait time.Duration) string {
 }
 
 // commitPaired stores the grant in one transaction with the new state,
-// before anything reports "paired" (anchors §1.5 case 20). It retries a
-// failing store: the device code is spent, so the grant in memory is all
-// there is.
+// before anything reports "paired". It retries a failing store: the device
+// code is spent, so the grant in memory is all there is.
 func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, mono time.Duration) error {
 	tokens := tokensFrom(tok, store.Tokens{}, wall)
 	edit := func(p *store.Pairing) {

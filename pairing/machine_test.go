@@ -280,7 +280,7 @@ func (h *harness) record() store.Pairing {
 func (h *harness) last() display.Screen { return h.disp.Last() }
 
 // checkNoSecrets scans the log, the status lines and every screen for the
-// fake server's secrets (anchors §1.5 case 25).
+// fake server's secrets.
 func (h *harness) checkNoSecrets() {
 	h.t.Helper()
 	var all strings.Builder
@@ -310,9 +310,9 @@ func bubble(t *testing.T, f func(t *testing.T)) {
 	synctest.Test(t, f)
 }
 
-// Case 8: the first poll comes one interval after the code, and each next
-// one an interval after the previous response ended, even when the server
-// is slower than the interval.
+// The first poll comes one interval after the code, and each next one an
+// interval after the previous response ended, even when the server is
+// slower than the interval.
 func TestPollTiming(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -339,8 +339,8 @@ func TestPollTiming(t *testing.T) {
 	})
 }
 
-// Case 10: slow_down adds 5 s for this and every later poll, stacking, or
-// takes the server's larger interval.
+// A slow_down adds 5 s for this and every later poll, stacking, or takes
+// the server's larger interval.
 func TestSlowDown(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
@@ -378,8 +378,8 @@ func TestSlowDown(t *testing.T) {
 	}
 }
 
-// Case 11: exactly one request per tick, with a client secret too (the
-// x/oauth2 auth-style probing sent two).
+// Exactly one request per tick, with a client secret too (the x/oauth2
+// auth-style probing sent two).
 func TestOneRequestPerTick(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -395,8 +395,8 @@ func TestOneRequestPerTick(t *testing.T) {
 	})
 }
 
-// Case 13: network errors and 5xx back off, capped, while the QR code stays
-// on screen; an approval during the outage pairs once the server is back.
+// Network errors and 5xx back off, capped, while the QR code stays on
+// screen; an approval during the outage pairs once the server is back.
 func TestOutageThenApproval(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -440,7 +440,7 @@ func TestOutageThenApproval(t *testing.T) {
 	})
 }
 
-// Case 14: a 200 whose body is lost is not retried blindly: a new code.
+// A 200 whose body is lost is not retried blindly: a new code.
 func TestLostSuccessBody(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -459,7 +459,7 @@ func TestLostSuccessBody(t *testing.T) {
 	})
 }
 
-// Case 15: access_denied shows "denied", and a new code follows after the
+// An access_denied shows "denied", and a new code follows after the
 // cool-down, not before.
 func TestDenied(t *testing.T) {
 	bubble(t, func(t *testing.T) {
@@ -490,7 +490,7 @@ func TestDenied(t *testing.T) {
 	})
 }
 
-// Case 16: expired_token, invalid_grant and our own deadline lead to a new
+// An expired_token, an invalid_grant and our own deadline lead to a new
 // code; a dead code is never polled past its deadline.
 func TestExpiry(t *testing.T) {
 	for _, tt := range []struct {
@@ -527,8 +527,8 @@ func TestExpiry(t *testing.T) {
 	}
 }
 
-// Case 17: an unknown error stops polling, shows its description, and
-// starts over after a backoff.
+// An unknown error stops polling, shows its description, and starts over
+// after a backoff.
 func TestUnknownError(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -558,8 +558,8 @@ func TestUnknownError(t *testing.T) {
 	})
 }
 
-// Case 18: cancellation during a sleep and during a request returns at
-// once; synctest fails the test if a goroutine is left behind.
+// Cancellation during a sleep and during a request returns at once;
+// synctest fails the test if a goroutine is left behind.
 func TestCancel(t *testing.T) {
 	t.Run("during sleep", func(t *testing.T) {
 		bubble(t, func(t *testing.T) {
@@ -601,7 +601,7 @@ type loopTransport func(*http.Request) (*http.Response, error)
 
 func (f loopTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// Case 19: a success without a Bearer token is rejected.
+// A success without a Bearer token is rejected.
 func TestBadTokenType(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -623,8 +623,8 @@ func TestBadTokenType(t *testing.T) {
 	})
 }
 
-// Case 20: the tokens and the state are committed together before the
-// screen or systemd hear "paired"; a failing store is retried.
+// The tokens and the state are committed together before the screen or
+// systemd hear "paired"; a failing store is retried.
 func TestPairedCommittedFirst(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -688,9 +688,8 @@ func TestNoWritesWhilePolling(t *testing.T) {
 	})
 }
 
-// Cases 21 and 22: refresh before expiry; a rotated refresh token is
-// stored, an omitted one kept; invalid_grant pairs again; network errors
-// keep the tokens.
+// Refresh before expiry; a rotated refresh token is stored, an omitted one
+// kept; invalid_grant pairs again; network errors keep the tokens.
 func TestRefresh(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -753,8 +752,8 @@ func TestRefresh(t *testing.T) {
 	})
 }
 
-// Case 23: a restart while the code is valid shows the same code; an
-// expired stored code is never reused.
+// A restart while the code is valid shows the same code; an expired stored
+// code is never reused.
 func TestResume(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
@@ -823,8 +822,7 @@ func (c *jumpClock) Now() time.Time {
 
 func (c *jumpClock) set(d time.Duration) { c.mu.Lock(); c.jump = d; c.mu.Unlock() }
 
-// Case 24: wall clock steps do not change the polling rhythm or the code's
-// deadline.
+// Wall clock steps do not change the polling rhythm or the code's deadline.
 func TestWallClockJump(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -935,8 +933,8 @@ func TestDiscoveryRetries(t *testing.T) {
 	})
 }
 
-// Case 6: a server that does not offer the device flow gets a clear
-// message and an increasing backoff, not a hot loop.
+// A server that does not offer the device flow gets a clear message and an
+// increasing backoff, not a hot loop.
 func TestUnsupportedBacksOff(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -965,8 +963,8 @@ func TestUnsupportedBacksOff(t *testing.T) {
 	})
 }
 
-// Case 7: without verification_uri_complete the QR code carries
-// verification_uri, and the user code and URI are shown as text.
+// Without verification_uri_complete the QR code carries verification_uri,
+// and the user code and URI are shown as text.
 func TestNoCompleteURI(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()

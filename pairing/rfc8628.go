@@ -126,7 +126,7 @@ func (RFC8628) RevokeRequest(ctx context.Context, ep Endpoints, c ClientConfig, 
 // authentication. It always makes exactly one request: there is no
 // guessing of the auth style (x/oauth2's AuthStyleAutoDetect sends a
 // second request after every error, which doubles each poll and earns a
-// slow_down; anchors §1.1).
+// slow_down).
 func newFormRequest(ctx context.Context, what, endpoint string, c ClientConfig, form url.Values) (*http.Request, error) {
 	if endpoint == "" {
 		return nil, fmt.Errorf("no %s configured", what)
@@ -317,8 +317,7 @@ func (RFC8628) ParseToken(r Response) (Token, error) {
 func parseToken(r Response) (Token, error) {
 	f, perr := parseOAuthBody(r.Header, r.Body)
 	if r.Status == http.StatusTooManyRequests {
-		// Anchors §1.5 case 12: a rate limit is a slow_down, whatever
-		// the body says.
+		// A rate limit is a slow_down, whatever the body says.
 		oe := &OAuthError{Code: CodeSlowDown, HTTPStatus: r.Status, RetryAfter: responseRetryAfter(r)}
 		if perr == nil {
 			x := newOAuthError(r, f)
@@ -337,9 +336,8 @@ func parseToken(r Response) (Token, error) {
 		return Token{}, unexpectedResponse(opTokenResponse, r, perr)
 	}
 	if perr != nil {
-		// Anchors §1.5 case 14: the server said yes and may have spent
-		// the device code (or rotated the refresh token) on an answer we
-		// cannot read. perr never quotes the body.
+		// The server said yes and may have spent the device code (or
+		// rotated the refresh token) on an answer we cannot read. perr never quotes the body.
 		return Token{}, fmt.Errorf("%w: %v", ErrConsumed, perr)
 	}
 	// The rest is parsed before the access token is judged: a refused
@@ -441,9 +439,9 @@ func newOAuthError(r Response, f oauthFields) *OAuthError {
 		RetryAfter:  responseRetryAfter(r),
 	}
 	if s, ok := f["interval"]; ok {
-		// GitHub's slow_down carries the new interval. Not capped below
-		// what the server asks (anchors §1.5 case 10), only against
-		// overflow.
+		// GitHub's slow_down carries the new interval. Never lowered
+		// below what the server asks, since polling sooner earns
+		// another slow_down; only capped at rfcMaxWait against overflow.
 		if n, valid := parseSeconds(s); valid && n > 0 {
 			oe.Interval = time.Duration(math.Ceil(math.Min(n, rfcMaxWait.Seconds()))) * time.Second
 		}

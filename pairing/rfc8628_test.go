@@ -47,8 +47,7 @@ func readWireRequest(t *testing.T, req *http.Request) wireRequest {
 
 const formType = "application/x-www-form-urlencoded"
 
-// Anchors §1.5 case 1 and 11: the request shape, exactly, and client auth
-// in one request.
+// The request shape, exactly, and client auth in one request.
 func TestRFC8628Requests(t *testing.T) {
 	ctx := context.Background()
 	public := ClientConfig{ClientID: "dev-1"}
@@ -194,7 +193,10 @@ func wireResponse(status int, ctype, body string, hdr ...string) Response {
 
 const jsonType = "application/json; charset=utf-8"
 
-// Anchors §1.5 cases 2–5 and 7.
+// A device authorization response in the shapes servers send: JSON or
+// form, Google's verification_url, numbers as strings, a missing, zero or
+// negative interval (5 s), huge values (clamped), and a hostile
+// verification_uri_complete (dropped, with a warning).
 func TestParseDeviceAuth(t *testing.T) {
 	for _, tt := range []struct {
 		name string
@@ -280,7 +282,9 @@ func TestParseDeviceAuth(t *testing.T) {
 	}
 }
 
-// Anchors §1.5 cases 4 and 6, and the other refusals.
+// Device authorization responses that are refused: a missing or unusable
+// field or expiry, a server without the device flow (404 and friends), and
+// errors that are transient.
 func TestParseDeviceAuthErrors(t *testing.T) {
 	const ok = `"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d"`
 	for _, tt := range []struct {
@@ -347,8 +351,9 @@ func TestParseDeviceAuthErrors(t *testing.T) {
 	}
 }
 
-// Anchors §1.5 cases 9, 10, 12, 13, 14 and 19: how one token response is
-// classified.
+// How one token response is classified: success, pending, slow_down (also
+// as a 429), refusals, transient failures, a lost 200 body and a success
+// without a Bearer token.
 func TestParseToken(t *testing.T) {
 	date := "Tue, 25 Nov 2025 07:00:00 GMT"
 	for _, tt := range []struct {

@@ -14,10 +14,9 @@ import (
 	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
-// RomM is RomM 5's device pairing API (research/pairing-protocols.md §1,
-// seed 004): JSON bodies instead of forms, no client_id, relative
-// verification paths, errors as {"detail": code}, and a one-shot token with
-// no refresh that is bound to a server-side device.
+// RomM is RomM 5's device pairing API: JSON bodies instead of forms, no
+// client_id, relative verification paths, errors as {"detail": code}, and a
+// one-shot token with no refresh that is bound to a server-side device.
 type RomM struct {
 	// Base is the server's base URL, e.g. https://romm.example.
 	Base string

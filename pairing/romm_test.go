@@ -13,11 +13,12 @@ import (
 	"unicode/utf8"
 )
 
-// RomM 5's device pairing (research/pairing-protocols.md §1, §5; seed 004).
+// RomM 5's device pairing: JSON bodies, relative verification paths,
+// errors as {"detail": code} and a one-shot token bound to a device.
 
 const rommBase = "https://romm.example"
 
-// Fixtures, from §1.3, §1.5, §1.6 and §1.9.
+// Fixtures: bodies as RomM 5 sends them.
 const (
 	rommInitBody = `{"device_code":"9f2c7a1e0b3d4c5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f","user_code":"K7RMQ2XH",
  "verification_path":"/pair/device","verification_path_complete":"/pair/device?user_code=K7RMQ2XH",

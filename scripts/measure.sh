@@ -1,8 +1,8 @@
 #!/bin/bash
-# Measures what the issue asks to report, on this machine:
+# Measures, on this machine:
 #   - the stripped amd64 binary size,
 #   - idle RSS and CPU over a window while awaiting the user,
-#   - database commits while awaiting the user (goal 0),
+#   - database commits while awaiting the user (there should be none),
 #   - the latency from approval to the committed token.
 # Usage: scripts/measure.sh [idle-seconds]   (make bench runs it; default 60)
 set -euo pipefail

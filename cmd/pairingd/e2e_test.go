@@ -368,7 +368,7 @@ func (sr *secretRecorder) count() (grants int, kinds map[string]int) {
 
 // TestNoSecretsInOutput runs pairing, a refresh and an unpair with debug
 // logging, and looks for every device code and token the server handed out
-// in everything pairingd printed (anchors §1.5 case 25).
+// in everything pairingd printed.
 func TestNoSecretsInOutput(t *testing.T) {
 	t.Parallel()
 	sr := &secretRecorder{secrets: map[string]string{}}

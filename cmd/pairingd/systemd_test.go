@@ -28,8 +28,8 @@ var userManagerDrops = []string{
 }
 
 // TestUnderSystemdUserManager runs the unit under a real systemd (a user
-// manager in a private mount namespace, research/toolchain.md §4): it must
-// become active with the STATUS= line, switch to Paired, and stop cleanly.
+// manager in a private mount namespace): it must become active with the
+// STATUS= line, switch to Paired, and stop cleanly.
 func TestUnderSystemdUserManager(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root for a private mount namespace")

@@ -23,8 +23,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
 
-// url60 is a verification_uri_complete of 60 characters, the length the
-// brief's 80×24 case is about.
+// url60 is a verification_uri_complete of 60 characters, a length whose QR
+// code must still fit beside the text on an 80×24 terminal.
 const url60 = "https://auth.example.com/realm/dev/device?user_code=WDJBMJHT"
 
 func awaiting(deadline time.Time) display.Screen {

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// The authelia profile is stock Authelia 4.39 as measured (research §3,
-// seeds 002/003), where the measurement overrides the library's reading:
+// The authelia profile is stock Authelia 4.39 as measured, where that
+// differs from what its library code suggests:
 //   - endpoints under /api/oidc, both discovery documents, form bodies,
 //     public clients (client_id only), the consent page at
 //     /consent/openid/device-authorization;
@@ -53,7 +53,7 @@ const autheliaBearerAuthz = "authelia.bearer.authz"
 var autheliaTokens = tokenKinds{access: "authelia_at_", refresh: "authelia_rt_"}
 
 // DefaultAutheliaTokenRateLimits are Authelia's default token endpoint
-// limits as the issue states them.
+// limits.
 var DefaultAutheliaTokenRateLimits = []RateLimit{
 	{Period: time.Minute, Requests: 30},
 	{Period: 10 * time.Minute, Requests: 50},

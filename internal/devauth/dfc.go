@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// The dfc profile is the Data Exporter ("DFC") device API of seed 000:
+// The dfc profile is the Data Exporter ("DFC") device API:
 //   - POST /api/v1/device/authorize with the client metadata device_name
 //     (required), device_type, firmware_version, as JSON (the Rust
 //     ClientMetadata) or form-encoded; an RFC 8628 answer with a 64-char
@@ -25,17 +25,18 @@ import (
 //     site's secret and so revokes the site's previous device: one device
 //     per site;
 //   - POST /api/dfc/auth/token with Basic base64(domain:client_secret):
-//     {"token","expiresIn","tokenType":"Bearer"} (camelCase, as the seed
-//     shows), 401 for a bad or revoked secret;
+//     {"token","expiresIn","tokenType":"Bearer"} (camelCase, as the API
+//     documents it), 401 for a bad or revoked secret;
 //   - POST /api/dfc/error with the JWT and {type, message, severity,
 //     metadata}: 204, 400 when validation fails, 401 when the token is
 //     missing or expired, 403 when it is invalid.
 //
-// The seed leaves open: the case of the credential body (client_secret is
-// chosen: the seed's config file and Rust field use it), the error bodies
-// (NestJS-style {"statusCode","message"} is chosen), whether JWTs die with
-// their device's secret (no: they are stateless and live until expiry),
-// and the slow_down rule (RFC 8628's, as the seed's client expects +5 s).
+// The API's documentation leaves open: the case of the credential body
+// (client_secret is chosen: its example config file and Rust field use it),
+// the error bodies (NestJS-style {"statusCode","message"} is chosen),
+// whether JWTs die with their device's secret (no: they are stateless and
+// live until expiry), and the slow_down rule (RFC 8628's, as the API's own
+// client expects +5 s).
 var dfcProfile = profile{
 	name:             ProfileDFC,
 	description:      "Data Exporter (DFC) device authorization",
@@ -160,7 +161,7 @@ func readParams(w http.ResponseWriter, r *http.Request) (url.Values, *oauthError
 	return v, nil
 }
 
-// dfcMeta is the seed's ClientMetadata.
+// dfcMeta is the API's ClientMetadata.
 type dfcMeta struct{ deviceName, deviceType, firmwareVersion string }
 
 func (s *Server) serveDFCAuthorize(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +190,7 @@ func (s *Server) serveDFCAuthorize(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// dfcCredentials is the seed's DeviceCredentials.
+// dfcCredentials is the API's DeviceCredentials.
 type dfcCredentials struct {
 	Domain       string `json:"domain"`
 	ClientSecret string `json:"client_secret"`
@@ -290,7 +291,7 @@ func (s *Server) serveDFCAuthToken(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Limits of a global error report (seed 000 "Validation & Limits").
+// Limits of a global error report, as the API documents them.
 const (
 	dfcMaxType         = 100
 	dfcMaxMessage      = 10000
@@ -364,7 +365,7 @@ func validateReport(typ, msg, sev *string, meta json.RawMessage) (ErrorReport, [
 	default:
 		rep.Message = *msg
 	}
-	rep.Severity = "ERROR" // the seed's default
+	rep.Severity = "ERROR" // the API's default
 	if sev != nil {
 		if !slices.Contains(dfcSeverities, *sev) {
 			problems = append(problems, "severity must be one of the following values: "+strings.Join(dfcSeverities, ", "))

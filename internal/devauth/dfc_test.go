@@ -229,7 +229,7 @@ func TestDFCErrors(t *testing.T) {
 	wantError(t, "poll after 15 min", e.dfcPoll(expiring.str("device_code")), 400, "expired_token")
 }
 
-// TestDevicePostEveryProfile checks the issue 3 contract scripts rely on:
+// TestDevicePostEveryProfile checks the contract scripts rely on:
 // /device takes user_code + action in every profile, and Approve/Deny
 // work, whatever the profile's own page is.
 func TestDevicePostEveryProfile(t *testing.T) {

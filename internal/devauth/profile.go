@@ -68,7 +68,8 @@ func lookupProfile(name string) (*profile, bool) {
 	return nil, false
 }
 
-// rfc8628Profile is seed 001 (auth-framework), served by server.go.
+// rfc8628Profile is RFC 8628 as auth-framework does it, served by
+// server.go.
 var rfc8628Profile = profile{
 	name:             ProfileRFC8628,
 	description:      "RFC 8628 as auth-framework does it (seed 001)",

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// The romm profile is RomM 5's device pairing (research §1, seed 004,
-// rommapp/romm backend/endpoints/device_auth.py and utils/device_auth.py):
+// The romm profile is RomM 5's device pairing (as in rommapp/romm's
+// backend/endpoints/device_auth.py and utils/device_auth.py):
 //   - GET /api/heartbeat with SYSTEM.VERSION;
 //   - POST /api/auth/device/init, JSON, 201, relative verification paths,
 //     8-symbol user codes without a dash, expires_in 600, interval 5; 422

@@ -35,9 +35,9 @@ type Options struct {
 	// prefix the handler serves under. For romm and dfc it is the server's
 	// base URL. Required.
 	Issuer string
-	// Profile is the server to behave like: "rfc8628" (default, seed 001
-	// auth-framework), "authelia" (stock Authelia 4.39), "romm" (RomM 5
-	// device pairing) or "dfc" (the Data Exporter device API, seed 000).
+	// Profile is the server to behave like: "rfc8628" (default, RFC 8628
+	// as auth-framework does it), "authelia" (stock Authelia 4.39), "romm"
+	// (RomM 5 device pairing) or "dfc" (the Data Exporter device API).
 	// New panics on any other value.
 	Profile string
 	// CodeTTL is the device code lifetime; default the profile's (600 s;
@@ -227,7 +227,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serveRFC8628 is the seed 001 profile's routing.
+// serveRFC8628 is the rfc8628 profile's routing.
 func serveRFC8628(s *Server, w http.ResponseWriter, r *http.Request, path string) bool {
 	switch path {
 	case "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration":
@@ -553,7 +553,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*tokenResponse, 
 	}, nil
 }
 
-// rfc8628Tokens are the seed profile's token prefixes.
+// rfc8628Tokens are the rfc8628 profile's token prefixes.
 var rfc8628Tokens = tokenKinds{access: "at_", refresh: "rt_"}
 
 // countPoll counts a device_code token request that never reached the

@@ -116,9 +116,9 @@ func TestDeviceAuthorizationErrors(t *testing.T) {
 	}
 }
 
-// TestDeviceFlow walks the seed's polling rules: pending, slow_down when
-// polled early (stacking +5 s), approval on the page, tokens, and a device
-// code that works once.
+// TestDeviceFlow walks the polling rules: pending, slow_down when polled
+// early (stacking +5 s), approval on the page, tokens, and a device code
+// that works once.
 func TestDeviceFlow(t *testing.T) {
 	e := newEnv(t, Options{})
 	da := e.authorize("openid")
@@ -204,7 +204,7 @@ func TestExpiry(t *testing.T) {
 		t.Errorf("expires_in = %v, want %v", got, want)
 	}
 
-	e.clk.Advance(60 * time.Second) // exactly at expiry: still valid, as in the seed
+	e.clk.Advance(60 * time.Second) // exactly at expiry: still valid; a code dies after expires_in, not at it
 	wantError(t, "poll at expiry", e.poll(dc), 400, "authorization_pending")
 
 	e.clk.Advance(time.Second)
@@ -533,8 +533,8 @@ func TestIssuerWithPath(t *testing.T) {
 	}
 }
 
-// TestNoSecretsInLogs checks §1.5 case 25 on the server side: device
-// codes and tokens never reach the log; user codes do.
+// TestNoSecretsInLogs checks the server side: device codes and tokens
+// never reach the log; user codes do.
 func TestNoSecretsInLogs(t *testing.T) {
 	e := newEnv(t, Options{})
 	da := e.authorize("openid")

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// UserCodeAlphabet is the set user codes are drawn from: upper case
-// letters and digits without the look-alikes 0, O, 1 and I (RFC 8628 §6.1;
-// the seed's alphabet). 32 symbols, so a random byte maps without bias.
+// UserCodeAlphabet is the set user codes are drawn from: upper case letters
+// and digits without the look-alikes 0, O, 1 and I (RFC 8628 §6.1). 32
+// symbols, so a random byte maps without bias.
 const UserCodeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 // slowDownStep is what each slow_down adds to the interval, for this and
@@ -47,9 +47,8 @@ func (st status) String() string {
 	return "pending"
 }
 
-// deviceGrant is one device authorization (the seed's
-// StoredDeviceAuthorization). Every profile keeps its codes here; only the
-// wire format around them differs.
+// deviceGrant is one device authorization as the server stores it. Every
+// profile keeps its codes here; only the wire format around them differs.
 type deviceGrant struct {
 	deviceCode string // secret: never logged
 	userCode   string // as shown to the user
@@ -237,10 +236,10 @@ type pollResult struct {
 	interval time.Duration
 }
 
-// pollGrant is one poll of deviceCode, in the seed's order: unknown,
+// pollGrant is one poll of deviceCode, checked in this order: unknown,
 // other client, expired, too early, then the user's decision. clientID is
-// checked only when checkClient is set (RomM and DFC have no client_id).
-// An approved grant is removed, so exactly one poll collects it.
+// checked only when checkClient is set (RomM and DFC have no client_id). An
+// approved grant is removed, so exactly one poll collects it.
 func (s *Server) pollGrant(deviceCode, clientID string, checkClient bool) pollResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
