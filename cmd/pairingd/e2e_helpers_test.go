@@ -26,7 +26,7 @@ import (
 
 // buildTags are the tags of every build in this repository: the SQLite C
 // compile is cached for exactly these.
-const buildTags = "sqlite_omit_load_extension,osusergo,netgo"
+const buildTags = "sqlite_omit_load_extension,osusergo,netgo,tcell_minimal,nethttpomithttp2"
 
 // waitTimeout bounds every wait for the daemon's output.
 const waitTimeout = 20 * time.Second

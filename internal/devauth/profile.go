@@ -72,7 +72,7 @@ func lookupProfile(name string) (*profile, bool) {
 // server.go.
 var rfc8628Profile = profile{
 	name:             ProfileRFC8628,
-	description:      "RFC 8628 as auth-framework does it (seed 001)",
+	description:      "RFC 8628 as auth-framework does it",
 	verificationPath: "/device",
 	newUserCode:      randomUserCode,
 	newDeviceCode:    func() string { return randomID("dc_") },
