@@ -6,9 +6,6 @@ import (
 	"time"
 )
 
-// FileName is the name of the database file inside the state directory.
-const FileName = "pairingd.db"
-
 // ErrNotExist is returned by Open with Options.Create false when the state
 // directory holds no database yet (the daemon has never run there).
 var ErrNotExist = errors.New("no pairingd database")
@@ -22,15 +19,15 @@ var ErrEmpty = errors.New("the pairingd database holds no pairing data")
 
 // ErrCorrupt is matched by the error of Open when the database file is
 // damaged: SQLite finds it malformed, or it is not a database at all.
-// Quarantine moves such a file aside so that a new one can be made.
+// The daemon then keeps such a file aside and makes a new one.
 var ErrCorrupt = errors.New("the pairingd database is damaged")
 
 // ErrReadOnly is returned by the writing methods of a store opened
-// read-only (see Options.ReadOnly and SQLite.ReadOnly).
+// read-only (store/sqlite opens one so where it cannot write).
 var ErrReadOnly = errors.New("the pairingd database is open read-only")
 
-// ErrLocked is returned by LockDaemon when another daemon holds the state
-// directory.
+// ErrLocked is matched by the error of taking the daemon lock when another
+// daemon holds the state directory.
 var ErrLocked = errors.New("state directory is in use by another pairingd")
 
 // Device is the device's own identity. Its ID is made once, when the

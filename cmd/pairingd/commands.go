@@ -13,6 +13,7 @@ import (
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // openState opens the daemon's store without creating it, and reads the
@@ -20,20 +21,20 @@ import (
 // and never make a state directory. A state directory that cannot be
 // written gives a read-only store (st.ReadOnly). The caller closes the
 // store.
-func openState(ctx context.Context, cfg config.Config) (*store.SQLite, store.Pairing, error) {
+func openState(ctx context.Context, cfg config.Config) (*sqlite.Store, store.Pairing, error) {
 	return openStateMode(ctx, cfg, false)
 }
 
 // openStateMode is openState, read-only when readOnly is set.
-func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*store.SQLite, store.Pairing, error) {
-	st, err := store.Open(ctx, cfg.StateDir, store.Options{Logger: slog.New(slog.DiscardHandler), ReadOnly: readOnly})
+func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*sqlite.Store, store.Pairing, error) {
+	st, err := sqlite.Open(ctx, cfg.StateDir, sqlite.Options{Logger: slog.New(slog.DiscardHandler), ReadOnly: readOnly})
 	switch {
 	case errors.Is(err, store.ErrNotExist):
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: no pairingd state in %s (has the daemon run with this --state-dir?)", cfg.StateDir)}
 	case errors.Is(err, store.ErrEmpty):
-		path := filepath.Join(cfg.StateDir, store.FileName)
-		if pid, running := store.DaemonPID(cfg.StateDir); running {
-			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, store.FileName, pid)
+		path := filepath.Join(cfg.StateDir, sqlite.FileName)
+		if pid, running := sqlite.DaemonPID(cfg.StateDir); running {
+			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, sqlite.FileName, pid)
 		}
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: %s holds no pairing data: it is empty or was never finished (a daemon stopped while creating it, or a backup copied it without its -wal file); start pairingd to set it up", path)}
 	case errors.Is(err, store.ErrCorrupt):
@@ -137,7 +138,7 @@ func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) erro
 	if err != nil {
 		return err
 	}
-	pid, running := store.DaemonPID(cfg.StateDir)
+	pid, running := sqlite.DaemonPID(cfg.StateDir)
 	s := buildStatus(dev, rec, pid, running)
 	if cfg.InsecureSkipVerify {
 		s.TLSVerification = "OFF (insecure_skip_verify): anyone on the network path can take this device's tokens"
@@ -255,7 +256,7 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// Retries of a failed commit go to stderr: the user sees why it waits.
 	c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	due := c.RefreshDue(rec.Tokens, now)
-	if _, running := store.DaemonPID(cfg.StateDir); due && running && !pairing.ClockSane(now) && !c.DueByAge(rec.Tokens, now) {
+	if _, running := sqlite.DaemonPID(cfg.StateDir); due && running && !pairing.ClockSane(now) && !c.DueByAge(rec.Tokens, now) {
 		// On a clock that restarted (no RTC, no NTP yet) a token's age
 		// cannot be told in general, but a running daemon refreshed at
 		// its start and keeps the token fresh on monotonic time: its

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/devauth"
-	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // A damaged database must not brick the device: the daemon keeps it aside,
@@ -29,7 +29,7 @@ func TestDamagedDatabasePairsAgain(t *testing.T) {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, store.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return ""
@@ -37,7 +37,7 @@ func TestDamagedDatabasePairsAgain(t *testing.T) {
 		{"a page overwritten", func(t *testing.T, dir string) string {
 			src := pairedState(t)
 			id := deviceID(t, src)
-			b, err := os.ReadFile(filepath.Join(src, store.FileName))
+			b, err := os.ReadFile(filepath.Join(src, sqlite.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func TestDamagedDatabasePairsAgain(t *testing.T) {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(filepath.Join(dir, store.FileName), b, 0o600); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			return id
@@ -61,7 +61,7 @@ func TestDamagedDatabasePairsAgain(t *testing.T) {
 			as := startAuthServer(t, devauth.Options{}, nil)
 			dir := filepath.Join(t.TempDir(), "state")
 			wantID := tt.damage(t, dir)
-			damaged, err := os.ReadFile(filepath.Join(dir, store.FileName))
+			damaged, err := os.ReadFile(filepath.Join(dir, sqlite.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestDamagedDatabasePairsAgain(t *testing.T) {
 			d.waitLine(i, regexp.MustCompile(`The saved pairing was damaged \(kept as pairingd\.db\.damaged-\d{8}T\d{6}Z\)`))
 			waitLine(t, d, d.stderr, 0, regexp.MustCompile(`level=WARN .*damaged.*kept=\S*pairingd\.db\.damaged-`), waitTimeout)
 
-			kept, _ := filepath.Glob(filepath.Join(dir, store.FileName+".damaged-*"))
+			kept, _ := filepath.Glob(filepath.Join(dir, sqlite.FileName+".damaged-*"))
 			if len(kept) != 1 {
 				t.Fatalf("kept files %v, want one pairingd.db.damaged-*", kept)
 			}
@@ -96,7 +96,7 @@ func TestStoreErrorShownAndRetried(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	// A directory where the database should be: not damage, not fixable
 	// by the daemon.
-	if err := os.MkdirAll(filepath.Join(dir, store.FileName), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, sqlite.FileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	ns := listenNotify(t)
@@ -110,7 +110,7 @@ func TestStoreErrorShownAndRetried(t *testing.T) {
 	if got := count(ns.all(), "WATCHDOG=1") - before; got < 3 {
 		t.Errorf("%d WATCHDOG=1 in 2 s of retrying with WatchdogSec=1s, want at least 3", got)
 	}
-	if err := os.Remove(filepath.Join(dir, store.FileName)); err != nil {
+	if err := os.Remove(filepath.Join(dir, sqlite.FileName)); err != nil {
 		t.Fatal(err)
 	}
 	d.waitCode(0)
@@ -120,7 +120,7 @@ func TestStoreErrorShownAndRetried(t *testing.T) {
 
 	// SIGTERM while waiting to retry.
 	dir2 := filepath.Join(t.TempDir(), "state")
-	if err := os.MkdirAll(filepath.Join(dir2, store.FileName), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir2, sqlite.FileName), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	d2 := startDaemon(t, dir2, as.issuer)
@@ -184,14 +184,14 @@ func TestStorePermissionDeniedShown(t *testing.T) {
 // The CLI on a damaged database says what the daemon will do about it.
 func TestStatusOnDamagedDatabase(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), bytes.Repeat([]byte("garbage!"), 1000), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, stderr := runCLI(t, "status", "--state-dir", dir)
 	if code != exitError || !strings.Contains(stderr, "damaged") || !strings.Contains(stderr, "pairs again") {
 		t.Errorf("status on a damaged database: exit %d, stderr %q; want %d saying the daemon replaces it", code, stderr, exitError)
 	}
-	if _, err := os.Stat(filepath.Join(dir, store.FileName)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
 		t.Errorf("status touched the damaged file: %v", err)
 	}
 }

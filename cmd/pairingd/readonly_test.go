@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // inReadOnlyMount runs pairingd with args in a private mount namespace in
@@ -50,11 +51,11 @@ func copyState(t *testing.T, from string, suffixes ...string) string {
 	t.Helper()
 	to := t.TempDir()
 	for _, suffix := range suffixes {
-		b, err := os.ReadFile(filepath.Join(from, store.FileName+suffix))
+		b, err := os.ReadFile(filepath.Join(from, sqlite.FileName+suffix))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(to, store.FileName+suffix), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(to, sqlite.FileName+suffix), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,7 +71,7 @@ func TestReadOnlyStateDir(t *testing.T) {
 
 	// A live store: the commit is in the -wal, which the copy keeps.
 	live := pairedState(t)
-	st, err := store.Open(context.Background(), live, store.Options{})
+	st, err := sqlite.Open(context.Background(), live, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 	"github.com/pairingd/pairingd/systemd"
 )
 
@@ -234,11 +235,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 }
 
 // lockState makes the state directory and takes the daemon lock on it.
-func lockState(dir string) (*store.DaemonLock, error) {
+func lockState(dir string) (*sqlite.DaemonLock, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
-	return store.LockDaemon(dir)
+	return sqlite.LockDaemon(dir)
 }
 
 // Opening the store is retried from storeRetryMin, doubling up to
@@ -265,10 +266,10 @@ type storeWait struct {
 // open takes the daemon lock (when *lock is nil) and opens the store, until
 // it succeeds or ctx ends. Only another daemon holding the lock ends it
 // with an error.
-func (w *storeWait) open(ctx context.Context, lock **store.DaemonLock) (*store.SQLite, error) {
+func (w *storeWait) open(ctx context.Context, lock **sqlite.DaemonLock) (*sqlite.Store, error) {
 	wait := storeRetryMin
 	for {
-		var st *store.SQLite
+		var st *sqlite.Store
 		var err error
 		if *lock == nil {
 			*lock, err = lockState(w.cfg.StateDir)
@@ -362,18 +363,18 @@ func sqliteCode(err error) sqlite3.ErrNo {
 // openDaemonStore opens the store to write, and when the database is
 // damaged keeps it aside and makes a new one with the same device id where
 // that could be read: the device pairs again rather than stay blank.
-func openDaemonStore(ctx context.Context, dir string, logger *slog.Logger) (*store.SQLite, error) {
-	st, err := store.Open(ctx, dir, store.Options{Create: true, Logger: logger})
+func openDaemonStore(ctx context.Context, dir string, logger *slog.Logger) (*sqlite.Store, error) {
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: logger})
 	if !errors.Is(err, store.ErrCorrupt) {
 		return st, err
 	}
-	kept, id, qerr := store.Quarantine(dir, time.Now())
+	kept, id, qerr := sqlite.Quarantine(dir, time.Now())
 	if qerr != nil {
 		return nil, fmt.Errorf("%w; %w", err, qerr)
 	}
 	logger.Warn("the database was damaged: kept it aside and made a new one; the device pairs again",
 		"err", err, "kept", kept, "device_id_kept", id != "")
-	st, err = store.Open(ctx, dir, store.Options{Create: true, Logger: logger, DeviceID: id})
+	st, err = sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: logger, DeviceID: id})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/devauth"
-	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // With the -wal file deleted under a running daemon, the CLI says what is
@@ -29,7 +29,7 @@ func TestWALMissingUnderDaemon(t *testing.T) {
 			d := startDaemon(t, dir, as.issuer)
 			_, code := d.waitCode(0)
 			for _, suffix := range tt.remove {
-				if err := os.Remove(filepath.Join(dir, store.FileName+suffix)); err != nil {
+				if err := os.Remove(filepath.Join(dir, sqlite.FileName+suffix)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -53,7 +53,7 @@ func TestWALMissingUnderDaemon(t *testing.T) {
 // A file that holds no pairing data and no daemon running: say so.
 func TestEmptyDatabaseNoDaemon(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, store.FileName), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, stderr := runCLI(t, "status", "--state-dir", dir)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // pairedState makes a state directory holding a paired record.
@@ -20,7 +21,7 @@ func pairedState(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	ctx := context.Background()
-	st, err := store.Open(ctx, dir, store.Options{Create: true})
+	st, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestStatusOutOfRangeTimes(t *testing.T) {
 	for _, ms := range []int64{-8e16, 9e18, -1} {
 		t.Run(fmt.Sprint(ms), func(t *testing.T) {
 			dir := pairedState(t)
-			db, err := sql.Open("sqlite3", filepath.Join(dir, store.FileName))
+			db, err := sql.Open("sqlite3", filepath.Join(dir, sqlite.FileName))
 			if err != nil {
 				t.Fatal(err)
 			}

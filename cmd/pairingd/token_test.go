@@ -11,6 +11,7 @@ import (
 
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // refreshServer is a token endpoint on loopback that counts refreshes and
@@ -42,7 +43,7 @@ func startRefreshServer(t *testing.T) *refreshServer {
 func stateWithTokens(t *testing.T, srv *refreshServer, issued time.Time, life time.Duration) string {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), dir, store.Options{Create: true})
+	st, err := sqlite.Open(context.Background(), dir, sqlite.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +134,7 @@ func TestTokenUntrustedClock(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := stateWithTokens(t, srv, boot.Add(-time.Minute), time.Hour)
 			if tt.daemon {
-				l, err := store.LockDaemon(dir)
+				l, err := sqlite.LockDaemon(dir)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 	"github.com/pairingd/pairingd/store/storetest"
 )
 
@@ -21,7 +22,7 @@ func validDatabase(f *testing.F) []byte {
 	f.Helper()
 	dir := f.TempDir()
 	ctx := context.Background()
-	s, err := store.Open(ctx, dir, store.Options{Create: true})
+	s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func validDatabase(f *testing.F) []byte {
 	if err := s.Close(); err != nil {
 		f.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, store.FileName))
+	b, err := os.ReadFile(filepath.Join(dir, sqlite.FileName))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -57,13 +58,13 @@ func FuzzOpenDamaged(f *testing.F) {
 			copy(b[int(w.off)%len(b):], w.data)
 		}
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, store.FileName), b, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 
-		s, err := store.Open(ctx, dir, store.Options{Create: true, Logger: log})
+		s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: log})
 		if err == nil {
 			if _, err = s.Pairing(ctx); err == nil {
 				_, err = s.Update(ctx, func(p *store.Pairing) error { p.Message = "still works"; return nil })
@@ -78,14 +79,14 @@ func FuzzOpenDamaged(f *testing.F) {
 			t.Errorf("SQLite reports damage, but the error does not match ErrCorrupt: %v", err)
 		}
 
-		kept, id, err := store.Quarantine(dir, time.Now())
+		kept, id, err := sqlite.Quarantine(dir, time.Now())
 		if err != nil {
 			t.Fatalf("Quarantine: %v", err)
 		}
 		if _, err := os.Stat(kept); err != nil {
 			t.Errorf("the kept file: %v", err)
 		}
-		s, err = store.Open(ctx, dir, store.Options{Create: true, Logger: log, DeviceID: id})
+		s, err = sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: log, DeviceID: id})
 		if err != nil {
 			t.Fatalf("Open after Quarantine: %v", err)
 		}

@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"bufio"
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 	"github.com/pairingd/pairingd/store/storetest"
 )
 
@@ -27,12 +28,12 @@ func testLogger(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-func openSQLite(t *testing.T, dir string, o store.Options) *store.SQLite {
+func openSQLite(t *testing.T, dir string, o sqlite.Options) *sqlite.Store {
 	t.Helper()
 	if o.Logger == nil {
 		o.Logger = testLogger(t)
 	}
-	s, err := store.Open(context.Background(), dir, o)
+	s, err := sqlite.Open(context.Background(), dir, o)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", dir, err)
 	}
@@ -42,7 +43,7 @@ func openSQLite(t *testing.T, dir string, o store.Options) *store.SQLite {
 
 func TestSQLiteConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dir string) store.Store {
-		s, err := store.Open(context.Background(), dir, store.Options{Create: true, Logger: testLogger(t)})
+		s, err := sqlite.Open(context.Background(), dir, sqlite.Options{Create: true, Logger: testLogger(t)})
 		if err != nil {
 			t.Fatalf("Open(%s): %v", dir, err)
 		}
@@ -61,11 +62,11 @@ func perm(t *testing.T, path string) fs.FileMode {
 
 func TestPermissionsOnCreate(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "new", "pairingd")
-	s := openSQLite(t, dir, store.Options{Create: true})
+	s := openSQLite(t, dir, sqlite.Options{Create: true})
 	if _, err := s.Update(context.Background(), func(p *store.Pairing) error { p.Message = "x"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := s.Path(), filepath.Join(dir, store.FileName); got != want {
+	if got, want := s.Path(), filepath.Join(dir, sqlite.FileName); got != want {
 		t.Errorf("Path() = %q, want %q", got, want)
 	}
 	for _, tt := range []struct {
@@ -85,7 +86,7 @@ func TestPermissionsOnCreate(t *testing.T) {
 
 func TestPermissionsTightened(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
-	first := openSQLite(t, dir, store.Options{Create: true})
+	first := openSQLite(t, dir, sqlite.Options{Create: true})
 	// A write while first stays open keeps -wal and -shm on disk.
 	if _, err := first.Update(context.Background(), func(p *store.Pairing) error { p.Message = "x"; return nil }); err != nil {
 		t.Fatal(err)
@@ -102,7 +103,7 @@ func TestPermissionsTightened(t *testing.T) {
 		}
 	}
 	var logs bytes.Buffer
-	openSQLite(t, dir, store.Options{Create: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	openSQLite(t, dir, sqlite.Options{Create: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for path, old := range loose {
 		want := old &^ 0o077
 		if got := perm(t, path); got != want {
@@ -128,7 +129,7 @@ func TestOpenWithoutCreate(t *testing.T) {
 		{"missing directory", filepath.Join(empty, "missing")},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := store.Open(ctx, tt.dir, store.Options{Logger: testLogger(t)})
+			s, err := sqlite.Open(ctx, tt.dir, sqlite.Options{Logger: testLogger(t)})
 			if !errors.Is(err, store.ErrNotExist) {
 				if err == nil {
 					s.Close()
@@ -144,10 +145,10 @@ func TestOpenWithoutCreate(t *testing.T) {
 	t.Run("empty database file", func(t *testing.T) {
 		// What a daemon that died right after creating the file leaves.
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, store.FileName), nil, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := store.Open(ctx, dir, store.Options{Logger: testLogger(t)}); !errors.Is(err, store.ErrEmpty) {
+		if s, err := sqlite.Open(ctx, dir, sqlite.Options{Logger: testLogger(t)}); !errors.Is(err, store.ErrEmpty) {
 			if err == nil {
 				s.Close()
 			}
@@ -157,8 +158,8 @@ func TestOpenWithoutCreate(t *testing.T) {
 
 	t.Run("existing database", func(t *testing.T) {
 		dir := t.TempDir()
-		want := openSQLite(t, dir, store.Options{Create: true})
-		got := openSQLite(t, dir, store.Options{})
+		want := openSQLite(t, dir, sqlite.Options{Create: true})
+		got := openSQLite(t, dir, sqlite.Options{})
 		d1, err1 := want.Device(ctx)
 		d2, err2 := got.Device(ctx)
 		if err1 != nil || err2 != nil || d1.ID != d2.ID {
@@ -226,7 +227,7 @@ func mustExec(t *testing.T, db *sql.DB, query string) {
 
 func schemaVersion(t *testing.T, path string) int {
 	t.Helper()
-	db, err := store.OpenRaw(path)
+	db, err := sqlite.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,13 +245,13 @@ func schemaVersion(t *testing.T, path string) int {
 // before the next migration needs it.
 func TestMigrations(t *testing.T) {
 	ctx := context.Background()
-	if got, want := len(seeds), store.LatestVersion+1; got != want {
-		t.Fatalf("len(seeds) = %d, want %d: add a seed for each schema version 0..%d", got, want, store.LatestVersion)
+	if got, want := len(seeds), sqlite.LatestVersion+1; got != want {
+		t.Fatalf("len(seeds) = %d, want %d: add a seed for each schema version 0..%d", got, want, sqlite.LatestVersion)
 	}
-	for v := range store.LatestVersion + 1 {
+	for v := range sqlite.LatestVersion + 1 {
 		t.Run(fmt.Sprintf("from version %d", v), func(t *testing.T) {
 			dir := t.TempDir()
-			db, err := store.CreateAtVersion(ctx, dir, v)
+			db, err := sqlite.CreateAtVersion(ctx, dir, v)
 			if err != nil {
 				t.Fatalf("CreateAtVersion(%d): %v", v, err)
 			}
@@ -258,12 +259,12 @@ func TestMigrations(t *testing.T) {
 			if err := db.Close(); err != nil {
 				t.Fatal(err)
 			}
-			if got := schemaVersion(t, filepath.Join(dir, store.FileName)); got != v {
+			if got := schemaVersion(t, filepath.Join(dir, sqlite.FileName)); got != v {
 				t.Fatalf("built database at version %d, want %d", got, v)
 			}
 
-			s := openSQLite(t, dir, store.Options{Create: true})
-			if got, want := schemaVersion(t, s.Path()), store.LatestVersion; got != want {
+			s := openSQLite(t, dir, sqlite.Options{Create: true})
+			if got, want := schemaVersion(t, s.Path()), sqlite.LatestVersion; got != want {
 				t.Errorf("after Open, schema version = %d, want %d", got, want)
 			}
 			dev, err := s.Device(ctx)
@@ -293,14 +294,14 @@ func TestMigrations(t *testing.T) {
 func TestNewerVersionRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := openSQLite(t, dir, store.Options{Create: true})
+	s := openSQLite(t, dir, sqlite.Options{Create: true})
 	path := s.Path()
 	s.Close()
-	db, err := store.OpenRaw(path)
+	db, err := sqlite.OpenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer := store.LatestVersion + 1
+	newer := sqlite.LatestVersion + 1
 	mustExec(t, db, fmt.Sprintf("PRAGMA user_version = %d", newer))
 	db.Close()
 	before, err := os.ReadFile(path)
@@ -308,12 +309,12 @@ func TestNewerVersionRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, create := range []bool{true, false} {
-		s, err := store.Open(ctx, dir, store.Options{Create: create, Logger: testLogger(t)})
+		s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: create, Logger: testLogger(t)})
 		if err == nil {
 			s.Close()
 			t.Fatalf("Open(Create: %v) of a version %d database succeeded, want an error", create, newer)
 		}
-		want := fmt.Sprintf("database version %d is newer than this pairingd supports (%d); upgrade pairingd", newer, store.LatestVersion)
+		want := fmt.Sprintf("database version %d is newer than this pairingd supports (%d); upgrade pairingd", newer, sqlite.LatestVersion)
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Open(Create: %v) = %q, want it to contain %q", create, err, want)
 		}
@@ -334,7 +335,7 @@ func TestNewerVersionRefused(t *testing.T) {
 // SetDeviceInfo that changes nothing, and reads, leave the WAL untouched.
 func TestNoWriteWithoutChange(t *testing.T) {
 	ctx := context.Background()
-	s := openSQLite(t, t.TempDir(), store.Options{Create: true})
+	s := openSQLite(t, t.TempDir(), sqlite.Options{Create: true})
 	if _, err := s.Update(ctx, func(p *store.Pairing) error { *p = storetest.Sample(); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -380,20 +381,20 @@ func TestNoWriteWithoutChange(t *testing.T) {
 
 func TestLockDaemon(t *testing.T) {
 	dir := t.TempDir()
-	if pid, running := store.DaemonPID(dir); running {
+	if pid, running := sqlite.DaemonPID(dir); running {
 		t.Errorf("DaemonPID before any lock = %d, true; want not running", pid)
 	}
-	l, err := store.LockDaemon(dir)
+	l, err := sqlite.LockDaemon(dir)
 	if err != nil {
 		t.Fatalf("LockDaemon: %v", err)
 	}
 	if got, want := perm(t, filepath.Join(dir, "pairingd.lock")), fs.FileMode(0o600); got != want {
 		t.Errorf("lock file mode = %v, want %v", got, want)
 	}
-	if pid, running := store.DaemonPID(dir); !running || pid != os.Getpid() {
+	if pid, running := sqlite.DaemonPID(dir); !running || pid != os.Getpid() {
 		t.Errorf("DaemonPID while locked = %d, %v; want %d, true", pid, running, os.Getpid())
 	}
-	second, err := store.LockDaemon(dir)
+	second, err := sqlite.LockDaemon(dir)
 	if !errors.Is(err, store.ErrLocked) {
 		if err == nil {
 			second.Close()
@@ -407,15 +408,15 @@ func TestLockDaemon(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if pid, running := store.DaemonPID(dir); running {
+	if pid, running := sqlite.DaemonPID(dir); running {
 		t.Errorf("DaemonPID after Close = %d, true; want not running", pid)
 	}
-	l, err = store.LockDaemon(dir)
+	l, err = sqlite.LockDaemon(dir)
 	if err != nil {
 		t.Fatalf("LockDaemon after Close: %v", err)
 	}
 	l.Close()
-	if _, err := store.LockDaemon(filepath.Join(dir, "missing")); err == nil || errors.Is(err, store.ErrLocked) {
+	if _, err := sqlite.LockDaemon(filepath.Join(dir, "missing")); err == nil || errors.Is(err, store.ErrLocked) {
 		t.Errorf("LockDaemon on a missing directory = %v, want a non-ErrLocked error", err)
 	}
 }
@@ -425,15 +426,15 @@ func TestLockDaemon(t *testing.T) {
 func TestLockDaemonOtherProcess(t *testing.T) {
 	dir := t.TempDir()
 	child := startHelper(t, "lock", dir)
-	_, err := store.LockDaemon(dir)
+	_, err := sqlite.LockDaemon(dir)
 	if want := fmt.Sprintf("(pid %d)", child.Process.Pid); !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), want) {
 		t.Fatalf("LockDaemon while a child holds it = %v, want ErrLocked naming %s", err, want)
 	}
-	if pid, running := store.DaemonPID(dir); !running || pid != child.Process.Pid {
+	if pid, running := sqlite.DaemonPID(dir); !running || pid != child.Process.Pid {
 		t.Errorf("DaemonPID = %d, %v; want %d, true", pid, running, child.Process.Pid)
 	}
 	killHelper(t, child)
-	l, err := store.LockDaemon(dir)
+	l, err := sqlite.LockDaemon(dir)
 	if err != nil {
 		t.Fatalf("LockDaemon after the holder died: %v", err)
 	}
@@ -447,7 +448,7 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 	dir := t.TempDir()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s := openSQLite(t, dir, store.Options{Create: true, Logger: log})
+	s := openSQLite(t, dir, sqlite.Options{Create: true, Logger: log})
 	sample := storetest.Sample()
 	committed, err := s.Update(ctx, func(p *store.Pairing) error { *p = sample; return nil })
 	if err != nil {
@@ -463,7 +464,7 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 
 	// A failing write (a trigger stands in for a full disk or an I/O
 	// error), with new secrets in flight: nothing is written.
-	db, err := store.OpenRaw(s.Path())
+	db, err := sqlite.OpenRaw(s.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -494,7 +495,7 @@ func TestSecretsNotInErrorsOrLogs(t *testing.T) {
 	if err := os.Chmod(s.Path(), 0o644); err != nil { // a warning is logged on reopen
 		t.Fatal(err)
 	}
-	s = openSQLite(t, dir, store.Options{Create: true, Logger: log})
+	s = openSQLite(t, dir, sqlite.Options{Create: true, Logger: log})
 	if _, err := s.Pairing(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -553,12 +554,12 @@ func TestHelperProcess(t *testing.T) {
 	}
 	switch mode {
 	case "lock":
-		if _, err := store.LockDaemon(dir); err != nil {
+		if _, err := sqlite.LockDaemon(dir); err != nil {
 			fail(err)
 		}
 		fmt.Println("ready")
 	case "block-update":
-		s, err := store.Open(ctx, dir, store.Options{Create: true})
+		s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true})
 		if err != nil {
 			fail(err)
 		}
@@ -569,7 +570,7 @@ func TestHelperProcess(t *testing.T) {
 		})
 		fail(err)
 	case "write-loop":
-		s, err := store.Open(ctx, dir, store.Options{Create: true})
+		s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true})
 		if err != nil {
 			fail(err)
 		}
@@ -667,7 +668,7 @@ func checkConsistent(t *testing.T, p store.Pairing) {
 func TestCrashMidTransaction(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := openSQLite(t, dir, store.Options{Create: true})
+	s := openSQLite(t, dir, sqlite.Options{Create: true})
 	before, err := s.Update(ctx, func(p *store.Pairing) error { *p = consistent(1); return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -682,18 +683,18 @@ func TestCrashMidTransaction(t *testing.T) {
 		t.Errorf("Update after the crash = state %d rev %d, want state %d rev %d: the crashed write leaked",
 			got.State, got.Rev, before.State+1, before.Rev+1)
 	}
-	checkConsistent(t, mustPairing(t, openSQLite(t, dir, store.Options{})))
+	checkConsistent(t, mustPairing(t, openSQLite(t, dir, sqlite.Options{})))
 }
 
 func TestCrashWhileWriting(t *testing.T) {
 	dir := t.TempDir()
-	openSQLite(t, dir, store.Options{Create: true}).Close()
+	openSQLite(t, dir, sqlite.Options{Create: true}).Close()
 	last := 0
 	for round := range 3 {
 		child := startHelper(t, "write-loop", dir)
 		<-time.After(time.Duration(rand.IntN(30_000)) * time.Microsecond) // kill at a random point
 		killHelper(t, child)
-		s := openSQLite(t, dir, store.Options{})
+		s := openSQLite(t, dir, sqlite.Options{})
 		p := mustPairing(t, s)
 		checkConsistent(t, p)
 		if p.State <= last || p.Rev != int64(p.State) {
@@ -707,7 +708,7 @@ func TestCrashWhileWriting(t *testing.T) {
 
 func BenchmarkUpdate(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, b.TempDir(), store.Options{Create: true})
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -722,7 +723,7 @@ func BenchmarkUpdate(b *testing.B) {
 
 func BenchmarkUpdateUnchanged(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, b.TempDir(), store.Options{Create: true})
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -736,7 +737,7 @@ func BenchmarkUpdateUnchanged(b *testing.B) {
 
 func BenchmarkPairingRead(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, b.TempDir(), store.Options{Create: true})
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -753,7 +754,7 @@ func BenchmarkPairingRead(b *testing.B) {
 
 func BenchmarkRev(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, b.TempDir(), store.Options{Create: true})
+	s, err := sqlite.Open(ctx, b.TempDir(), sqlite.Options{Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -768,7 +769,7 @@ func BenchmarkRev(b *testing.B) {
 func TestOptionsNow(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2025, 3, 4, 5, 6, 7, 8_000_000, time.UTC)
-	s := openSQLite(t, t.TempDir(), store.Options{Create: true, Now: func() time.Time { return at }})
+	s := openSQLite(t, t.TempDir(), sqlite.Options{Create: true, Now: func() time.Time { return at }})
 	d, err := s.Device(ctx)
 	if err != nil {
 		t.Fatal(err)

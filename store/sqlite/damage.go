@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/store"
 )
 
 // quickCheck runs SQLite's quick_check, which reads every page: damage
@@ -31,7 +32,7 @@ func quickCheck(ctx context.Context, db *sql.DB) error {
 			return nil
 		}
 		if try == 1 && res == first {
-			return fmt.Errorf("%w: check database: %s", ErrCorrupt, sanitize.Line(res, 200))
+			return fmt.Errorf("%w: check database: %s", store.ErrCorrupt, sanitize.Line(res, 200))
 		}
 		first = res
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -15,8 +15,12 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3" // also registers the "sqlite3" driver
+	"github.com/pairingd/pairingd/store"
 	"golang.org/x/sys/unix"
 )
+
+// FileName is the name of the database file inside the state directory.
+const FileName = "pairingd.db"
 
 // Options configure Open.
 type Options struct {
@@ -44,9 +48,9 @@ type Options struct {
 	DeviceID string
 }
 
-// SQLite is a Store kept in a SQLite database, FileName, inside a state
+// Store is a store.Store kept in a SQLite database, FileName, inside a state
 // directory. Several processes may open the same directory.
-type SQLite struct {
+type Store struct {
 	db   *sql.DB
 	dir  string
 	path string
@@ -65,7 +69,7 @@ type SQLite struct {
 	closeErr  error
 }
 
-var _ Store = (*SQLite)(nil)
+var _ store.Store = (*Store)(nil)
 
 // Open opens the database in dir, creating the directory and database when
 // o.Create is set, and brings the schema up to date. Without o.Create a
@@ -78,7 +82,7 @@ var _ Store = (*SQLite)(nil)
 //
 // The directory is kept at mode 0700 and the database at 0600, since it
 // holds secrets; looser modes found on disk are tightened, with a warning.
-func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
+func Open(ctx context.Context, dir string, o Options) (*Store, error) {
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -109,13 +113,13 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &SQLite{db: db, dir: dir, path: path, log: log, now: now, ro: ro, newID: o.DeviceID}
+	s := &Store{db: db, dir: dir, path: path, log: log, now: now, ro: ro, newID: o.DeviceID}
 	if err := s.init(ctx, o.Create); err != nil {
 		db.Close()
 		if !o.Create && walGone(path, err) {
 			// A running daemon's wal-index in -shm points past the end
 			// of the new, empty -wal.
-			err = fmt.Errorf("%w: %w", ErrEmpty, err)
+			err = fmt.Errorf("%w: %w", store.ErrEmpty, err)
 		}
 		return nil, fmt.Errorf("open %s: %w", path, classify(err))
 	}
@@ -126,7 +130,7 @@ func Open(ctx context.Context, dir string, o Options) (*SQLite, error) {
 // Options.ReadOnly or because the state directory cannot be written. Its
 // writing methods then fail with ErrReadOnly: a command must not spend a
 // refresh token whose successor it could not store.
-func (s *SQLite) ReadOnly() bool { return s.ro }
+func (s *Store) ReadOnly() bool { return s.ro }
 
 // writable reports whether this process may write dir and the database in
 // it (EROFS on a read-only mount, EACCES without write permission).
@@ -176,17 +180,17 @@ func walGone(path string, err error) bool {
 // classify marks SQLite's verdicts of damage with ErrCorrupt.
 func classify(err error) error {
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) && !errors.Is(err, ErrCorrupt) {
-		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) && !errors.Is(err, store.ErrCorrupt) {
+		return fmt.Errorf("%w: %w", store.ErrCorrupt, err)
 	}
 	return err
 }
 
 // Path returns the database file's path.
-func (s *SQLite) Path() string { return s.path }
+func (s *Store) Path() string { return s.path }
 
 // Close closes the database. It is safe to call more than once.
-func (s *SQLite) Close() error {
+func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
 	return s.closeErr
 }
@@ -208,7 +212,7 @@ func prepareDir(dir string, create, tight bool, log *slog.Logger) error {
 	// layout on read-only root file systems.
 	fi, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("state directory %s: %w", dir, ErrNotExist)
+		return fmt.Errorf("state directory %s: %w", dir, store.ErrNotExist)
 	}
 	if err != nil {
 		return fmt.Errorf("state directory: %w", err)
@@ -229,7 +233,7 @@ func prepareFile(path string, create, tight bool, log *slog.Logger) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if !create {
-			return fmt.Errorf("open %s: %w", path, ErrNotExist)
+			return fmt.Errorf("open %s: %w", path, store.ErrNotExist)
 		}
 		f, cerr := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 		if cerr == nil {
@@ -341,7 +345,7 @@ func openDBParams(path, params string) (*sql.DB, error) {
 
 // init checks the schema version, switches to WAL, migrates and makes the
 // device and pairing rows.
-func (s *SQLite) init(ctx context.Context, create bool) error {
+func (s *Store) init(ctx context.Context, create bool) error {
 	v, err := userVersion(ctx, s.db)
 	if err != nil {
 		return err
@@ -352,7 +356,7 @@ func (s *SQLite) init(ctx context.Context, create bool) error {
 	if v == 0 && !create {
 		// An empty file: a daemon is creating it now, or died doing so,
 		// or the -wal file with everything since is gone.
-		return ErrEmpty
+		return store.ErrEmpty
 	}
 	if create {
 		if err := quickCheck(ctx, s.db); err != nil {
@@ -400,7 +404,7 @@ func unreadable(err error) error {
 	if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return classify(err)
 	}
-	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	return fmt.Errorf("%w: %w", store.ErrCorrupt, err)
 }
 
 func checkVersion(v int) error {
@@ -537,7 +541,7 @@ ALTER TABLE pairing ADD COLUMN health_at INTEGER NOT NULL DEFAULT 0;
 // ensureRows makes the device identity and the empty pairing record when
 // they are missing. It reads first so that opening an existing database
 // writes nothing.
-func (s *SQLite) ensureRows(ctx context.Context, create bool) error {
+func (s *Store) ensureRows(ctx context.Context, create bool) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM device").Scan(&n); err != nil {
 		return fmt.Errorf("read device: %w", err)
@@ -546,7 +550,7 @@ func (s *SQLite) ensureRows(ctx context.Context, create bool) error {
 		return nil
 	}
 	if !create {
-		return ErrEmpty
+		return store.ErrEmpty
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -623,14 +627,14 @@ func fromMillis(ms int64) time.Time {
 var maxMillis = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC).UnixMilli()
 
 // Device implements Store.
-func (s *SQLite) Device(ctx context.Context) (Device, error) {
-	var d Device
+func (s *Store) Device(ctx context.Context) (store.Device, error) {
+	var d store.Device
 	var created int64
 	err := s.db.QueryRowContext(ctx,
 		"SELECT id, name, model, os_version, created_at FROM device WHERE row = 1").
 		Scan(&d.ID, &d.Name, &d.Model, &d.OSVersion, &created)
 	if err != nil {
-		return Device{}, classify(fmt.Errorf("read device: %w", err))
+		return store.Device{}, classify(fmt.Errorf("read device: %w", err))
 	}
 	d.CreatedAt = fromMillis(created)
 	return d, nil
@@ -638,9 +642,9 @@ func (s *SQLite) Device(ctx context.Context) (Device, error) {
 
 // SetDeviceInfo implements Store. The WHERE clause makes an unchanged
 // value a no-op that writes nothing to the card.
-func (s *SQLite) SetDeviceInfo(ctx context.Context, name, model, osVersion string) error {
+func (s *Store) SetDeviceInfo(ctx context.Context, name, model, osVersion string) error {
 	if s.ro {
-		return fmt.Errorf("write device info: %w", ErrReadOnly)
+		return fmt.Errorf("write device info: %w", store.ErrReadOnly)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -672,7 +676,7 @@ var (
 
 // pairingRow is the pairing record in its stored form.
 type pairingRow struct {
-	p Pairing
+	p store.Pairing
 	// Times and the interval in milliseconds.
 	stateSince, interval, codeIssued, codeExpires, tokenIssued, tokenExpires, pairedAt, healthAt int64
 }
@@ -693,7 +697,7 @@ func (r *pairingRow) fields() []any {
 	}
 }
 
-func toRow(p Pairing) pairingRow {
+func toRow(p store.Pairing) pairingRow {
 	return pairingRow{
 		p:            p,
 		stateSince:   toMillis(p.StateSince),
@@ -707,7 +711,7 @@ func toRow(p Pairing) pairingRow {
 	}
 }
 
-func (r *pairingRow) pairing() Pairing {
+func (r *pairingRow) pairing() store.Pairing {
 	p := r.p
 	p.StateSince = fromMillis(r.stateSince)
 	p.Code.Interval = time.Duration(r.interval) * time.Millisecond
@@ -722,26 +726,26 @@ func (r *pairingRow) pairing() Pairing {
 
 // normalize returns p as it reads back from the database: times in UTC
 // to the millisecond, the interval to the millisecond.
-func normalize(p Pairing) Pairing {
+func normalize(p store.Pairing) store.Pairing {
 	r := toRow(p)
 	return r.pairing()
 }
 
-func readPairing(ctx context.Context, q queryer) (Pairing, error) {
+func readPairing(ctx context.Context, q queryer) (store.Pairing, error) {
 	var r pairingRow
 	if err := q.QueryRowContext(ctx, selectPairing).Scan(r.fields()...); err != nil {
-		return Pairing{}, classify(fmt.Errorf("read pairing record: %w", err))
+		return store.Pairing{}, classify(fmt.Errorf("read pairing record: %w", err))
 	}
 	return r.pairing(), nil
 }
 
 // Pairing implements Store.
-func (s *SQLite) Pairing(ctx context.Context) (Pairing, error) {
+func (s *Store) Pairing(ctx context.Context) (store.Pairing, error) {
 	return readPairing(ctx, s.db)
 }
 
 // Rev implements Store.
-func (s *SQLite) Rev(ctx context.Context) (int64, error) {
+func (s *Store) Rev(ctx context.Context) (int64, error) {
 	var rev int64
 	if err := s.db.QueryRowContext(ctx, "SELECT rev FROM pairing WHERE id = 1").Scan(&rev); err != nil {
 		return 0, fmt.Errorf("read pairing revision: %w", err)
@@ -750,9 +754,9 @@ func (s *SQLite) Rev(ctx context.Context) (int64, error) {
 }
 
 // Update implements Store. fn must not call the store.
-func (s *SQLite) Update(ctx context.Context, fn func(*Pairing) error) (Pairing, error) {
+func (s *Store) Update(ctx context.Context, fn func(*store.Pairing) error) (store.Pairing, error) {
 	if s.ro {
-		return Pairing{}, fmt.Errorf("update pairing record: %w", ErrReadOnly)
+		return store.Pairing{}, fmt.Errorf("update pairing record: %w", store.ErrReadOnly)
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
@@ -760,16 +764,16 @@ func (s *SQLite) Update(ctx context.Context, fn func(*Pairing) error) (Pairing, 
 	// lock, so no other process can commit between our read and write.
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Pairing{}, fmt.Errorf("update pairing record: %w", err)
+		return store.Pairing{}, fmt.Errorf("update pairing record: %w", err)
 	}
 	defer tx.Rollback()
 	old, err := readPairing(ctx, tx)
 	if err != nil {
-		return Pairing{}, err
+		return store.Pairing{}, err
 	}
 	next := old // no pointers inside: a full copy
 	if err := fn(&next); err != nil {
-		return Pairing{}, err
+		return store.Pairing{}, err
 	}
 	next = normalize(next)
 	next.Rev = old.Rev // the store owns Rev
@@ -786,10 +790,10 @@ func (s *SQLite) Update(ctx context.Context, fn func(*Pairing) error) (Pairing, 
 		args[i] = deref(f)
 	}
 	if _, err := tx.ExecContext(ctx, updatePairing, args...); err != nil {
-		return Pairing{}, fmt.Errorf("update pairing record: %w", err)
+		return store.Pairing{}, fmt.Errorf("update pairing record: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return Pairing{}, fmt.Errorf("update pairing record: commit: %w", err)
+		return store.Pairing{}, fmt.Errorf("update pairing record: commit: %w", err)
 	}
 	return next, nil
 }
@@ -809,9 +813,9 @@ func deref(f any) any {
 // RefreshLock implements Store with a flock on refresh.lock in the state
 // directory, which other processes share. A read-only store cannot keep a
 // refreshed token, so it refuses with ErrReadOnly.
-func (s *SQLite) RefreshLock(ctx context.Context) (release func(), err error) {
+func (s *Store) RefreshLock(ctx context.Context) (release func(), err error) {
 	if s.ro {
-		return nil, fmt.Errorf("refresh lock: %w", ErrReadOnly)
+		return nil, fmt.Errorf("refresh lock: %w", store.ErrReadOnly)
 	}
 	return lockWait(ctx, filepath.Join(s.dir, refreshLockName))
 }

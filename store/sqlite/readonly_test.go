@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -6,19 +6,20 @@ import (
 	"testing"
 
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 func TestReadOnly(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	w := openSQLite(t, dir, store.Options{Create: true})
+	w := openSQLite(t, dir, sqlite.Options{Create: true})
 	if w.ReadOnly() {
 		t.Errorf("ReadOnly() = true for a store opened to write")
 	}
 	if _, err := w.Update(ctx, func(p *store.Pairing) error { p.Message = "committed"; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	r := openSQLite(t, dir, store.Options{ReadOnly: true})
+	r := openSQLite(t, dir, sqlite.Options{ReadOnly: true})
 	if !r.ReadOnly() {
 		t.Errorf("ReadOnly() = false with Options.ReadOnly")
 	}

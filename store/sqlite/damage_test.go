@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // Quarantine never replaces a file: not a kept database of the same second,
@@ -15,22 +15,22 @@ import (
 func TestQuarantineReplacesNothing(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 2, 1, 2, 3, 0, time.UTC)
-	base := filepath.Join(dir, store.FileName+".damaged-20261202T010203Z")
+	base := filepath.Join(dir, sqlite.FileName+".damaged-20261202T010203Z")
 	write := func(path, s string) {
 		t.Helper()
 		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(dir, store.FileName), "not a database")
-	write(filepath.Join(dir, store.FileName+"-wal"), "its wal")
+	write(filepath.Join(dir, sqlite.FileName), "not a database")
+	write(filepath.Join(dir, sqlite.FileName+"-wal"), "its wal")
 	write(base+"-wal", "kept earlier")
 	if err := os.Mkdir(filepath.Join(dir, ".salvage-123"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	write(filepath.Join(dir, ".salvage-123", store.FileName), "secrets")
+	write(filepath.Join(dir, ".salvage-123", sqlite.FileName), "secrets")
 
-	kept, _, err := store.Quarantine(dir, now)
+	kept, _, err := sqlite.Quarantine(dir, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package store
+package sqlite
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pairingd/pairingd/store"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +44,7 @@ func (e *lockedError) Error() string {
 	return fmt.Sprintf("another pairingd (pid %d) is running with state directory %s", e.pid, e.dir)
 }
 
-func (e *lockedError) Unwrap() error { return ErrLocked }
+func (e *lockedError) Unwrap() error { return store.ErrLocked }
 
 // LockDaemon takes the daemon lock on dir, which must exist, without
 // waiting, and records our pid in it. If another process holds it, the

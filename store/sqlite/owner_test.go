@@ -1,4 +1,4 @@
-package store_test
+package sqlite_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/store/sqlite"
 )
 
 // serviceUID stands for the pairingd service user: nobody.
@@ -34,7 +35,7 @@ func TestOwnerHelper(t *testing.T) {
 		fmt.Printf("%s: %v\n", what, err)
 		os.Exit(1)
 	}
-	s, err := store.Open(ctx, dir, store.Options{})
+	s, err := sqlite.Open(ctx, dir, sqlite.Options{})
 	if err != nil {
 		fail("open", err)
 	}
@@ -46,7 +47,7 @@ func TestOwnerHelper(t *testing.T) {
 	if _, err := s.Update(ctx, func(p *store.Pairing) error { p.Message = "written by the service"; return nil }); err != nil {
 		fail("update", err)
 	}
-	l, err := store.LockDaemon(dir)
+	l, err := sqlite.LockDaemon(dir)
 	if err != nil {
 		fail("daemon lock", err)
 	}
@@ -81,7 +82,7 @@ func TestRootLeavesFilesToOwner(t *testing.T) {
 	copyFile(t, os.Args[0], bin)
 
 	ctx := context.Background()
-	s, err := store.Open(ctx, dir, store.Options{Create: true, Logger: testLogger(t)})
+	s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +91,14 @@ func TestRootLeavesFilesToOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
-	l, err := store.LockDaemon(dir)
+	l, err := sqlite.LockDaemon(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	l.Close()
 	// Root's connection still holds -wal and -shm open, as a daemon or a
 	// token command would while the service starts.
-	for _, name := range []string{store.FileName, store.FileName + "-wal", store.FileName + "-shm", "refresh.lock", "pairingd.lock"} {
+	for _, name := range []string{sqlite.FileName, sqlite.FileName + "-wal", sqlite.FileName + "-shm", "refresh.lock", "pairingd.lock"} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -177,7 +178,7 @@ func TestRootNeverGivesAwayLinkedFiles(t *testing.T) {
 				}
 			}
 			ctx := context.Background()
-			s, err := store.Open(ctx, dir, store.Options{Create: true, Logger: testLogger(t)})
+			s, err := sqlite.Open(ctx, dir, sqlite.Options{Create: true, Logger: testLogger(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +187,7 @@ func TestRootNeverGivesAwayLinkedFiles(t *testing.T) {
 				release()
 				t.Errorf("RefreshLock took a lock through a %s", tt.name)
 			}
-			if l, err := store.LockDaemon(dir); err == nil {
+			if l, err := sqlite.LockDaemon(dir); err == nil {
 				l.Close()
 				t.Errorf("LockDaemon took a lock through a %s", tt.name)
 			}
