@@ -82,3 +82,21 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+func TestParseState(t *testing.T) {
+	for _, name := range StateNames() {
+		s, ok := ParseState(name)
+		if !ok || s.String() != name {
+			t.Errorf("ParseState(%q) = %v, %v; want the state named so", name, s, ok)
+		}
+	}
+	if got := len(StateNames()); got != 6 {
+		t.Errorf("%d state names, want 6", got)
+	}
+	if s, ok := ParseState("paired"); !ok || s != Paired {
+		t.Errorf("ParseState(paired) = %v, %v", s, ok)
+	}
+	if _, ok := ParseState("state(9)"); ok {
+		t.Errorf("ParseState accepted an unknown name")
+	}
+}

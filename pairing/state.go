@@ -52,3 +52,26 @@ func (s State) Valid() bool {
 	_, ok := stateNames[s]
 	return ok
 }
+
+// ParseState returns the state named name (as String writes it), and false
+// when no state has that name.
+func ParseState(name string) (State, bool) {
+	for s, n := range stateNames {
+		if n == name {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// StateNames lists the states' names in the order of their numbers, for
+// help texts.
+func StateNames() []string {
+	names := make([]string, 0, len(stateNames))
+	for s := State(0); len(names) < len(stateNames); s++ {
+		if n, ok := stateNames[s]; ok {
+			names = append(names, n)
+		}
+	}
+	return names
+}

@@ -6,7 +6,6 @@ package main
 // stdout, the exit codes and output of status, token and unpair.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -584,41 +582,5 @@ func TestUnpairShowsNewCode(t *testing.T) {
 	}
 	if got, want := userinfoStatus(t, as.issuer, tok), http.StatusUnauthorized; got != want {
 		t.Errorf("GET /userinfo with the token from before unpair: %d, want %d (revoked)", got, want)
-	}
-}
-
-func TestDepsOfBinary(t *testing.T) {
-	t.Parallel()
-	cmd := exec.Command("go", "list", "-deps", "-test=false", "-tags="+buildTags, ".")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, stderr.Bytes())
-	}
-	deps := map[string]bool{}
-	for _, p := range strings.Fields(string(out)) {
-		deps[p] = true
-	}
-	if !deps["github.com/pairingd/pairingd/pairing"] {
-		t.Fatalf("go list -deps lists no github.com/pairingd/pairingd/pairing; output:\n%s", out)
-	}
-	for _, bad := range []string{
-		"github.com/pairingd/pairingd/internal/devauth",
-		"github.com/pairingd/pairingd/internal/logtest",
-		"github.com/makiuchi-d/gozxing",
-		"testing",
-		"net/http/pprof",
-	} {
-		for p := range deps {
-			if p == bad || strings.HasPrefix(p, bad+"/") {
-				t.Errorf("the pairingd binary depends on %s", p)
-			}
-		}
-	}
-
-	r := pairingd(t, "version")
-	if r.code != exitOK || !strings.HasPrefix(r.stdout, "pairingd ") {
-		t.Errorf("pairingd version: exit %d, stdout %q, want 0 and a line starting with \"pairingd \"", r.code, r.stdout)
 	}
 }

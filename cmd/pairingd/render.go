@@ -41,14 +41,9 @@ func cmdRender(_ context.Context, cfg config.Config, opts cmdOpts, e env) error 
 	// --rotate is the config key, so that render shows what the daemon
 	// would with the same config.
 	o.rotate = cfg.Rotate
-	var st pairing.State = -1
-	for s := pairing.Unpaired; s <= pairing.Expired; s++ {
-		if s.String() == o.state {
-			st = s
-		}
-	}
-	if st < 0 {
-		return usageError{fmt.Errorf("--state %q: want unpaired, awaiting_user, paired, denied, error or expired", o.state)}
+	st, ok := pairing.ParseState(o.state)
+	if !ok {
+		return usageError{fmt.Errorf("--state %q: want one of %s", o.state, strings.Join(pairing.StateNames(), ", "))}
 	}
 	if o.bpp != 16 && o.bpp != 24 && o.bpp != 32 {
 		return usageError{fmt.Errorf("--bpp %d: want 16, 24 or 32", o.bpp)}
