@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/pairingd/pairingd/pairing"
@@ -62,13 +63,20 @@ func healthCheck(ctx context.Context, c *pairing.Client, url, access string) err
 // background with a timeout, fire and forget, and only while the device
 // holds an unexpired access token. A report refused with 401 or 403 marks
 // the token expired, so that the daemon exchanges its credential again.
-func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger *slog.Logger) func(pairing.Report) {
+//
+// wait blocks until every report sent so far is done (each is bounded by
+// reportTimeout and by ctx): the daemon calls it before it closes the
+// store that the reports read and write.
+func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger *slog.Logger) (report func(pairing.Report), wait func()) {
+	var wg sync.WaitGroup
 	rep, ok := c.Profile.(pairing.Reporter)
 	if !ok {
-		return nil
+		return nil, wg.Wait
 	}
 	return func(r pairing.Report) {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			ctx, cancel := context.WithTimeout(ctx, reportTimeout)
 			defer cancel()
 			rec, err := st.Pairing(ctx)
@@ -89,5 +97,5 @@ func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger 
 				logger.Debug("error report not delivered", "err", err)
 			}
 		}()
-	}
+	}, wg.Wait
 }

@@ -207,7 +207,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	m.Logger = logger
 	m.DeniedCooldown = cfg.DeniedCooldown
 	m.Check = newCheck(client, cfg.HealthcheckURL)
-	m.Report = newReporter(ctx, client, st, logger)
+	var reportsDone func()
+	m.Report, reportsDone = newReporter(ctx, client, st, logger)
+	// Deferred after st.Close, so it runs first: no report outlives the
+	// store it uses.
+	defer reportsDone()
 	if _, fixed := client.Profile.(pairing.FixedEndpoints); !fixed && cfg.Issuer != "" &&
 		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
 		m.Discover = func(ctx context.Context) (pairing.Endpoints, error) {
