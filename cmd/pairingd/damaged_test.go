@@ -143,6 +143,7 @@ func deviceID(t *testing.T, dir string) string {
 // A state directory the daemon's user may not enter: the screen says what
 // to fix.
 func TestStorePermissionDeniedShown(t *testing.T) {
+	needBinary(t)
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run the daemon as another user")
 	}

@@ -20,6 +20,7 @@ import (
 // browser would, and watching the screen say Paired. Ctrl-C must stop both
 // programs.
 func TestDemoInTmux(t *testing.T) {
+	needBinary(t)
 	for _, profile := range []string{"rfc8628", "authelia", "romm", "dfc"} {
 		// One at a time: each `make demo` rebuilds bin/.
 		t.Run(profile, func(t *testing.T) { demoInTmux(t, profile) })

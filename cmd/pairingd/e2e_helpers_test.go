@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -43,6 +44,11 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		// -short: the tests that run the binary skip (needBinary).
+		return m.Run()
+	}
 	dir, err := os.MkdirTemp("", "pairingd-e2e-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
@@ -59,6 +65,15 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// needBinary skips t under -short, when TestMain builds no pairingd
+// binary: go test -short ./... is the quick run of the in-process tests.
+func needBinary(t *testing.T) {
+	t.Helper()
+	if pairingdBin == "" {
+		t.Skip("-short: the pairingd binary is not built")
+	}
 }
 
 // childEnv is the environment of a pairingd subprocess: ours, without
@@ -147,6 +162,7 @@ func startDaemon(t *testing.T, stateDir, issuer string, extra ...string) *daemon
 // startDaemonEnv is startDaemon with extra environment variables.
 func startDaemonEnv(t *testing.T, stateDir, issuer string, env []string, extra ...string) *daemon {
 	t.Helper()
+	needBinary(t)
 	args := append([]string{"run", "--state-dir", stateDir, "--issuer", issuer,
 		"--client-id", "e2e-test", "--display", "plain"}, extra...)
 	d := &daemon{
@@ -303,6 +319,7 @@ type result struct {
 // code.
 func pairingd(t *testing.T, args ...string) result {
 	t.Helper()
+	needBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, pairingdBin, args...)

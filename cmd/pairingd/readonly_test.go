@@ -18,6 +18,7 @@ import (
 // for root.
 func inReadOnlyMount(t *testing.T, dir string, args ...string) result {
 	t.Helper()
+	needBinary(t)
 	script := `mount --bind -o ro "$1" "$1" && shift && exec "$@"`
 	cmd := exec.Command("unshare", append([]string{"-m", "sh", "-c", script, "sh", dir, pairingdBin}, args...)...)
 	cmd.Env = childEnv()

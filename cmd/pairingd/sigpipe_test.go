@@ -15,6 +15,7 @@ import (
 // that restarts) must not take the daemon down: it keeps pairing.
 func TestRunSurvivesClosedStdout(t *testing.T) {
 	t.Parallel()
+	needBinary(t)
 	as := startAuthServer(t, devauth.Options{}, nil)
 	dir := filepath.Join(t.TempDir(), "state")
 	cmd := exec.Command(pairingdBin, "run", "--state-dir", dir, "--issuer", as.issuer,

@@ -31,6 +31,7 @@ var userManagerDrops = []string{
 // manager in a private mount namespace): it must become active with the
 // STATUS= line, switch to Paired, and stop cleanly.
 func TestUnderSystemdUserManager(t *testing.T) {
+	needBinary(t)
 	if os.Getuid() != 0 {
 		t.Skip("needs root for a private mount namespace")
 	}
