@@ -593,6 +593,9 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	}
 	monoStart := m.Clock.Mono()
 	m.refreshed, m.lastRefresh = true, monoStart
+	// Paired with "token refreshed" below, it brackets the one window in
+	// which a kill loses a rotated refresh token.
+	m.Logger.Debug("refreshing the token")
 	rec, err := refresh(ctx, m.Store, m.Client, m.Clock, m.rec.Rev,
 		refreshHooks{onRetry: m.saveRetry, alive: m.beat, aliveEvery: m.WatchEvery})
 	if ctx.Err() != nil {
