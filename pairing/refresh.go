@@ -60,27 +60,16 @@ func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
 // RefreshDue reports whether the stored access token should be refreshed
 // before use. On a wall clock that cannot be trusted (before 2025: a board
 // without a real-time clock that has not reached NTP) an expiring token is
-// always due, since its age cannot be told from a clock that restarted.
-func (c *Client) RefreshDue(t store.Tokens, now time.Time) bool {
+// due, since its age cannot be told from a clock that restarted; unless
+// stampedThisBoot: a running daemon refreshed at its start and stamps the
+// tokens on this boot's clock, so their age can be read on it.
+func (c *Client) RefreshDue(t store.Tokens, now time.Time, stampedThisBoot bool) bool {
 	if t.IsZero() {
 		return false
 	}
 	in := c.refreshIn(t, now)
-	return in == 0 || (in != forever && !clockSane(now))
+	return in == 0 || (in != forever && !clockSane(now) && !stampedThisBoot)
 }
-
-// DueByAge reports whether t is due for a refresh by its age alone: its
-// IssuedAt read on the same wall clock as now, whether or not that clock
-// can be trusted. `pairingd token` uses it beside a running daemon, which
-// stamps tokens on the clock of this boot.
-func (c *Client) DueByAge(t store.Tokens, now time.Time) bool {
-	return !t.IsZero() && c.refreshIn(t, now) == 0
-}
-
-// ClockSane reports whether the wall clock can be trusted to judge stored
-// absolute times: it is past 2025 (a board without a real-time clock
-// starts in 1970 until NTP sets it).
-func ClockSane(now time.Time) bool { return clockSane(now) }
 
 // TokenValid reports whether the wall clock vouches for t's access token at
 // now: it has no expiry, or it was issued before now and expires after it,

@@ -77,9 +77,18 @@ func TestTokenValidAndDue(t *testing.T) {
 		if got := TokenValid(tt.t, tt.now); got != tt.wantValid {
 			t.Errorf("%s: TokenValid = %v, want %v", tt.name, got, tt.wantValid)
 		}
-		if got := c.RefreshDue(tt.t, tt.now); got != tt.wantD {
+		if got := c.RefreshDue(tt.t, tt.now, false); got != tt.wantD {
 			t.Errorf("%s: RefreshDue = %v, want %v", tt.name, got, tt.wantD)
 		}
+	}
+	// Stamped on this boot's clock by a running daemon, a young token is
+	// not due on a 1970 clock; an old one still is.
+	young := store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: time.Unix(60, 0), ExpiresAt: time.Unix(3660, 0)}
+	if c.RefreshDue(young, time.Unix(120, 0), true) {
+		t.Errorf("RefreshDue of a token stamped a minute ago this boot = true, want false")
+	}
+	if !c.RefreshDue(young, time.Unix(3600, 0), true) {
+		t.Errorf("RefreshDue of a token stamped near its expiry this boot = false, want true")
 	}
 }
 

@@ -255,15 +255,11 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	}
 	// Retries of a failed commit go to stderr: the user sees why it waits.
 	c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	due := c.RefreshDue(rec.Tokens, now)
-	if _, running := sqlite.DaemonPID(cfg.StateDir); due && running && !pairing.ClockSane(now) && !c.DueByAge(rec.Tokens, now) {
-		// On a clock that restarted (no RTC, no NTP yet) a token's age
-		// cannot be told in general, but a running daemon refreshed at
-		// its start and keeps the token fresh on monotonic time: its
-		// stamp is of this boot. Without this, every call would spend
-		// a refresh token.
-		due = false
-	}
+	// A running daemon keeps the token fresh on monotonic time and stamps
+	// it on this boot's clock: beside it, an untrusted clock does not make
+	// every call spend a refresh token.
+	_, daemonRunning := sqlite.DaemonPID(cfg.StateDir)
+	due := c.RefreshDue(rec.Tokens, now, daemonRunning)
 	if due && st.ReadOnly() {
 		// A refresh whose rotated token cannot be committed loses the
 		// grant: never spend the refresh token here.
