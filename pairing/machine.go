@@ -605,11 +605,12 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	case err == nil && State(rec.State) == Paired && !rec.Tokens.IsZero():
 		// Refreshed, by us or by a `pairingd token` that got the lock
 		// first: either way these are the tokens to keep fresh. Their
-		// age is read on the wall clock they were stamped with, which
-		// cannot make it due at once: the floor is minRefreshGap.
+		// age is read on the wall clock they were stamped with; however
+		// soon that makes them due, the floor above keeps the next
+		// refresh minRefreshGap after this one.
 		m.rec = rec
 		m.errCount = 0
-		m.refreshAt = after(monoStart, max(m.Client.refreshIn(rec.Tokens, m.Clock.Now()), minRefreshGap))
+		m.refreshAt = after(monoStart, m.Client.refreshIn(rec.Tokens, m.Clock.Now()))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
