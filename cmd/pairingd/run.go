@@ -73,13 +73,6 @@ func checkServerConfig(cfg config.Config) error {
 	if _, err := cfg.Secret(); err != nil {
 		return err
 	}
-	if cfg.CAFile != "" {
-		// Read now, so that a bad file is a config error before the
-		// state directory is made, not a failure after it.
-		if _, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout); err != nil {
-			return cfg.Errorf("ca_file", "%v", err)
-		}
-	}
 	return nil
 }
 
@@ -95,7 +88,9 @@ var defaultScopes = map[string]string{"authelia": "openid offline_access"}
 func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) {
 	hc, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout)
 	if err != nil {
-		return nil, cfg.Errorf("ca_file", "%v", err)
+		// A config error (exit 2) for every command; run builds the
+		// client before it makes the state directory.
+		return nil, usageError{cfg.Errorf("ca_file", "%v", err)}
 	}
 	if cfg.InsecureSkipVerify {
 		pairing.SkipTLSVerify(hc)
