@@ -153,12 +153,12 @@ func readOnlyParams(dir, path string) (string, error) {
 	if unix.Access(dir, unix.W_OK) == nil {
 		return ro, nil
 	}
-	wal, err := os.Stat(path + "-wal")
-	if errors.Is(err, fs.ErrNotExist) || err == nil && wal.Size() == 0 {
-		return ro + "&immutable=1", nil
-	}
+	empty, err := walHoldsNothing(path)
 	if err != nil {
 		return "", fmt.Errorf("database: %w", err)
+	}
+	if empty {
+		return ro + "&immutable=1", nil
 	}
 	if _, err := os.Stat(path + "-shm"); err != nil {
 		return "", fmt.Errorf("the state directory is read-only and %s-wal holds commits without its -shm file: start pairingd once where it can write, or read a copy", FileName)
@@ -173,8 +173,21 @@ func walGone(path string, err error) bool {
 	if !errors.As(err, &se) || se.Code != sqlite3.ErrIoErr {
 		return false
 	}
-	fi, serr := os.Stat(path + "-wal")
-	return errors.Is(serr, fs.ErrNotExist) || serr == nil && fi.Size() == 0
+	empty, serr := walHoldsNothing(path)
+	return serr == nil && empty
+}
+
+// walHoldsNothing reports whether the database's -wal file is missing or
+// empty: no commit lives only there.
+func walHoldsNothing(path string) (bool, error) {
+	fi, err := os.Stat(path + "-wal")
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return fi.Size() == 0, nil
 }
 
 // classify marks SQLite's verdicts of damage with ErrCorrupt.
