@@ -212,8 +212,19 @@ func (e *TransientError) Summary() string {
 	case FailureOther, FailureRefused, FailureDNS, FailureNoNetwork, FailureServerError, FailureTLS:
 		return "Can't reach the server (" + r + ")."
 	}
-	c, n := utf8.DecodeRuneInString(r)
-	return string(unicode.ToUpper(c)) + r[n:] + "."
+	return upperFirst(r) + "."
+}
+
+// upperFirst and lowerFirst change the case of the first letter, for a
+// clause that starts a sentence or goes after a colon.
+func upperFirst(s string) string {
+	c, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(c)) + s[n:]
+}
+
+func lowerFirst(s string) string {
+	c, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(c)) + s[n:]
 }
 
 // classify derives the kind, reason and hint from the cause and the status.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/internal/sanitize"
 )
@@ -142,13 +140,6 @@ func withHint(sentence, hint string) string {
 		return sentence
 	}
 	return sentence + " " + hint
-}
-
-// lowerFirst lower-cases the first letter, for a sentence that goes after
-// a colon.
-func lowerFirst(s string) string {
-	c, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToLower(c)) + s[n:]
 }
 
 // roundSec formats d for people: "5s", "2m0s" becomes "2m".
