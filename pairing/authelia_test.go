@@ -1,8 +1,6 @@
 package pairing
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,180 +8,43 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth"
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
-
-// Authelia 4.39 as measured, which differs from what its library code
-// suggests: no slow_down, no expired_token, HTTP 500 server_error for a
-// denied, used or unknown code, 429 temporarily_unavailable with
-// Retry-After, lowercase "bearer".
-
-const autheliaBase = "https://auth.example.com"
-
-var autheliaEndpoints = Endpoints{
-	Issuer:              autheliaBase,
-	DeviceAuthorization: autheliaBase + "/api/oidc/device-authorization",
-	Token:               autheliaBase + "/api/oidc/token",
-}
-
-// Fixtures: bodies as Authelia 4.39 sends them.
-const (
-	autheliaDeviceAuthBody = `{"device_code":"authelia_dc_secret","user_code":"BCDFGHJK",
- "verification_uri":"https://auth.example.com/consent/openid/device-authorization",
- "verification_uri_complete":"https://auth.example.com/consent/openid/device-authorization?user_code=BCDFGHJK",
- "expires_in":599,"interval":10}`
-	autheliaTokenBody    = `{"access_token":"authelia_at_secret","token_type":"bearer","expires_in":3599,"scope":"offline_access","refresh_token":"authelia_rt_secret"}`
-	autheliaServerError  = `{"error":"server_error","error_description":"The authorization server encountered an unexpected condition that prevented it from fulfilling the request."}`
-	autheliaRateLimited  = `{"error":"temporarily_unavailable","error_description":"The authorization server is currently unable to handle the request due to a temporary overloading or maintenance of the authorization server."}`
-	autheliaPendingBody  = `{"error":"authorization_pending","error_description":"The authorization request is still pending as the end user hasn't yet completed the user-interaction steps."}`
-	autheliaAccessDenied = `{"error":"access_denied","error_description":"The resource owner or authorization server denied the request."}`
-	htmlType             = "text/html; charset=utf-8"
-)
-
-func TestAutheliaRequests(t *testing.T) {
-	ctx := context.Background()
-	c := ClientConfig{ClientID: "standcloud-device", Scope: "offline_access", Params: url.Values{"audience": {"https://app.example.com"}}}
-	req, err := Authelia{}.DeviceAuthRequest(ctx, autheliaEndpoints, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := wireRequest{Method: "POST", URL: autheliaBase + "/api/oidc/device-authorization", ContentType: formType, Accept: "application/json",
-		Form: url.Values{"client_id": {"standcloud-device"}, "scope": {"offline_access"}, "audience": {"https://app.example.com"}}}
-	if got := readWireRequest(t, req); !reflect.DeepEqual(got, want) {
-		t.Errorf("device authorization request = %+v, want %+v", got, want)
-	}
-	req, err = Authelia{}.TokenRequest(ctx, autheliaEndpoints, c, "authelia_dc_secret")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = wireRequest{Method: "POST", URL: autheliaBase + "/api/oidc/token", ContentType: formType, Accept: "application/json",
-		Form: url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {"authelia_dc_secret"}, "client_id": {"standcloud-device"}}}
-	if got := readWireRequest(t, req); !reflect.DeepEqual(got, want) {
-		t.Errorf("token request = %+v, want %+v", got, want)
-	}
-	if strings.Contains(req.URL.String(), "secret") {
-		t.Errorf("token request URL %s carries the device code", req.URL)
-	}
-	req, err = Authelia{}.RefreshRequest(ctx, autheliaEndpoints, c, Grant{RefreshToken: "authelia_rt_secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = wireRequest{Method: "POST", URL: autheliaBase + "/api/oidc/token", ContentType: formType, Accept: "application/json",
-		Form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"authelia_rt_secret"}, "client_id": {"standcloud-device"}}}
-	if got := readWireRequest(t, req); !reflect.DeepEqual(got, want) {
-		t.Errorf("refresh request = %+v, want %+v", got, want)
-	}
-}
-
-func TestAutheliaParseDeviceAuth(t *testing.T) {
-	da, err := Authelia{}.ParseDeviceAuth(wireResponse(200, jsonType, autheliaDeviceAuthBody, "Cache-Control", "no-store"))
-	want := DeviceAuth{DeviceCode: "authelia_dc_secret", UserCode: "BCDFGHJK",
-		VerificationURI:         "https://auth.example.com/consent/openid/device-authorization",
-		VerificationURIComplete: "https://auth.example.com/consent/openid/device-authorization?user_code=BCDFGHJK",
-		Interval:                10 * time.Second, ExpiresIn: 599 * time.Second}
-	if err != nil || !reflect.DeepEqual(da, want) {
-		t.Errorf("ParseDeviceAuth = %+v, %v, want %+v", da, err, want)
-	}
-}
-
-func TestAutheliaParseToken(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		in   Response
-		// is is a sentinel the error must match; nil for success.
-		is        error
-		transient bool
-		want      Token
-		check     func(t *testing.T, err error)
-	}{
-		{name: "lowercase bearer", in: wireResponse(200, jsonType, autheliaTokenBody),
-			want: Token{AccessToken: "authelia_at_secret", RefreshToken: "authelia_rt_secret", TokenType: "bearer",
-				Scope: "offline_access", ExpiresIn: 3599 * time.Second}},
-		{name: "pending", in: wireResponse(400, jsonType, autheliaPendingBody), is: ErrAuthorizationPending},
-		{name: "500 server_error is a dead code", in: wireResponse(500, jsonType, autheliaServerError), is: ErrAccessDenied,
-			check: func(t *testing.T, err error) {
-				var oe *OAuthError
-				if !errors.As(err, &oe) || oe.HTTPStatus != 500 || !strings.Contains(oe.Description, "denied or cancelled") {
-					t.Errorf("err = %#v, want access_denied from HTTP 500 saying denied or cancelled", oe)
-				}
-			}},
-		{name: "500 bare server_error", in: wireResponse(500, "application/json", `{"error":"server_error"}`), is: ErrAccessDenied},
-		{name: "plain 500 stays transient", in: wireResponse(500, htmlType, "<html><body>Internal Server Error</body></html>"), transient: true},
-		{name: "empty 502 stays transient", in: wireResponse(502, "", ""), transient: true},
-		{name: "503 temporarily_unavailable stays transient", in: wireResponse(503, jsonType, autheliaRateLimited), transient: true},
-		{name: "429 with Retry-After", in: wireResponse(429, jsonType, autheliaRateLimited, "Retry-After", "60"), is: ErrSlowDown,
-			check: func(t *testing.T, err error) {
-				var oe *OAuthError
-				if !errors.As(err, &oe) || oe.RetryAfter != time.Minute {
-					t.Errorf("err = %#v, want RetryAfter 1m", oe)
-				}
-			}},
-		{name: "403 access_denied (library reading)", in: wireResponse(403, jsonType, autheliaAccessDenied), is: ErrAccessDenied},
-		{name: "unknown token type", in: wireResponse(200, jsonType, `{"access_token":"authelia_at_secret","token_type":"mac"}`), is: ErrBadToken},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			tok, err := Authelia{}.ParseToken(tt.in)
-			if tt.is == nil && !tt.transient {
-				if err != nil || !reflect.DeepEqual(tok, tt.want) {
-					t.Errorf("ParseToken = %+v, %v, want %+v", tok, err, tt.want)
-				}
-				return
-			}
-			var te *TransientError
-			if got := errors.As(err, &te); got != tt.transient {
-				t.Errorf("err = %v: transient %v, want %v", err, got, tt.transient)
-			}
-			if tt.is != nil && !errors.Is(err, tt.is) {
-				t.Errorf("err = %v, want it to match %v", err, tt.is)
-			}
-			if tt.transient && errors.Is(err, ErrAccessDenied) {
-				t.Errorf("err = %v: a plain 5xx must not end the flow", err)
-			}
-			if tt.check != nil {
-				tt.check(t, err)
-			}
-		})
-	}
-}
-
-// Through the client, a dead code's 500 never quotes the device code.
-func TestAutheliaClientDeadCode(t *testing.T) {
-	srv := newProfServer()
-	srv.script("POST /api/oidc/token", scripted{status: 500, body: `{"error":"server_error","error_description":"code secret-device-code-1 is unknown"}`})
-	c := &Client{HTTP: &http.Client{Transport: srv}, Profile: Authelia{}, Endpoints: autheliaEndpoints, Config: ClientConfig{ClientID: "standcloud-device"}}
-	_, err := c.PollToken(context.Background(), "secret-device-code-1")
-	if !errors.Is(err, ErrAccessDenied) {
-		t.Errorf("err = %v, want access_denied", err)
-	}
-	if err != nil && strings.Contains(err.Error(), "secret-device-code") {
-		t.Errorf("err %q quotes the device code", err)
-	}
-}
 
 // autheliaServer is a stock Authelia: fresh codes (599 s, interval 10 s)
-// and pending forever unless scripted.
-func autheliaServer() *profServer {
-	srv := newProfServer()
-	srv.defaults["POST /api/oidc/device-authorization"] = func(n int, _ *http.Request, _ []byte) scripted {
-		return scripted{status: 200, header: http.Header{"Cache-Control": {"no-store"}}, body: fmt.Sprintf(
+// and pending forever unless oauthtest.Reply.
+func autheliaServer() *oauthtest.Server {
+	srv := oauthtest.NewServer()
+	srv.Defaults["POST /api/oidc/device-authorization"] = func(n int, _ *http.Request, _ []byte) oauthtest.Reply {
+		return oauthtest.Reply{Status: 200, Header: http.Header{"Cache-Control": {"no-store"}}, Body: fmt.Sprintf(
 			`{"device_code":"secret-device-code-%d","user_code":"BCDFGH%02d","verification_uri":"https://auth.example.com/consent/openid/device-authorization","verification_uri_complete":"https://auth.example.com/consent/openid/device-authorization?user_code=BCDFGH%02d","expires_in":599,"interval":10}`,
 			n+1, n+1, n+1)}
 	}
-	srv.defaults["POST /api/oidc/token"] = func(int, *http.Request, []byte) scripted {
-		return scripted{status: 400, body: autheliaPendingBody}
+	srv.Defaults["POST /api/oidc/token"] = func(int, *http.Request, []byte) oauthtest.Reply {
+		return oauthtest.Reply{Status: 400, Body: oauthtest.AutheliaPendingBody}
 	}
 	return srv
 }
 
-func newAutheliaHarness(t *testing.T, srv *profServer) *profHarness {
-	h := newProfHarness(t, Authelia{}, autheliaBase, srv, nil)
+// autheliaEndpoints are stock Authelia's, which has no discovery to find.
+var autheliaEndpoints = oauth.Endpoints{
+	Issuer:              oauthtest.AutheliaBase,
+	DeviceAuthorization: oauthtest.AutheliaBase + "/api/oidc/device-authorization",
+	Token:               oauthtest.AutheliaBase + "/api/oidc/token",
+}
+
+func newAutheliaHarness(t *testing.T, srv *oauthtest.Server) *profHarness {
+	h := newProfHarness(t, oauth.Authelia{}, oauthtest.AutheliaBase, srv, nil)
 	h.m.Client.Endpoints = autheliaEndpoints
 	h.m.Server.TokenEndpoint = autheliaEndpoints.Token
 	return h
 }
 
 // polledCode is the device code a token request polled.
-func polledCode(r profReq) string {
-	f, _ := url.ParseQuery(string(r.body))
+func polledCode(r oauthtest.Request) string {
+	f, _ := url.ParseQuery(string(r.Body))
 	return f.Get("device_code")
 }
 
@@ -196,20 +57,20 @@ func TestAutheliaExpiryByDeadline(t *testing.T) {
 		h.start()
 		advance(11 * time.Minute)
 		h.stop()
-		dev := srv.requests("POST /api/oidc/device-authorization")
+		dev := srv.Requests("POST /api/oidc/device-authorization")
 		if len(dev) != 2 {
 			t.Fatalf("%d device codes in 11 min of 599 s codes, want 2", len(dev))
 		}
-		deadline := dev[0].at + 599*time.Second
-		if dev[1].at != deadline {
-			t.Errorf("second code asked for at %v, want at the first code's deadline %v", dev[1].at, deadline)
+		deadline := dev[0].At + 599*time.Second
+		if dev[1].At != deadline {
+			t.Errorf("second code asked for at %v, want at the first code's deadline %v", dev[1].At, deadline)
 		}
 		var polled int
-		for _, p := range srv.requests("POST /api/oidc/token") {
+		for _, p := range srv.Requests("POST /api/oidc/token") {
 			if polledCode(p) == "secret-device-code-1" {
 				polled++
-				if p.at >= deadline {
-					t.Errorf("the first code was polled at %v, at or after its deadline %v", p.at, deadline)
+				if p.At >= deadline {
+					t.Errorf("the first code was polled at %v, at or after its deadline %v", p.At, deadline)
 				}
 			}
 		}
@@ -230,8 +91,8 @@ func TestAutheliaExpiryByDeadline(t *testing.T) {
 func TestAutheliaServerErrorIsDenied(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := autheliaServer()
-		srv.script("POST /api/oidc/token", scripted{status: 400, body: autheliaPendingBody},
-			scripted{status: 500, body: autheliaServerError})
+		srv.Script("POST /api/oidc/token", oauthtest.Reply{Status: 400, Body: oauthtest.AutheliaPendingBody},
+			oauthtest.Reply{Status: 500, Body: oauthtest.AutheliaServerError})
 		h := newAutheliaHarness(t, srv)
 		h.m.DeniedCooldown = 30 * time.Second
 		h.start()
@@ -247,18 +108,18 @@ func TestAutheliaServerErrorIsDenied(t *testing.T) {
 			t.Errorf("reports = %v, want one PAIRING_DENIED", got)
 		}
 		advance(29 * time.Second)
-		if n := len(srv.requests("POST /api/oidc/device-authorization")); n != 1 {
+		if n := len(srv.Requests("POST /api/oidc/device-authorization")); n != 1 {
 			t.Errorf("%d codes during the cool-down, want 1", n)
 		}
 		advance(2 * time.Second)
 		h.stop()
-		if n := len(srv.requests("POST /api/oidc/device-authorization")); n != 2 {
+		if n := len(srv.Requests("POST /api/oidc/device-authorization")); n != 2 {
 			t.Errorf("%d codes after the cool-down, want 2", n)
 		}
 		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "BCDFGH02" {
 			t.Errorf("screen after the cool-down = %+v, want the new code", s)
 		}
-		if n := len(srv.requests("POST /api/oidc/token")); n != 2 {
+		if n := len(srv.Requests("POST /api/oidc/token")); n != 2 {
 			t.Errorf("%d polls, want 2: the dead code is not polled again", n)
 		}
 	})
@@ -267,7 +128,7 @@ func TestAutheliaServerErrorIsDenied(t *testing.T) {
 func TestAutheliaPlain500IsTransient(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := autheliaServer()
-		srv.script("POST /api/oidc/token", scripted{status: 500, body: "<html>Internal Server Error</html>", header: http.Header{"Content-Type": {htmlType}}})
+		srv.Script("POST /api/oidc/token", oauthtest.Reply{Status: 500, Body: "<html>Internal Server Error</html>", Header: http.Header{"Content-Type": {oauthtest.HTMLType}}})
 		h := newAutheliaHarness(t, srv)
 		h.start()
 		advance(10*time.Second + time.Millisecond)
@@ -277,7 +138,7 @@ func TestAutheliaPlain500IsTransient(t *testing.T) {
 		}
 		advance(15 * time.Second)
 		h.stop()
-		if n := len(srv.requests("POST /api/oidc/device-authorization")); n != 1 {
+		if n := len(srv.Requests("POST /api/oidc/device-authorization")); n != 1 {
 			t.Errorf("%d codes, want 1: a plain 500 keeps the code", n)
 		}
 		if len(h.reports.all()) != 0 {
@@ -296,12 +157,12 @@ func TestAutheliaPacingOverAnHour(t *testing.T) {
 		h.start()
 		advance(time.Hour)
 		h.stop()
-		polls := srv.requests("POST /api/oidc/token")
+		polls := srv.Requests("POST /api/oidc/token")
 		var times []time.Duration
 		for _, p := range polls {
-			times = append(times, p.at)
+			times = append(times, p.At)
 		}
-		for _, l := range []RateLimit{{27, time.Minute}, {45, 10 * time.Minute}, {90, time.Hour}} {
+		for _, l := range []oauth.RateLimit{{N: 27, Per: time.Minute}, {N: 45, Per: 10 * time.Minute}, {N: 90, Per: time.Hour}} {
 			if n, at := windowMax(times, l.Per); n > l.N {
 				t.Errorf("%d polls in the %v from %v, want at most %d", n, l.Per, at, l.N)
 			}
@@ -311,16 +172,16 @@ func TestAutheliaPacingOverAnHour(t *testing.T) {
 		}
 		for i, g := range gaps2(polls) {
 			if g < 10*time.Second {
-				t.Errorf("gap %d = %v, below Authelia's interval of 10 s", i, g)
+				t.Errorf("gap %d = %v, below oauth.Authelia's interval of 10 s", i, g)
 			}
 		}
 		// Every code on screen must be polled while it lives: an approval
 		// of a code that is never polled is lost.
-		dev := srv.requests("POST /api/oidc/device-authorization")
+		dev := srv.Requests("POST /api/oidc/device-authorization")
 		var unpolled []int
 		for i := range dev {
 			code := fmt.Sprintf("secret-device-code-%d", i+1)
-			end := dev[i].at + 599*time.Second
+			end := dev[i].At + 599*time.Second
 			if end > time.Hour {
 				continue // still on screen
 			}
@@ -340,12 +201,12 @@ func TestAutheliaPacingOverAnHour(t *testing.T) {
 	})
 }
 
-// gaps2 is gaps for profReq: from the end of each response to the next
+// gaps2 is gaps for oauthtest.Request: from the end of each response to the next
 // request.
-func gaps2(reqs []profReq) []time.Duration {
+func gaps2(reqs []oauthtest.Request) []time.Duration {
 	var g []time.Duration
 	for i := 1; i < len(reqs); i++ {
-		g = append(g, reqs[i].at-reqs[i-1].done)
+		g = append(g, reqs[i].At-reqs[i-1].Done)
 	}
 	return g
 }
@@ -355,16 +216,16 @@ func gaps2(reqs []profReq) []time.Duration {
 func TestAutheliaRetryAfter(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := autheliaServer()
-		srv.script("POST /api/oidc/token",
-			scripted{status: 400, body: autheliaPendingBody},
-			scripted{status: 429, body: autheliaRateLimited, header: http.Header{"Retry-After": {"60"}}},
-			scripted{status: 400, body: autheliaPendingBody},
-			scripted{status: 400, body: autheliaPendingBody})
+		srv.Script("POST /api/oidc/token",
+			oauthtest.Reply{Status: 400, Body: oauthtest.AutheliaPendingBody},
+			oauthtest.Reply{Status: 429, Body: oauthtest.AutheliaRateLimited, Header: http.Header{"Retry-After": {"60"}}},
+			oauthtest.Reply{Status: 400, Body: oauthtest.AutheliaPendingBody},
+			oauthtest.Reply{Status: 400, Body: oauthtest.AutheliaPendingBody})
 		h := newAutheliaHarness(t, srv)
 		h.start()
 		advance(2 * time.Minute)
 		h.stop()
-		g := gaps2(srv.requests("POST /api/oidc/token"))
+		g := gaps2(srv.Requests("POST /api/oidc/token"))
 		want := []time.Duration{10 * time.Second, 60 * time.Second, 15 * time.Second}
 		if len(g) < len(want) {
 			t.Fatalf("gaps %v, want at least %d", g, len(want))
@@ -374,7 +235,7 @@ func TestAutheliaRetryAfter(t *testing.T) {
 				t.Errorf("gap %d = %v, want %v (all %v)", i, g[i], w, g)
 			}
 		}
-		if n := len(srv.requests("POST /api/oidc/device-authorization")); n != 1 {
+		if n := len(srv.Requests("POST /api/oidc/device-authorization")); n != 1 {
 			t.Errorf("%d codes, want 1: a rate limit keeps the code", n)
 		}
 	})
@@ -384,9 +245,9 @@ func TestAutheliaRetryAfter(t *testing.T) {
 func TestAutheliaPairAndRefreshLead(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := autheliaServer()
-		srv.script("POST /api/oidc/token",
-			scripted{status: 200, body: `{"access_token":"secret-access-1","token_type":"bearer","expires_in":3599,"scope":"offline_access","refresh_token":"secret-refresh-1"}`},
-			scripted{status: 200, body: `{"access_token":"secret-access-2","token_type":"bearer","expires_in":3599,"scope":"offline_access","refresh_token":"secret-refresh-2"}`})
+		srv.Script("POST /api/oidc/token",
+			oauthtest.Reply{Status: 200, Body: `{"access_token":"secret-access-1","token_type":"bearer","expires_in":3599,"scope":"offline_access","refresh_token":"secret-refresh-1"}`},
+			oauthtest.Reply{Status: 200, Body: `{"access_token":"secret-access-2","token_type":"bearer","expires_in":3599,"scope":"offline_access","refresh_token":"secret-refresh-2"}`})
 		h := newAutheliaHarness(t, srv)
 		h.start()
 		advance(10*time.Second + time.Millisecond)
@@ -394,16 +255,16 @@ func TestAutheliaPairAndRefreshLead(t *testing.T) {
 			t.Fatalf("state %v, want paired with the refresh token", State(rec.State))
 		}
 		advance(3589*time.Second - 2*time.Millisecond)
-		if n := len(srv.requests("POST /api/oidc/token")); n != 1 {
+		if n := len(srv.Requests("POST /api/oidc/token")); n != 1 {
 			t.Errorf("refreshed before 10 s ahead of expiry (%d token requests)", n)
 		}
 		advance(2 * time.Millisecond)
 		h.stop()
-		reqs := srv.requests("POST /api/oidc/token")
+		reqs := srv.Requests("POST /api/oidc/token")
 		if len(reqs) != 2 {
 			t.Fatalf("%d token requests, want the poll and one refresh", len(reqs))
 		}
-		if got := reqs[1].at - reqs[0].done; got != 3589*time.Second {
+		if got := reqs[1].At - reqs[0].Done; got != 3589*time.Second {
 			t.Errorf("refresh %v after pairing, want 3589 s (10 s before expiry)", got)
 		}
 		if rec := h.record(); rec.Tokens.RefreshToken != "secret-refresh-2" {

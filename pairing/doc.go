@@ -2,33 +2,10 @@
 // user's account by the OAuth 2.0 Device Authorization Grant (RFC 8628),
 // and keeps the resulting tokens fresh.
 //
-// The wire layer speaks these documents:
-//
-//   - RFC 8628 §3.1–3.2: the device authorization request (client_id,
-//     scope) and its response (device_code, user_code, verification_uri,
-//     verification_uri_complete, expires_in, interval — "If no value is
-//     provided, clients MUST use 5 as the default").
-//   - RFC 8628 §3.3: the user code is shown even when a QR code of
-//     verification_uri_complete is.
-//   - RFC 8628 §3.4–3.5: the device access token request and its errors
-//     (authorization_pending, slow_down — "the interval MUST be increased
-//     by 5 seconds for this and all subsequent requests" — access_denied,
-//     expired_token).
-//   - RFC 6749 §2.3.1: client authentication, HTTP Basic with
-//     form-urlencoded id and secret, or the secret in the form; §5.1 and
-//     §5.2: successful and error token responses; §6: refreshing.
-//   - RFC 8414 §3: finding the endpoints from the issuer's metadata.
-//   - RFC 7009 §2: revoking a token on unpairing.
-//
-// Client makes exactly one HTTP request per call and sorts each answer
-// into what the polling loop needs to know: an *OAuthError from the
-// server, a *TransientError that says nothing about the grant (the network,
-// a 5xx, a proxy's HTML page), or one of the sentinels ErrUnsupported,
-// ErrMissingExpiresIn, ErrBadToken and ErrConsumed. The Profile interface
-// holds what differs between servers; RFC8628 is the standard one, and it
-// also accepts the common deviations (GitHub's HTTP 200 with
-// authorization_pending and form-encoded bodies, Google's
-// verification_url, numbers sent as strings).
+// Package oauth (pairing/oauth) is the wire layer: one HTTP request per
+// call, typed errors, the server profiles. This package is the loop on top
+// of it: when to ask for a code, poll, refresh and check, what to store and
+// what to show.
 //
 // Machine is the loop. Its timing runs on monotonic time; the wall clock
 // only stamps what is stored, and a stored time is believed only when it

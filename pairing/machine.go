@@ -10,9 +10,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 )
 
@@ -46,10 +49,10 @@ const startCheckTimeout = 5 * time.Second
 type Machine struct {
 	// Client talks to the server. Its Endpoints may be empty when
 	// Discover is set.
-	Client *Client
+	Client *oauth.Client
 	// Discover finds the endpoints (RFC 8414); nil when they are
 	// configured. It is retried with backoff until it succeeds.
-	Discover func(ctx context.Context) (Endpoints, error)
+	Discover func(ctx context.Context) (oauth.Endpoints, error)
 	// Server is recorded with the tokens, so that the token and unpair
 	// commands know where they belong.
 	Server  store.Server
@@ -80,7 +83,7 @@ type Machine struct {
 	CheckEvery time.Duration
 	// Report, when set, is told about failures worth the server's
 	// attention. It must not block.
-	Report func(Report)
+	Report func(oauth.Report)
 
 	state    State
 	rec      store.Pairing // our view of the stored record
@@ -90,7 +93,7 @@ type Machine struct {
 	ps       pollState
 	errCount int // errors in a row that made us start over
 
-	polls      []time.Duration // monotonic times of recent polls, for a Pacer
+	polls      []time.Duration // monotonic times of recent polls, for a oauth.Pacer
 	refreshAt  time.Duration   // monotonic time of the next refresh, when paired
 	checkAt    time.Duration   // monotonic time of the next check, when paired
 	checkFails int             // failed checks in a row
@@ -225,7 +228,7 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		return
 	case m.state == Paired && !rec.Tokens.IsZero():
 		m.useStoredEndpoints(rec.Server)
-		in := m.Client.refreshIn(rec.Tokens, wall)
+		in := refreshIn(m.Client, rec.Tokens, wall)
 		if start && in != forever && !clockSane(wall) {
 			// The clock restarted (no RTC, no NTP yet): how old the
 			// stored token is cannot be told. Refresh it once; from then
@@ -309,7 +312,7 @@ func (m *Machine) serverChanged(rec store.Pairing) bool {
 // after its absolute expiry.
 func codeUsable(c store.Code, now time.Time) bool {
 	if c.IsZero() || !clockSane(now) || c.IssuedAt.IsZero() || now.Before(c.IssuedAt) ||
-		c.ExpiresAt.Sub(c.IssuedAt) > rfcMaxCodeLifetime {
+		c.ExpiresAt.Sub(c.IssuedAt) > oauth.MaxCodeLifetime {
 		return false
 	}
 	return c.ExpiresAt.Sub(now) > max(c.Interval, defaultInterval)
@@ -331,7 +334,7 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 		m.Server.UserinfoEndpoint = ep.Userinfo
 		m.Logger.Info("discovered endpoints", "device_authorization", ep.DeviceAuthorization, "token", ep.Token)
 	}
-	if pf, ok := m.Client.profile().(Preflighter); ok {
+	if pf, ok := m.Client.Wire().(oauth.Preflighter); ok {
 		if err := pf.Preflight(ctx, m.Client); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -389,13 +392,13 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	m.errCount++
 	wait := backoff(firstErrorBackoff, m.errCount, maxErrorBackoff)
-	var te *TransientError
-	var de *discoveryError
+	var te *oauth.TransientError
+	var de *oauth.DiscoveryError
 	var detail string
 	switch {
-	case errors.Is(err, ErrUnsupported):
+	case errors.Is(err, oauth.ErrUnsupported):
 		detail = "The server does not offer device pairing to this client."
-		var oe *OAuthError
+		var oe *oauth.OAuthError
 		if !errors.As(err, &oe) {
 			// Say why: a 404, or RomM's version gate.
 			detail = "The server does not offer device pairing to this client: " + sanitize.Line(errText(err), 200) + "."
@@ -403,11 +406,11 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	case errors.As(err, &te):
 		detail = withHint(te.Summary(), te.Hint())
 	case errors.As(err, &de):
-		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.brief(), 200) + ". Check the issuer URL."
+		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.Brief(), 200) + ". Check the issuer URL."
 	default:
 		detail = "The server's answer could not be used: " + sanitize.Line(errText(err), 200) + "."
 	}
-	var oe *OAuthError
+	var oe *oauth.OAuthError
 	if errors.As(err, &oe) && oe.Description != "" {
 		detail += " " + oe.Description
 	}
@@ -435,7 +438,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
 		return err
 	}
-	if p, ok := m.Client.profile().(Pacer); ok {
+	if p, ok := m.Client.Wire().(oauth.Pacer); ok {
 		// Stay under the server's per-address rate limits: a long wait
 		// for the user must not lock the device out.
 		limits := p.PollLimits()
@@ -464,10 +467,10 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	}
 	switch out.Next {
 	case AwaitingUser:
-		if errors.Is(err, ErrAuthorizationPending) {
+		if errors.Is(err, oauth.ErrAuthorizationPending) {
 			m.errCount = 0
 		}
-		if errors.Is(err, ErrSlowDown) {
+		if errors.Is(err, oauth.ErrSlowDown) {
 			m.Logger.Info("slow_down", "interval", ps.Interval)
 		}
 		if out.Detail != m.detail {
@@ -532,7 +535,7 @@ func expiredDetail(wait time.Duration) string {
 // commitPaired stores the grant in one transaction with the new state,
 // before anything reports "paired". It retries a failing store: the device
 // code is spent, so the grant in memory is all there is.
-func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, mono time.Duration) error {
+func (m *Machine) commitPaired(ctx context.Context, tok oauth.Token, wall time.Time, mono time.Duration) error {
 	tokens := tokensFrom(tok, store.Tokens{}, wall)
 	edit := func(p *store.Pairing) {
 		p.Tokens = tokens
@@ -566,7 +569,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok Token, wall time.Time, m
 		case <-m.Clock.After(wait):
 		}
 	}
-	m.refreshAt = after(mono, m.Client.refreshIn(tokens, wall))
+	m.refreshAt = after(mono, refreshIn(m.Client, tokens, wall))
 	// Check the new grant at once: RomM wants its binding confirmed.
 	m.checkAt, m.checkFails = mono, 0
 	m.Logger.Info("paired", "server", m.Server.Issuer, "bound_device_id", m.rec.BoundDeviceID,
@@ -610,7 +613,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		// refresh minRefreshGap after this one.
 		m.rec = rec
 		m.errCount = 0
-		m.refreshAt = after(monoStart, m.Client.refreshIn(rec.Tokens, m.Clock.Now()))
+		m.refreshAt = after(monoStart, refreshIn(m.Client, rec.Tokens, m.Clock.Now()))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
@@ -619,7 +622,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 	case err == nil, errors.Is(err, errChanged):
 		// Another process unpaired meanwhile.
 		return errChanged
-	case errors.Is(err, ErrInvalidGrant), errors.Is(err, errNoRefreshToken):
+	case errors.Is(err, oauth.ErrInvalidGrant), errors.Is(err, errNoRefreshToken):
 		// Refresh cleared the grant in the store; adopt that.
 		m.Logger.Warn("the grant is gone; pairing again", "err", err)
 		return errChanged
@@ -666,7 +669,7 @@ func (m *Machine) runCheck(ctx context.Context) error {
 	case err == nil:
 		m.checkFails = 0
 		m.checkAt = now + m.CheckEvery
-	case errors.Is(err, ErrGrantRejected) && m.state == Paired:
+	case errors.Is(err, oauth.ErrGrantRejected) && m.state == Paired:
 		m.Logger.Warn("the server rejected the grant", "err", err)
 		m.report("ERROR", "GRANT_REJECTED", err.Error())
 		m.checkAt = now + m.CheckEvery
@@ -712,7 +715,7 @@ func (m *Machine) runCheck(ctx context.Context) error {
 }
 
 // maxLimit is the largest N of limits: how many poll times to keep.
-func maxLimit(limits []RateLimit) int {
+func maxLimit(limits []oauth.RateLimit) int {
 	n := 0
 	for _, l := range limits {
 		n = max(n, l.N)
@@ -723,7 +726,7 @@ func maxLimit(limits []RateLimit) int {
 // errText is an error's message without the operation prefixes that say
 // which request failed: for the screen and the status.
 func errText(err error) string {
-	var te *TransientError
+	var te *oauth.TransientError
 	switch {
 	case errors.As(err, &te) && te.HTTPStatus >= 400 && te.HTTPStatus < 500:
 		// Reached, but refused: a missing scope (RomM's me.read), or
@@ -759,7 +762,7 @@ func lastClause(s string) string {
 // report hands a failure to Report, if any.
 func (m *Machine) report(severity, typ, msg string) {
 	if m.Report != nil {
-		m.Report(Report{Severity: severity, Type: typ, Message: msg,
+		m.Report(oauth.Report{Severity: severity, Type: typ, Message: msg,
 			Metadata: map[string]string{"state": m.state.String()}})
 	}
 }
@@ -970,4 +973,11 @@ func checkVerificationURIs(uri, complete string) (string, string, error) {
 		complete = ""
 	}
 	return uri, complete, nil
+}
+
+// lowerFirst lowers the case of the first letter, for a clause that goes
+// after a colon.
+func lowerFirst(s string) string {
+	c, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(c)) + s[n:]
 }

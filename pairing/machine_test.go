@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,40 +16,11 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/internal/logtest"
+	"github.com/pairingd/pairingd/pairing/oauth"
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/storetest"
 )
-
-// The loop tests run inside testing/synctest bubbles: time is virtual, so a
-// ten-minute code lifetime takes microseconds, and every gap between
-// requests is measured exactly. The server is called in-process through a
-// RoundTripper (a goroutine blocked on a real socket would stop the bubble's
-// clock).
-
-// scripted is one scripted answer of the fake server.
-type scripted struct {
-	status int
-	body   string
-	header http.Header
-	// err makes the transport fail instead (connection refused).
-	err error
-	// delay is how long the server takes to answer.
-	delay time.Duration
-}
-
-func pending() scripted { return oauthReply(400, "authorization_pending") }
-
-func oauthReply(status int, code string) scripted {
-	return scripted{status: status, body: fmt.Sprintf(`{"error":%q}`, code)}
-}
-
-func tokenReply(access, refresh string, expiresIn int) scripted {
-	body := fmt.Sprintf(`{"access_token":%q,"token_type":"Bearer","expires_in":%d`, access, expiresIn)
-	if refresh != "" {
-		body += fmt.Sprintf(`,"refresh_token":%q`, refresh)
-	}
-	return scripted{status: 200, body: body + "}"}
-}
 
 // request is what the fake server saw, and when (bubble time since start).
 type request struct {
@@ -68,14 +37,14 @@ type fakeServer struct {
 	start     time.Time
 	interval  int // seconds; 0 leaves it out
 	expiresIn int
-	devices   []scripted // scripted device authorization replies, then normal ones
-	tokens    []scripted
-	refreshes []scripted
+	devices   []oauthtest.Reply // oauthtest.Reply device authorization replies, then normal ones
+	tokens    []oauthtest.Reply
+	refreshes []oauthtest.Reply
 	reqs      []request
 	codes     int
 	// tokenDefault, when set, answers polls once tokens is used up
 	// (instead of authorization_pending).
-	tokenDefault *scripted
+	tokenDefault *oauthtest.Reply
 	// refreshTTL, when set, answers refreshes once refreshes is used up
 	// like a rotating server: a fresh access token living refreshTTL
 	// seconds and a new refresh token, accepting only the newest one.
@@ -94,68 +63,49 @@ func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	s.mu.Lock()
 	req := request{path: r.URL.Path, form: r.PostForm, at: time.Since(s.start)}
-	var rep scripted
+	var rep oauthtest.Reply
 	switch {
 	case r.URL.Path == "/device" && len(s.devices) > 0:
 		rep, s.devices = s.devices[0], s.devices[1:]
 	case r.URL.Path == "/device":
 		s.codes++
-		rep = scripted{status: 200, body: fmt.Sprintf(
+		rep = oauthtest.Reply{Status: 200, Body: fmt.Sprintf(
 			`{"device_code":"secret-device-code-%d","user_code":"CODE-%04d","verification_uri":"https://auth.example/device","verification_uri_complete":"https://auth.example/device?user_code=CODE-%04d","expires_in":%d,"interval":%d}`,
 			s.codes, s.codes, s.codes, s.expiresIn, s.interval)}
 	case r.URL.Path == "/revoke":
-		rep = scripted{status: 200}
+		rep = oauthtest.Reply{Status: 200}
 	case r.URL.Path == "/token" && r.PostForm.Get("grant_type") == "refresh_token":
 		switch {
 		case len(s.refreshes) > 0:
 			rep, s.refreshes = s.refreshes[0], s.refreshes[1:]
 		case s.refreshTTL > 0 && s.current != "" && r.PostForm.Get("refresh_token") != s.current:
-			rep = oauthReply(400, "invalid_grant") // a spent refresh token
+			rep = oauthtest.OAuthReply(400, "invalid_grant") // a spent refresh token
 		case s.refreshTTL > 0:
 			s.rotations++
 			s.current = fmt.Sprintf("secret-refresh-r%d", s.rotations)
-			rep = tokenReply(fmt.Sprintf("secret-access-r%d", s.rotations), s.current, s.refreshTTL)
+			rep = oauthtest.TokenReply(fmt.Sprintf("secret-access-r%d", s.rotations), s.current, s.refreshTTL)
 		default:
-			rep = oauthReply(400, "invalid_grant")
+			rep = oauthtest.OAuthReply(400, "invalid_grant")
 		}
 	case r.URL.Path == "/token" && len(s.tokens) > 0:
 		rep, s.tokens = s.tokens[0], s.tokens[1:]
 	case r.URL.Path == "/token" && s.tokenDefault != nil:
 		rep = *s.tokenDefault
 	case r.URL.Path == "/token":
-		rep = pending()
+		rep = oauthtest.Pending()
 	default:
-		rep = scripted{status: 404, body: "not found"}
+		rep = oauthtest.Reply{Status: 404, Body: "not found"}
 	}
 	s.mu.Unlock()
 
-	if rep.delay > 0 {
-		time.Sleep(rep.delay) // virtual time: the server is slow
+	if rep.Delay > 0 {
+		time.Sleep(rep.Delay) // virtual time: the server is slow
 	}
 	s.mu.Lock()
 	req.done = time.Since(s.start)
 	s.reqs = append(s.reqs, req)
 	s.mu.Unlock()
-	return rep.respond(r)
-}
-
-// respond turns a scripted reply into the transport's answer to r.
-func (rep scripted) respond(r *http.Request) (*http.Response, error) {
-	if rep.err != nil {
-		return nil, rep.err
-	}
-	w := httptest.NewRecorder()
-	for k, v := range rep.header {
-		w.Header()[k] = v
-	}
-	if w.Header().Get("Content-Type") == "" && rep.body != "" {
-		w.Header().Set("Content-Type", "application/json")
-	}
-	w.WriteHeader(rep.status)
-	io.WriteString(w, rep.body)
-	res := w.Result()
-	res.Request = r
-	return res, nil
+	return rep.Respond(r)
 }
 
 func (s *fakeServer) requests(path string) []request {
@@ -215,15 +165,15 @@ func newHarness(t *testing.T, srv *fakeServer, st *storetest.Fake) *harness {
 	h := &harness{t: t, srv: srv, st: st, disp: &displaytest.Fake{}, log: &logtest.Buffer{}, status: &lines{}}
 	logger := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.m = &Machine{
-		Client: &Client{
+		Client: &oauth.Client{
 			HTTP: &http.Client{Transport: srv},
-			Endpoints: Endpoints{
+			Endpoints: oauth.Endpoints{
 				Issuer:              "https://auth.example",
 				DeviceAuthorization: "https://auth.example/device",
 				Token:               "https://auth.example/token",
 				Revocation:          "https://auth.example/revoke",
 			},
-			Config: ClientConfig{ClientID: "pairingd-test"},
+			Config: oauth.ClientConfig{ClientID: "pairingd-test"},
 			Logger: logger,
 		},
 		Server:  store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test", TokenEndpoint: "https://auth.example/token"},
@@ -316,8 +266,8 @@ func bubble(t *testing.T, f func(t *testing.T)) {
 func TestPollTiming(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		slow := scripted{status: 400, body: `{"error":"authorization_pending"}`, delay: 7 * time.Second}
-		srv.tokens = []scripted{slow, slow, slow}
+		slow := oauthtest.Reply{Status: 400, Body: `{"error":"authorization_pending"}`, Delay: 7 * time.Second}
+		srv.tokens = []oauthtest.Reply{slow, slow, slow}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(40 * time.Second)
@@ -344,16 +294,16 @@ func TestPollTiming(t *testing.T) {
 func TestSlowDown(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		replies []scripted
+		replies []oauthtest.Reply
 		want    []time.Duration
 	}{
-		{"stacks", []scripted{oauthReply(400, "slow_down"), oauthReply(400, "slow_down"), pending(), pending()},
+		{"stacks", []oauthtest.Reply{oauthtest.OAuthReply(400, "slow_down"), oauthtest.OAuthReply(400, "slow_down"), oauthtest.Pending(), oauthtest.Pending()},
 			[]time.Duration{10 * time.Second, 15 * time.Second, 15 * time.Second, 15 * time.Second}},
-		{"server interval larger", []scripted{{status: 400, body: `{"error":"slow_down","interval":30}`}, pending()},
+		{"server interval larger", []oauthtest.Reply{{Status: 400, Body: `{"error":"slow_down","interval":30}`}, oauthtest.Pending()},
 			[]time.Duration{30 * time.Second, 30 * time.Second}},
-		{"429 without Retry-After", []scripted{{status: 429, body: "too many"}, pending()},
+		{"429 without Retry-After", []oauthtest.Reply{{Status: 429, Body: "too many"}, oauthtest.Pending()},
 			[]time.Duration{10 * time.Second, 10 * time.Second}},
-		{"429 with Retry-After", []scripted{{status: 429, header: http.Header{"Retry-After": {"40"}}}, pending()},
+		{"429 with Retry-After", []oauthtest.Reply{{Status: 429, Header: http.Header{"Retry-After": {"40"}}}, oauthtest.Pending()},
 			[]time.Duration{40 * time.Second, 10 * time.Second}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -400,9 +350,9 @@ func TestOneRequestPerTick(t *testing.T) {
 func TestOutageThenApproval(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		refused := scripted{err: errors.New("dial tcp 127.0.0.1:443: connect: connection refused")}
-		html := scripted{status: 502, body: "<html>Bad Gateway</html>", header: http.Header{"Content-Type": {"text/html"}}}
-		srv.tokens = []scripted{pending(), refused, html, refused, refused, refused, refused, tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		refused := oauthtest.Reply{Err: errors.New("dial tcp 127.0.0.1:443: connect: connection refused")}
+		html := oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}}
+		srv.tokens = []oauthtest.Reply{oauthtest.Pending(), refused, html, refused, refused, refused, refused, oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(6 * time.Second) // first poll: pending
@@ -444,7 +394,7 @@ func TestOutageThenApproval(t *testing.T) {
 func TestLostSuccessBody(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","tok`}}
+		srv.tokens = []oauthtest.Reply{{Status: 200, Body: `{"access_token":"secret-access-1","tok`}}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(5*time.Second + time.Millisecond)
@@ -464,7 +414,7 @@ func TestLostSuccessBody(t *testing.T) {
 func TestDenied(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{oauthReply(400, "access_denied")}
+		srv.tokens = []oauthtest.Reply{oauthtest.OAuthReply(400, "access_denied")}
 		h := newHarness(t, srv, nil)
 		h.m.DeniedCooldown = 30 * time.Second
 		h.start()
@@ -494,18 +444,18 @@ func TestDenied(t *testing.T) {
 // code; a dead code is never polled past its deadline.
 func TestExpiry(t *testing.T) {
 	for _, tt := range []struct {
-		name     string
-		scripted []scripted
+		name    string
+		replies []oauthtest.Reply
 	}{
-		{"expired_token", []scripted{oauthReply(400, "expired_token")}},
-		{"invalid_grant", []scripted{oauthReply(400, "invalid_grant")}},
+		{"expired_token", []oauthtest.Reply{oauthtest.OAuthReply(400, "expired_token")}},
+		{"invalid_grant", []oauthtest.Reply{oauthtest.OAuthReply(400, "invalid_grant")}},
 		{"local deadline", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			bubble(t, func(t *testing.T) {
 				srv := newFakeServer()
 				srv.expiresIn = 22
-				srv.tokens = tt.scripted
+				srv.tokens = tt.replies
 				h := newHarness(t, srv, nil)
 				h.start()
 				advance(23 * time.Second)
@@ -532,7 +482,7 @@ func TestExpiry(t *testing.T) {
 func TestUnknownError(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{{status: 400, body: `{"error":"weird_thing","error_description":"The \u001b[31mmoon\u001b[0m is full"}`}}
+		srv.tokens = []oauthtest.Reply{{Status: 400, Body: `{"error":"weird_thing","error_description":"The \u001b[31mmoon\u001b[0m is full"}`}}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(5*time.Second + time.Millisecond)
@@ -574,7 +524,7 @@ func TestCancel(t *testing.T) {
 			srv := newFakeServer()
 			h := newHarness(t, srv, nil)
 			block := make(chan struct{})
-			h.m.Client.HTTP.Transport = loopTransport(func(r *http.Request) (*http.Response, error) {
+			h.m.Client.HTTP.Transport = oauthtest.TransportFunc(func(r *http.Request) (*http.Response, error) {
 				if r.URL.Path == "/token" {
 					select {
 					case <-r.Context().Done():
@@ -597,15 +547,11 @@ func TestCancel(t *testing.T) {
 	})
 }
 
-type loopTransport func(*http.Request) (*http.Response, error)
-
-func (f loopTransport) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 // A success without a Bearer token is rejected.
 func TestBadTokenType(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","token_type":"mac"}`}}
+		srv.tokens = []oauthtest.Reply{{Status: 200, Body: `{"access_token":"secret-access-1","token_type":"mac"}`}}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(5*time.Second + time.Millisecond)
@@ -628,7 +574,7 @@ func TestBadTokenType(t *testing.T) {
 func TestPairedCommittedFirst(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{pending(), {status: 200, body: `{"access_token":"secret-access-1","token_type":"bearer","expires_in":3600,"refresh_token":"secret-refresh-1"}`}}
+		srv.tokens = []oauthtest.Reply{oauthtest.Pending(), {Status: 200, Body: `{"access_token":"secret-access-1","token_type":"bearer","expires_in":3600,"refresh_token":"secret-refresh-1"}`}}
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		var bad []string
@@ -671,7 +617,7 @@ func (f showFunc) Close() error                { return nil }
 func TestNoWritesWhilePolling(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{pending(), oauthReply(400, "slow_down"), pending(), {err: errors.New("connection reset")}, pending()}
+		srv.tokens = []oauthtest.Reply{oauthtest.Pending(), oauthtest.OAuthReply(400, "slow_down"), oauthtest.Pending(), {Err: errors.New("connection reset")}, oauthtest.Pending()}
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		h.start()
@@ -693,13 +639,13 @@ func TestNoWritesWhilePolling(t *testing.T) {
 func TestRefresh(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 100)}
-		srv.refreshes = []scripted{
-			tokenReply("secret-access-2", "secret-refresh-2", 100), // rotated
-			tokenReply("secret-access-3", "", 100),                 // not rotated
-			{err: errors.New("connection refused")},
-			{status: 503, body: "down"},
-			oauthReply(400, "invalid_grant"),
+		srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 100)}
+		srv.refreshes = []oauthtest.Reply{
+			oauthtest.TokenReply("secret-access-2", "secret-refresh-2", 100), // rotated
+			oauthtest.TokenReply("secret-access-3", "", 100),                 // not rotated
+			{Err: errors.New("connection refused")},
+			{Status: 503, Body: "down"},
+			oauthtest.OAuthReply(400, "invalid_grant"),
 		}
 		h := newHarness(t, srv, nil)
 		h.start()
@@ -853,7 +799,7 @@ func TestWallClockJump(t *testing.T) {
 func TestUnpairedUnderUs(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		h.start()
@@ -885,7 +831,7 @@ func TestUnpairedUnderUs(t *testing.T) {
 func TestStatusLines(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{pending(), tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		srv.tokens = []oauthtest.Reply{oauthtest.Pending(), oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(11 * time.Second)
@@ -908,14 +854,14 @@ func TestDiscoveryRetries(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
 		h := newHarness(t, srv, nil)
-		h.m.Client.Endpoints = Endpoints{}
+		h.m.Client.Endpoints = oauth.Endpoints{}
 		calls := 0
-		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
+		h.m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
 			calls++
 			if calls < 3 {
-				return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+				return oauth.Endpoints{}, &oauth.TransientError{Op: "discovery", Err: errors.New("connection refused")}
 			}
-			return Endpoints{Issuer: "https://auth.example", DeviceAuthorization: "https://auth.example/device", Token: "https://auth.example/token"}, nil
+			return oauth.Endpoints{Issuer: "https://auth.example", DeviceAuthorization: "https://auth.example/device", Token: "https://auth.example/token"}, nil
 		}
 		h.start()
 		advance(time.Second)
@@ -938,8 +884,8 @@ func TestDiscoveryRetries(t *testing.T) {
 func TestUnsupportedBacksOff(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		notFound := scripted{status: 404, body: "not found", header: http.Header{"Content-Type": {"text/plain"}}}
-		srv.devices = []scripted{notFound, notFound, notFound, notFound}
+		notFound := oauthtest.Reply{Status: 404, Body: "not found", Header: http.Header{"Content-Type": {"text/plain"}}}
+		srv.devices = []oauthtest.Reply{notFound, notFound, notFound, notFound}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(time.Second)
@@ -968,7 +914,7 @@ func TestUnsupportedBacksOff(t *testing.T) {
 func TestNoCompleteURI(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.devices = []scripted{{status: 200, body: `{"device_code":"secret-device-code-9","user_code":"WDJB-MJHT","verification_uri":"https://auth.example/activate","expires_in":600}`}}
+		srv.devices = []oauthtest.Reply{{Status: 200, Body: `{"device_code":"secret-device-code-9","user_code":"WDJB-MJHT","verification_uri":"https://auth.example/activate","expires_in":600}`}}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(time.Second)
@@ -985,7 +931,7 @@ func TestNoCompleteURI(t *testing.T) {
 func TestHostileStrings(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.devices = []scripted{{status: 200, body: `{"device_code":"secret-device-code-9","user_code":"ABCD-EFGH","verification_uri":"https://auth.example/device","verification_uri_complete":"javascript:alert(1)","expires_in":600}`}}
+		srv.devices = []oauthtest.Reply{{Status: 200, Body: `{"device_code":"secret-device-code-9","user_code":"ABCD-EFGH","verification_uri":"https://auth.example/device","verification_uri_complete":"javascript:alert(1)","expires_in":600}`}}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(time.Second)
@@ -1002,7 +948,7 @@ func TestHostileStrings(t *testing.T) {
 func TestResumeWithDiscovery(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
 		st := storetest.NewFake()
 		now := testClock().Now()
 		st.Update(context.Background(), func(p *store.Pairing) error {
@@ -1014,10 +960,10 @@ func TestResumeWithDiscovery(t *testing.T) {
 			return nil
 		})
 		h := newHarness(t, srv, st)
-		h.m.Client.Endpoints = Endpoints{}
+		h.m.Client.Endpoints = oauth.Endpoints{}
 		h.m.Server = store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test"}
-		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
-			return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+		h.m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
+			return oauth.Endpoints{}, &oauth.TransientError{Op: "discovery", Err: errors.New("connection refused")}
 		}
 		h.start()
 		advance(6 * time.Second)
@@ -1037,7 +983,7 @@ func TestResumeWithDiscovery(t *testing.T) {
 func TestHeartbeat(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{pending(), tokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		srv.tokens = []oauthtest.Reply{oauthtest.Pending(), oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
 		h := newHarness(t, srv, nil)
 		var beats []time.Duration
 		start := time.Now()
@@ -1080,8 +1026,8 @@ func TestRenew(t *testing.T) {
 func TestTokenWithoutExpiry(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{{status: 200, body: `{"access_token":"secret-access-1","token_type":"Bearer","refresh_token":"secret-refresh-1"}`}}
-		srv.refreshes = []scripted{tokenReply("secret-access-2", "secret-refresh-2", 3600)}
+		srv.tokens = []oauthtest.Reply{{Status: 200, Body: `{"access_token":"secret-access-1","token_type":"Bearer","refresh_token":"secret-refresh-1"}`}}
+		srv.refreshes = []oauthtest.Reply{oauthtest.TokenReply("secret-access-2", "secret-refresh-2", 3600)}
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(24 * time.Hour)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/pairing/oauth"
 )
 
 // Polling constants. RFC 8628 §3.5: "the client MUST use 5 as the default"
@@ -43,7 +44,7 @@ type pollOutcome struct {
 	// before the next poll (AwaitingUser) or before asking for a new code.
 	Wait time.Duration
 	// Token is the grant, when Next is Paired.
-	Token Token
+	Token oauth.Token
 	// Detail says what happened, in words for the screen; "" to clear it.
 	Detail string
 	// Err is the error to log, if any.
@@ -53,21 +54,21 @@ type pollOutcome struct {
 // poll1 decides, from the result of one token request, what comes next. It
 // is pure: the loop owns timing and side effects. errorBackoff is the wait
 // before a new code when the flow has to start over after an error.
-func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time.Duration) (pollState, pollOutcome) {
+func poll1(ps pollState, tok oauth.Token, err error, errorBackoff, deniedCooldown time.Duration) (pollState, pollOutcome) {
 	if ps.Interval <= 0 {
 		ps.Interval = defaultInterval
 	}
 	if err == nil {
 		return pollState{Interval: ps.Interval}, pollOutcome{Next: Paired, Token: tok}
 	}
-	var oe *OAuthError
-	var te *TransientError
+	var oe *oauth.OAuthError
+	var te *oauth.TransientError
 	switch {
-	case errors.Is(err, ErrAuthorizationPending):
+	case errors.Is(err, oauth.ErrAuthorizationPending):
 		ps.Failures = 0
 		return ps, pollOutcome{Next: AwaitingUser, Wait: ps.Interval}
 
-	case errors.Is(err, ErrSlowDown):
+	case errors.Is(err, oauth.ErrSlowDown):
 		// RFC 8628 §3.5. An HTTP 429 arrives here too, as slow_down.
 		ps.Failures = 0
 		ps.Interval += slowDownStep
@@ -79,7 +80,7 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 		return ps, pollOutcome{Next: AwaitingUser, Wait: wait,
 			Detail: fmt.Sprintf("The server asked us to slow down; checking every %s", roundSec(ps.Interval))}
 
-	case errors.Is(err, ErrAccessDenied):
+	case errors.Is(err, oauth.ErrAccessDenied):
 		what := "Pairing was denied"
 		if errors.As(err, &oe) && oe.Description != "" {
 			what = oe.Description
@@ -87,7 +88,7 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 		return ps, pollOutcome{Next: Denied, Wait: deniedCooldown,
 			Detail: fmt.Sprintf("%s. A new code follows in %s.", what, roundSec(deniedCooldown))}
 
-	case errors.Is(err, ErrExpiredToken), errors.Is(err, ErrInvalidGrant):
+	case errors.Is(err, oauth.ErrExpiredToken), errors.Is(err, oauth.ErrInvalidGrant):
 		return ps, pollOutcome{Next: Expired, Detail: "The code expired. Getting a new one."}
 
 	case errors.As(err, &te):
@@ -99,7 +100,7 @@ func poll1(ps pollState, tok Token, err error, errorBackoff, deniedCooldown time
 		return ps, pollOutcome{Next: AwaitingUser, Wait: wait, Err: err,
 			Detail: withHint(te.Summary()+" Retrying in "+roundSec(wait)+".", te.Hint())}
 
-	case errors.Is(err, ErrConsumed):
+	case errors.Is(err, oauth.ErrConsumed):
 		return ps, pollOutcome{Next: Error, Wait: ps.Interval, Err: err,
 			Detail: "The server's answer was lost. Getting a new code."}
 

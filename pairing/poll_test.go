@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth"
 )
 
 // TestPoll1 is the decision table of one poll: what each answer of the
@@ -14,36 +16,36 @@ func TestPoll1(t *testing.T) {
 		cool    = 30 * time.Second
 		errWait = 10 * time.Second
 	)
-	tok := Token{AccessToken: "a", TokenType: "Bearer"}
-	netErr := &TransientError{Op: "token request", Err: errors.New("connection refused")}
+	tok := oauth.Token{AccessToken: "a", TokenType: "Bearer"}
+	netErr := &oauth.TransientError{Op: "token request", Err: errors.New("connection refused")}
 	for _, tt := range []struct {
 		name     string
 		in       pollState
-		tok      Token
+		tok      oauth.Token
 		err      error
 		wantNext State
 		wantWait time.Duration
 		wantPS   pollState
 	}{
 		{"success", pollState{Interval: 5 * time.Second}, tok, nil, Paired, 0, pollState{Interval: 5 * time.Second}},
-		{"pending", pollState{Interval: 5 * time.Second, Failures: 3}, Token{}, ErrAuthorizationPending, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second}},
-		{"pending wrapped", pollState{Interval: 7 * time.Second}, Token{}, fmt.Errorf("token request: %w", &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 200}), AwaitingUser, 7 * time.Second, pollState{Interval: 7 * time.Second}},
-		{"zero interval defaults to 5 s", pollState{}, Token{}, ErrAuthorizationPending, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second}},
-		{"slow_down adds 5 s", pollState{Interval: 5 * time.Second}, Token{}, &OAuthError{Code: CodeSlowDown}, AwaitingUser, 10 * time.Second, pollState{Interval: 10 * time.Second}},
-		{"slow_down stacks", pollState{Interval: 10 * time.Second}, Token{}, &OAuthError{Code: CodeSlowDown}, AwaitingUser, 15 * time.Second, pollState{Interval: 15 * time.Second}},
-		{"slow_down takes the larger server interval", pollState{Interval: 5 * time.Second}, Token{}, &OAuthError{Code: CodeSlowDown, Interval: 45 * time.Second}, AwaitingUser, 45 * time.Second, pollState{Interval: 45 * time.Second}},
-		{"slow_down keeps ours when larger", pollState{Interval: 20 * time.Second}, Token{}, &OAuthError{Code: CodeSlowDown, Interval: 10 * time.Second}, AwaitingUser, 25 * time.Second, pollState{Interval: 25 * time.Second}},
-		{"429 Retry-After longer than interval", pollState{Interval: 5 * time.Second}, Token{}, &OAuthError{Code: CodeSlowDown, HTTPStatus: 429, RetryAfter: time.Minute}, AwaitingUser, time.Minute, pollState{Interval: 10 * time.Second}},
-		{"denied", pollState{Interval: 5 * time.Second}, Token{}, ErrAccessDenied, Denied, cool, pollState{Interval: 5 * time.Second}},
-		{"expired_token", pollState{Interval: 5 * time.Second}, Token{}, ErrExpiredToken, Expired, 0, pollState{Interval: 5 * time.Second}},
-		{"invalid_grant", pollState{Interval: 5 * time.Second}, Token{}, ErrInvalidGrant, Expired, 0, pollState{Interval: 5 * time.Second}},
-		{"network error backs off from the interval", pollState{Interval: 5 * time.Second}, Token{}, netErr, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second, Failures: 1}},
-		{"network error doubles", pollState{Interval: 5 * time.Second, Failures: 2}, Token{}, netErr, AwaitingUser, 20 * time.Second, pollState{Interval: 5 * time.Second, Failures: 3}},
-		{"network error capped", pollState{Interval: 5 * time.Second, Failures: 20}, Token{}, netErr, AwaitingUser, maxTransientBackoff, pollState{Interval: 5 * time.Second, Failures: 21}},
-		{"503 Retry-After honoured", pollState{Interval: 5 * time.Second}, Token{}, &TransientError{HTTPStatus: 503, RetryAfter: 90 * time.Second, Err: errors.New("down")}, AwaitingUser, 90 * time.Second, pollState{Interval: 5 * time.Second, Failures: 1}},
-		{"lost 200 body", pollState{Interval: 5 * time.Second}, Token{}, fmt.Errorf("token request: %w", ErrConsumed), Error, 5 * time.Second, pollState{Interval: 5 * time.Second}},
-		{"unknown error code", pollState{Interval: 5 * time.Second}, Token{}, &OAuthError{Code: "weird"}, Error, errWait, pollState{Interval: 5 * time.Second}},
-		{"bad token", pollState{Interval: 5 * time.Second}, Token{}, fmt.Errorf("token request: %w", ErrBadToken), Error, errWait, pollState{Interval: 5 * time.Second}},
+		{"pending", pollState{Interval: 5 * time.Second, Failures: 3}, oauth.Token{}, oauth.ErrAuthorizationPending, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second}},
+		{"pending wrapped", pollState{Interval: 7 * time.Second}, oauth.Token{}, fmt.Errorf("token request: %w", &oauth.OAuthError{Code: oauth.CodeAuthorizationPending, HTTPStatus: 200}), AwaitingUser, 7 * time.Second, pollState{Interval: 7 * time.Second}},
+		{"zero interval defaults to 5 s", pollState{}, oauth.Token{}, oauth.ErrAuthorizationPending, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second}},
+		{"slow_down adds 5 s", pollState{Interval: 5 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: oauth.CodeSlowDown}, AwaitingUser, 10 * time.Second, pollState{Interval: 10 * time.Second}},
+		{"slow_down stacks", pollState{Interval: 10 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: oauth.CodeSlowDown}, AwaitingUser, 15 * time.Second, pollState{Interval: 15 * time.Second}},
+		{"slow_down takes the larger server interval", pollState{Interval: 5 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: oauth.CodeSlowDown, Interval: 45 * time.Second}, AwaitingUser, 45 * time.Second, pollState{Interval: 45 * time.Second}},
+		{"slow_down keeps ours when larger", pollState{Interval: 20 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: oauth.CodeSlowDown, Interval: 10 * time.Second}, AwaitingUser, 25 * time.Second, pollState{Interval: 25 * time.Second}},
+		{"429 Retry-After longer than interval", pollState{Interval: 5 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: oauth.CodeSlowDown, HTTPStatus: 429, RetryAfter: time.Minute}, AwaitingUser, time.Minute, pollState{Interval: 10 * time.Second}},
+		{"denied", pollState{Interval: 5 * time.Second}, oauth.Token{}, oauth.ErrAccessDenied, Denied, cool, pollState{Interval: 5 * time.Second}},
+		{"expired_token", pollState{Interval: 5 * time.Second}, oauth.Token{}, oauth.ErrExpiredToken, Expired, 0, pollState{Interval: 5 * time.Second}},
+		{"invalid_grant", pollState{Interval: 5 * time.Second}, oauth.Token{}, oauth.ErrInvalidGrant, Expired, 0, pollState{Interval: 5 * time.Second}},
+		{"network error backs off from the interval", pollState{Interval: 5 * time.Second}, oauth.Token{}, netErr, AwaitingUser, 5 * time.Second, pollState{Interval: 5 * time.Second, Failures: 1}},
+		{"network error doubles", pollState{Interval: 5 * time.Second, Failures: 2}, oauth.Token{}, netErr, AwaitingUser, 20 * time.Second, pollState{Interval: 5 * time.Second, Failures: 3}},
+		{"network error capped", pollState{Interval: 5 * time.Second, Failures: 20}, oauth.Token{}, netErr, AwaitingUser, maxTransientBackoff, pollState{Interval: 5 * time.Second, Failures: 21}},
+		{"503 Retry-After honoured", pollState{Interval: 5 * time.Second}, oauth.Token{}, &oauth.TransientError{HTTPStatus: 503, RetryAfter: 90 * time.Second, Err: errors.New("down")}, AwaitingUser, 90 * time.Second, pollState{Interval: 5 * time.Second, Failures: 1}},
+		{"lost 200 body", pollState{Interval: 5 * time.Second}, oauth.Token{}, fmt.Errorf("token request: %w", oauth.ErrConsumed), Error, 5 * time.Second, pollState{Interval: 5 * time.Second}},
+		{"unknown error code", pollState{Interval: 5 * time.Second}, oauth.Token{}, &oauth.OAuthError{Code: "weird"}, Error, errWait, pollState{Interval: 5 * time.Second}},
+		{"bad token", pollState{Interval: 5 * time.Second}, oauth.Token{}, fmt.Errorf("token request: %w", oauth.ErrBadToken), Error, errWait, pollState{Interval: 5 * time.Second}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ps, out := poll1(tt.in, tt.tok, tt.err, errWait, cool)

@@ -2,9 +2,7 @@ package pairing
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -12,105 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pairingd/pairingd/pairing/oauth"
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/storetest"
 )
-
-// Helpers shared by the profile tests (authelia_test.go, romm_test.go,
-// dfc_test.go): a scripted server that speaks any profile's paths, and a
-// harness around the Machine that uses it.
-
-// profReq is what the profile server saw.
-type profReq struct {
-	method, path, query string
-	auth, ctype         string
-	body                []byte
-	at, done            time.Duration
-}
-
-// jsonBody decodes the request's JSON body into a map; nil when it is not
-// a JSON object.
-func (r profReq) jsonBody() map[string]any {
-	var m map[string]any
-	if json.Unmarshal(r.body, &m) != nil {
-		return nil
-	}
-	return m
-}
-
-// profServer answers by "METHOD /path": first from a script, then from a
-// default function (given how many requests that key had before), else 404.
-type profServer struct {
-	mu       sync.Mutex
-	start    time.Time
-	scripts  map[string][]scripted
-	defaults map[string]func(n int, r *http.Request, body []byte) scripted
-	seen     map[string]int
-	reqs     []profReq
-}
-
-func newProfServer() *profServer {
-	return &profServer{start: time.Now(), scripts: map[string][]scripted{},
-		defaults: map[string]func(int, *http.Request, []byte) scripted{}, seen: map[string]int{}}
-}
-
-// script queues answers for key ("POST /api/x").
-func (s *profServer) script(key string, reps ...scripted) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.scripts[key] = append(s.scripts[key], reps...)
-}
-
-func (s *profServer) RoundTrip(r *http.Request) (*http.Response, error) {
-	var body []byte
-	if r.Body != nil {
-		body, _ = io.ReadAll(r.Body)
-		r.Body.Close()
-	}
-	key := r.Method + " " + r.URL.Path
-	s.mu.Lock()
-	req := profReq{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, auth: r.Header.Get("Authorization"),
-		ctype: r.Header.Get("Content-Type"), body: body, at: time.Since(s.start)}
-	n := s.seen[key]
-	s.seen[key]++
-	var rep scripted
-	switch {
-	case len(s.scripts[key]) > 0:
-		rep, s.scripts[key] = s.scripts[key][0], s.scripts[key][1:]
-	case s.defaults[key] != nil:
-		rep = s.defaults[key](n, r, body)
-	default:
-		rep = scripted{status: 404, body: `{"detail":"Not Found"}`}
-	}
-	s.mu.Unlock()
-	if rep.delay > 0 {
-		time.Sleep(rep.delay)
-	}
-	s.mu.Lock()
-	req.done = time.Since(s.start)
-	s.reqs = append(s.reqs, req)
-	s.mu.Unlock()
-	return rep.respond(r)
-}
-
-// requests returns what key ("POST /api/x", or "" for all) received.
-func (s *profServer) requests(key string) []profReq {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []profReq
-	for _, r := range s.reqs {
-		if key == "" || r.method+" "+r.path == key {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // profHarness is the machine harness of machine_test.go, with a profile, a
 // profServer and a record of the reports.
 type profHarness struct {
 	*harness
-	srv     *profServer
+	srv     *oauthtest.Server
 	reports *reportLog
 	// secrets are scanned for in logs, screens, status lines, the stored
 	// message and health, and the reports.
@@ -119,14 +29,14 @@ type profHarness struct {
 
 type reportLog struct {
 	mu sync.Mutex
-	r  []Report
+	r  []oauth.Report
 }
 
-func (l *reportLog) add(r Report) { l.mu.Lock(); l.r = append(l.r, r); l.mu.Unlock() }
-func (l *reportLog) all() []Report {
+func (l *reportLog) add(r oauth.Report) { l.mu.Lock(); l.r = append(l.r, r); l.mu.Unlock() }
+func (l *reportLog) all() []oauth.Report {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Report(nil), l.r...)
+	return append([]oauth.Report(nil), l.r...)
 }
 
 // types returns the reports' types.
@@ -138,17 +48,17 @@ func (l *reportLog) types() []string {
 	return out
 }
 
-func newProfHarness(t *testing.T, p Profile, base string, srv *profServer, st *storetest.Fake) *profHarness {
+func newProfHarness(t *testing.T, p oauth.Profile, base string, srv *oauthtest.Server, st *storetest.Fake) *profHarness {
 	t.Helper()
 	h := newHarness(t, nil, st)
-	ep := Endpoints{Issuer: base}
-	if fe, ok := p.(FixedEndpoints); ok {
+	ep := oauth.Endpoints{Issuer: base}
+	if fe, ok := p.(oauth.FixedEndpoints); ok {
 		ep = fe.Endpoints(base)
 	}
 	h.m.Client.HTTP = &http.Client{Transport: srv}
 	h.m.Client.Profile = p
 	h.m.Client.Endpoints = ep
-	h.m.Client.Config = ClientConfig{ClientID: "pairingd-test", Device: DeviceInfo{
+	h.m.Client.Config = oauth.ClientConfig{ClientID: "pairingd-test", Device: oauth.DeviceInfo{
 		ID: "5b2f0d7e-device-uuid", Name: "Pete muOS", Model: "RG35XX Plus", OSVersion: "muOS 2508", ClientVersion: "0.9.0"}}
 	h.m.Server = store.Server{Issuer: base, ClientID: "pairingd-test", TokenEndpoint: ep.Token, UserinfoEndpoint: ep.Userinfo}
 	ph := &profHarness{harness: h, srv: srv, reports: &reportLog{}}
@@ -202,8 +112,8 @@ func (h *profHarness) sawDetail(s string) bool {
 
 // checkFunc is what cmd/pairingd's newCheck gives the machine for a profile
 // with a Checker and no health check URL.
-func checkFunc(c *Client) func(ctx context.Context, access, bound string) (string, error) {
-	checker := c.Profile.(Checker)
+func checkFunc(c *oauth.Client) func(ctx context.Context, access, bound string) (string, error) {
+	checker := c.Profile.(oauth.Checker)
 	return func(ctx context.Context, access, bound string) (string, error) {
 		if access == "" {
 			return "", nil
@@ -230,15 +140,15 @@ func windowMax(times []time.Duration, per time.Duration) (n int, at time.Duratio
 func TestNewProfile(t *testing.T) {
 	for _, tt := range []struct {
 		name, base string
-		want       Profile
+		want       oauth.Profile
 	}{
-		{"", "https://as.example", RFC8628{}},
-		{"rfc8628", "https://as.example/", RFC8628{}},
-		{"authelia", "https://auth.example", Authelia{}},
-		{"romm", "https://romm.example/", RomM{Base: "https://romm.example"}},
-		{"dfc", "https://dfc.example/", DFC{Base: "https://dfc.example"}},
+		{"", "https://as.example", oauth.RFC8628{}},
+		{"rfc8628", "https://as.example/", oauth.RFC8628{}},
+		{"authelia", "https://auth.example", oauth.Authelia{}},
+		{"romm", "https://romm.example/", oauth.RomM{Base: "https://romm.example"}},
+		{"dfc", "https://dfc.example/", oauth.DFC{Base: "https://dfc.example"}},
 	} {
-		got, err := NewProfile(tt.name, tt.base)
+		got, err := oauth.NewProfile(tt.name, tt.base)
 		if err != nil || !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("NewProfile(%q, %q) = %#v, %v, want %#v", tt.name, tt.base, got, err, tt.want)
 			continue
@@ -247,7 +157,7 @@ func TestNewProfile(t *testing.T) {
 			t.Errorf("NewProfile(%q).Name() = %q", tt.name, got.Name())
 		}
 	}
-	_, err := NewProfile("keycloak", "https://x.example")
+	_, err := oauth.NewProfile("keycloak", "https://x.example")
 	if err == nil || !strings.Contains(err.Error(), "rfc8628, authelia, romm, dfc") {
 		t.Errorf("unknown profile: err = %v, want one listing the profiles", err)
 	}
@@ -256,36 +166,36 @@ func TestNewProfile(t *testing.T) {
 // Which optional interfaces each profile has: the loop's behaviour hangs on
 // them.
 func TestProfileInterfaces(t *testing.T) {
-	has := func(p Profile) string {
+	has := func(p oauth.Profile) string {
 		var s []string
-		if _, ok := p.(FixedEndpoints); ok {
+		if _, ok := p.(oauth.FixedEndpoints); ok {
 			s = append(s, "endpoints")
 		}
-		if _, ok := p.(Preflighter); ok {
+		if _, ok := p.(oauth.Preflighter); ok {
 			s = append(s, "preflight")
 		}
-		if _, ok := p.(Checker); ok {
+		if _, ok := p.(oauth.Checker); ok {
 			s = append(s, "check")
 		}
-		if _, ok := p.(Pacer); ok {
+		if _, ok := p.(oauth.Pacer); ok {
 			s = append(s, "pacer")
 		}
-		if _, ok := p.(RefreshLeader); ok {
+		if _, ok := p.(oauth.RefreshLeader); ok {
 			s = append(s, "lead")
 		}
-		if _, ok := p.(Reporter); ok {
+		if _, ok := p.(oauth.Reporter); ok {
 			s = append(s, "report")
 		}
 		return strings.Join(s, ",")
 	}
 	for _, tt := range []struct {
-		p    Profile
+		p    oauth.Profile
 		want string
 	}{
-		{RFC8628{}, ""},
-		{Authelia{}, "pacer,lead"},
-		{RomM{}, "endpoints,preflight,check"},
-		{DFC{}, "endpoints,report"},
+		{oauth.RFC8628{}, ""},
+		{oauth.Authelia{}, "pacer,lead"},
+		{oauth.RomM{}, "endpoints,preflight,check"},
+		{oauth.DFC{}, "endpoints,report"},
 	} {
 		if got := has(tt.p); got != tt.want {
 			t.Errorf("%s has %q, want %q", tt.p.Name(), got, tt.want)
@@ -295,36 +205,36 @@ func TestProfileInterfaces(t *testing.T) {
 
 func TestRefreshLead(t *testing.T) {
 	for _, tt := range []struct {
-		p        Profile
+		p        oauth.Profile
 		lifetime time.Duration
 		want     time.Duration
 	}{
-		{RFC8628{}, time.Hour, 6 * time.Minute},
-		{RFC8628{}, 60 * time.Second, 10 * time.Second},
-		{DFC{}, 24 * time.Hour, 144 * time.Minute},
-		{Authelia{}, time.Hour, 10 * time.Second},
-		{Authelia{}, 5 * time.Second, 10 * time.Second},
+		{oauth.RFC8628{}, time.Hour, 6 * time.Minute},
+		{oauth.RFC8628{}, 60 * time.Second, 10 * time.Second},
+		{oauth.DFC{}, 24 * time.Hour, 144 * time.Minute},
+		{oauth.Authelia{}, time.Hour, 10 * time.Second},
+		{oauth.Authelia{}, 5 * time.Second, 10 * time.Second},
 	} {
-		c := &Client{Profile: tt.p}
-		if got := c.refreshLead(tt.lifetime); got != tt.want {
+		c := &oauth.Client{Profile: tt.p}
+		if got := c.RefreshLead(tt.lifetime); got != tt.want {
 			t.Errorf("%s: refresh lead for %v = %v, want %v", tt.p.Name(), tt.lifetime, got, tt.want)
 		}
 	}
 	// The Data Exporter's credential alone (no JWT yet) is exchanged at
 	// once; a RomM token without expiry is never refreshed.
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	c := &Client{Profile: DFC{}}
-	if got := c.refreshIn(store.Tokens{RefreshToken: "cs"}, now); got != 0 {
+	c := &oauth.Client{Profile: oauth.DFC{}}
+	if got := refreshIn(c, store.Tokens{RefreshToken: "cs"}, now); got != 0 {
 		t.Errorf("refreshIn(credential only) = %v, want 0", got)
 	}
-	c = &Client{Profile: RomM{}}
-	if got := c.refreshIn(store.Tokens{AccessToken: "rmm_x"}, now); got != forever {
-		t.Errorf("refreshIn(RomM token without expiry) = %v, want forever", got)
+	c = &oauth.Client{Profile: oauth.RomM{}}
+	if got := refreshIn(c, store.Tokens{AccessToken: "rmm_x"}, now); got != forever {
+		t.Errorf("refreshIn(oauth.RomM token without expiry) = %v, want forever", got)
 	}
 }
 
 func TestHardLimit(t *testing.T) {
-	limits := Authelia{}.PollLimits()
+	limits := oauth.Authelia{}.PollLimits()
 	// every returns n times, step apart, from first.
 	every := func(first, step time.Duration, n int) []time.Duration {
 		var h []time.Duration
@@ -337,7 +247,7 @@ func TestHardLimit(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		history []time.Duration
-		limits  []RateLimit
+		limits  []oauth.RateLimit
 		now     time.Duration
 		want    time.Duration
 	}{
@@ -355,8 +265,8 @@ func TestHardLimit(t *testing.T) {
 		// 90 polls: two bursts of 45. The hour limit is the later.
 		{"at the hour limit", append(every(0, sec(10), 45), every(sec(1000), sec(10), 45)...), limits, sec(1450), sec(3600)},
 		{"hour limit with the 10-minute one passed", append(every(0, sec(10), 45), every(sec(1000), sec(10), 45)...), limits, sec(2000), sec(3600)},
-		{"zero N ignored", every(0, time.Second, 5), []RateLimit{{N: 0, Per: time.Hour}}, sec(5), sec(5)},
-		{"one a minute", every(sec(30), 0, 1), []RateLimit{{N: 1, Per: time.Minute}}, sec(31), sec(90)},
+		{"zero N ignored", every(0, time.Second, 5), []oauth.RateLimit{{N: 0, Per: time.Hour}}, sec(5), sec(5)},
+		{"one a minute", every(sec(30), 0, 1), []oauth.RateLimit{{N: 1, Per: time.Minute}}, sec(31), sec(90)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := hardLimit(tt.history, tt.limits, tt.now)
@@ -382,7 +292,7 @@ func TestHardLimit(t *testing.T) {
 
 func TestSpread(t *testing.T) {
 	sec := func(n int) time.Duration { return time.Duration(n) * time.Second }
-	hour := []RateLimit{{N: 90, Per: time.Hour}}
+	hour := []oauth.RateLimit{{N: 90, Per: time.Hour}}
 	every := func(first, step time.Duration, n int) []time.Duration {
 		var h []time.Duration
 		for i := range n {

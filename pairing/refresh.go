@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 )
 
@@ -17,9 +18,6 @@ var ErrNotPaired = errors.New("not paired")
 // token to renew it with: the device has to pair again.
 var errNoRefreshToken = errors.New("access token expired and there is no refresh token")
 
-// minRefreshLead is the least time before expiry a refresh starts.
-const minRefreshLead = 10 * time.Second
-
 // minRefreshGap is the least time between two refreshes by the daemon,
 // whatever the tokens' lifetime and whatever the wall clock says. Each
 // refresh is a request, an fsync and a rotated refresh token in flight, so
@@ -29,8 +27,8 @@ const minRefreshGap = 5 * time.Second
 // leadFor is how long before expiry a token of this lifetime is refreshed:
 // the profile's lead, but at most half the lifetime, so that a token that
 // lives no longer than the lead is not due the moment it arrives.
-func (c *Client) leadFor(lifetime time.Duration) time.Duration {
-	return min(c.refreshLead(lifetime), lifetime/2)
+func leadFor(c *oauth.Client, lifetime time.Duration) time.Duration {
+	return min(c.RefreshLead(lifetime), lifetime/2)
 }
 
 // refreshIn returns how long from now (wall) until t should be refreshed:
@@ -42,7 +40,7 @@ func (c *Client) leadFor(lifetime time.Duration) time.Duration {
 // 1970) still schedules correctly. A token issued in what is now the
 // future (the clock was stepped back since) has an age nobody can tell:
 // it is due now.
-func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
+func refreshIn(c *oauth.Client, t store.Tokens, now time.Time) time.Duration {
 	switch {
 	case t.AccessToken == "" && t.RefreshToken != "":
 		return 0
@@ -54,7 +52,7 @@ func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
 	if t.IssuedAt.IsZero() || lifetime <= 0 || age < 0 {
 		return 0
 	}
-	return max(lifetime-c.leadFor(lifetime)-age, 0)
+	return max(lifetime-leadFor(c, lifetime)-age, 0)
 }
 
 // RefreshDue reports whether the stored access token should be refreshed
@@ -63,11 +61,11 @@ func (c *Client) refreshIn(t store.Tokens, now time.Time) time.Duration {
 // due, since its age cannot be told from a clock that restarted; unless
 // stampedThisBoot: a running daemon refreshed at its start and stamps the
 // tokens on this boot's clock, so their age can be read on it.
-func (c *Client) RefreshDue(t store.Tokens, now time.Time, stampedThisBoot bool) bool {
+func RefreshDue(c *oauth.Client, t store.Tokens, now time.Time, stampedThisBoot bool) bool {
 	if t.IsZero() {
 		return false
 	}
-	in := c.refreshIn(t, now)
+	in := refreshIn(c, t, now)
 	return in == 0 || (in != forever && !clockSane(now) && !stampedThisBoot)
 }
 
@@ -88,7 +86,7 @@ func TokenValid(t store.Tokens, now time.Time) bool {
 // tokensFrom turns a token response into stored tokens. A response without
 // refresh_token keeps the old one (RFC 6749 §6: the server "MAY issue a new
 // refresh token").
-func tokensFrom(tok Token, old store.Tokens, now time.Time) store.Tokens {
+func tokensFrom(tok oauth.Token, old store.Tokens, now time.Time) store.Tokens {
 	t := store.Tokens{
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,
@@ -122,9 +120,9 @@ func tokensFrom(tok Token, old store.Tokens, now time.Time) store.Tokens {
 // clears the grant in the store (the device pairs again) and returns an
 // error matching ErrInvalidGrant; network and server errors keep the
 // tokens.
-func Refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64) (store.Pairing, error) {
+func Refresh(ctx context.Context, st store.Store, c *oauth.Client, clock Clock, rev int64) (store.Pairing, error) {
 	return refresh(ctx, st, c, clock, rev, refreshHooks{onRetry: func(err error, wait time.Duration) {
-		c.log().Warn("saving the refreshed tokens failed; retrying", "err", err, "retry_in", wait)
+		c.Log().Warn("saving the refreshed tokens failed; retrying", "err", err, "retry_in", wait)
 	}})
 }
 
@@ -179,7 +177,7 @@ func (h refreshHooks) wait(ctx context.Context, clock Clock, d time.Duration) bo
 }
 
 // refresh is Refresh with the daemon's hooks.
-func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev int64, h refreshHooks) (store.Pairing, error) {
+func refresh(ctx context.Context, st store.Store, c *oauth.Client, clock Clock, rev int64, h refreshHooks) (store.Pairing, error) {
 	release, err := h.lock(ctx, st)
 	if err != nil {
 		return store.Pairing{}, err // it says "refresh lock"
@@ -207,11 +205,11 @@ func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 	}
 	now := clock.Now()
 	spent := rec.Tokens.RefreshToken
-	tok, err := c.Refresh(ctx, Grant{RefreshToken: spent, BoundDeviceID: rec.BoundDeviceID})
+	tok, err := c.Refresh(ctx, oauth.Grant{RefreshToken: spent, BoundDeviceID: rec.BoundDeviceID})
 	switch {
-	case errors.Is(err, ErrInvalidGrant):
+	case errors.Is(err, oauth.ErrInvalidGrant):
 		why := "The server no longer accepts this device."
-		var oe *OAuthError
+		var oe *oauth.OAuthError
 		if errors.As(err, &oe) && oe.Description != "" {
 			why = sanitize.Line(oe.Description, 200) + "."
 		}
@@ -219,7 +217,7 @@ func refresh(ctx context.Context, st store.Store, c *Client, clock Clock, rev in
 			return rec, ferr
 		}
 		return rec, err
-	case errors.Is(err, ErrBadToken) && tok.RefreshToken != "" && tok.RefreshToken != rec.Tokens.RefreshToken:
+	case errors.Is(err, oauth.ErrBadToken) && tok.RefreshToken != "" && tok.RefreshToken != rec.Tokens.RefreshToken:
 		// The answer is refused, but the server rotated the refresh token
 		// in it: keep that one, or the next refresh presents a dead one.
 		kept, serr := commitRefresh(ctx, st, clock, spent, h, func(p *store.Pairing) {
@@ -302,7 +300,7 @@ func forget(ctx context.Context, st store.Store, rev int64, why string, now time
 // The refresh lock is waited for at most unpairLockWait: the daemon holds it
 // while it retries saving rotated tokens to a failing disk, and a person
 // who typed `pairingd unpair` must hear why nothing happens.
-func Unpair(ctx context.Context, st store.Store, c *Client, now time.Time) (revokeErr, err error) {
+func Unpair(ctx context.Context, st store.Store, c *oauth.Client, now time.Time) (revokeErr, err error) {
 	lctx, cancel := context.WithTimeout(ctx, unpairLockWait)
 	release, err := st.RefreshLock(lctx)
 	cancel()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pairingd/pairingd/pairing/oauth"
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/storetest"
 )
@@ -25,7 +27,7 @@ func TestRefreshIn(t *testing.T) {
 	tokens := func(issued time.Time, life time.Duration) store.Tokens {
 		return store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: issued, ExpiresAt: issued.Add(life)}
 	}
-	c := &Client{}
+	c := &oauth.Client{}
 	for _, tt := range []struct {
 		name string
 		t    store.Tokens
@@ -44,20 +46,20 @@ func TestRefreshIn(t *testing.T) {
 		{"no expiry", store.Tokens{AccessToken: "a", IssuedAt: now}, forever},
 		{"credential only", store.Tokens{RefreshToken: "r"}, 0},
 	} {
-		if got := c.refreshIn(tt.t, now); got != tt.want {
+		if got := refreshIn(c, tt.t, now); got != tt.want {
 			t.Errorf("%s: refreshIn = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 	// A clock that is wrong but runs on schedules as a right one does.
 	in1970 := time.Date(1970, 1, 1, 0, 10, 0, 0, time.UTC)
-	if got, want := c.refreshIn(tokens(in1970.Add(-time.Minute), time.Hour), in1970), 53*time.Minute; got != want {
+	if got, want := refreshIn(c, tokens(in1970.Add(-time.Minute), time.Hour), in1970), 53*time.Minute; got != want {
 		t.Errorf("1 h token issued a minute ago on a 1970 clock: refreshIn = %v, want %v", got, want)
 	}
 }
 
 func TestTokenValidAndDue(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	c := &Client{}
+	c := &oauth.Client{}
 	for _, tt := range []struct {
 		name             string
 		t                store.Tokens
@@ -77,17 +79,17 @@ func TestTokenValidAndDue(t *testing.T) {
 		if got := TokenValid(tt.t, tt.now); got != tt.wantValid {
 			t.Errorf("%s: TokenValid = %v, want %v", tt.name, got, tt.wantValid)
 		}
-		if got := c.RefreshDue(tt.t, tt.now, false); got != tt.wantD {
+		if got := RefreshDue(c, tt.t, tt.now, false); got != tt.wantD {
 			t.Errorf("%s: RefreshDue = %v, want %v", tt.name, got, tt.wantD)
 		}
 	}
 	// Stamped on this boot's clock by a running daemon, a young token is
 	// not due on a 1970 clock; an old one still is.
 	young := store.Tokens{AccessToken: "a", RefreshToken: "r", IssuedAt: time.Unix(60, 0), ExpiresAt: time.Unix(3660, 0)}
-	if c.RefreshDue(young, time.Unix(120, 0), true) {
+	if RefreshDue(c, young, time.Unix(120, 0), true) {
 		t.Errorf("RefreshDue of a token stamped a minute ago this boot = true, want false")
 	}
-	if !c.RefreshDue(young, time.Unix(3600, 0), true) {
+	if !RefreshDue(c, young, time.Unix(3600, 0), true) {
 		t.Errorf("RefreshDue of a token stamped near its expiry this boot = false, want true")
 	}
 }
@@ -158,7 +160,7 @@ func TestRefreshRate(t *testing.T) {
 					storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
 						TokenType: "Bearer", IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(59 * time.Minute)})
 				} else {
-					srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", tt.life)}
+					srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", tt.life)}
 				}
 				w0, r0 := st.Writes(), 0
 				h.start()
@@ -206,7 +208,7 @@ func TestRefreshRate(t *testing.T) {
 func TestRefreshCommitRetried(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.tokens = []scripted{tokenReply("secret-access-1", "secret-refresh-1", 100)}
+		srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 100)}
 		srv.refreshTTL = 100
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
@@ -262,14 +264,14 @@ func TestRefreshFuncCommitRetried(t *testing.T) {
 func TestRefreshBadAnswerKeepsRotated(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		srv.refreshes = []scripted{{status: 200, body: `{"access_token":"secret-access-2","token_type":"mac","refresh_token":"secret-refresh-2","expires_in":3600}`}}
+		srv.refreshes = []oauthtest.Reply{{Status: 200, Body: `{"access_token":"secret-access-2","token_type":"mac","refresh_token":"secret-refresh-2","expires_in":3600}`}}
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		now := h.m.Clock.Now()
 		rec := storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
 			IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
 		_, err := Refresh(context.Background(), st, h.m.Client, h.m.Clock, rec.Rev)
-		if !errors.Is(err, ErrBadToken) {
+		if !errors.Is(err, oauth.ErrBadToken) {
 			t.Fatalf("Refresh error %v, want ErrBadToken", err)
 		}
 		if got := h.record(); got.Tokens.RefreshToken != "secret-refresh-2" || State(got.State) != Paired {
@@ -314,13 +316,13 @@ func TestClockSteppedBackAfterPairing(t *testing.T) {
 // expired_token or an unusable 200 at the first poll), new codes back off
 // to one per 5 min instead of a loop.
 func TestCodeDeathsBackOff(t *testing.T) {
-	expired := oauthReply(400, "expired_token")
-	consumed := scripted{status: 200, body: `{"access_token":`}
-	mac := scripted{status: 200, body: `{"access_token":"secret-access-x","token_type":"mac"}`}
+	expired := oauthtest.OAuthReply(400, "expired_token")
+	consumed := oauthtest.Reply{Status: 200, Body: `{"access_token":`}
+	mac := oauthtest.Reply{Status: 200, Body: `{"access_token":"secret-access-x","token_type":"mac"}`}
 	for _, tt := range []struct {
 		name      string
 		expiresIn int
-		reply     *scripted
+		reply     *oauthtest.Reply
 	}{
 		{"expires_in=1", 1, nil},
 		{"expired_token at once", 600, &expired},
@@ -407,8 +409,8 @@ func TestNoRepeatedPrefixes(t *testing.T) {
 		srv := newFakeServer()
 		h := newHarness(t, srv, nil)
 		h.m.Client.Endpoints.DeviceAuthorization = ""
-		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
-			return Endpoints{}, &TransientError{Op: "discovery", Err: errors.New("connection refused")}
+		h.m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
+			return oauth.Endpoints{}, &oauth.TransientError{Op: "discovery", Err: errors.New("connection refused")}
 		}
 		h.start()
 		advance(time.Second)
@@ -444,7 +446,7 @@ func TestTLSFailureSaysWhy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bubble(t, func(t *testing.T) {
 				srv := newFakeServer()
-				srv.devices = []scripted{{err: tt.err}}
+				srv.devices = []oauthtest.Reply{{Err: tt.err}}
 				h := newHarness(t, srv, nil)
 				h.start()
 				advance(time.Second)
@@ -472,7 +474,7 @@ func TestRefusedRefreshBacksOff(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
 		for i := 1; i <= 300; i++ {
-			srv.refreshes = append(srv.refreshes, scripted{status: 200, body: fmt.Sprintf(
+			srv.refreshes = append(srv.refreshes, oauthtest.Reply{Status: 200, Body: fmt.Sprintf(
 				`{"access_token":"secret-access-x%d","token_type":"DPoP","refresh_token":"secret-refresh-x%d","expires_in":3600}`, i, i)})
 		}
 		st := storetest.NewFake()
@@ -535,9 +537,9 @@ func TestRefreshLockWaitFeedsWatchdog(t *testing.T) {
 func TestRefreshSurvivesOtherWrites(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
-		slow := tokenReply("secret-access-2", "secret-refresh-2", 3600)
-		slow.delay = 2 * time.Second
-		srv.refreshes = []scripted{slow}
+		slow := oauthtest.TokenReply("secret-access-2", "secret-refresh-2", 3600)
+		slow.Delay = 2 * time.Second
+		srv.refreshes = []oauthtest.Reply{slow}
 		st := storetest.NewFake()
 		h := newHarness(t, srv, st)
 		now := h.m.Clock.Now()
@@ -636,8 +638,8 @@ func TestDiscoveryFailureSaysWhat(t *testing.T) {
 		srv := newFakeServer() // 404 for the well-known documents
 		h := newHarness(t, srv, nil)
 		h.m.Client.Endpoints.DeviceAuthorization = ""
-		h.m.Discover = func(ctx context.Context) (Endpoints, error) {
-			return Discover(ctx, h.m.Client.HTTP, "https://auth.example")
+		h.m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
+			return oauth.Discover(ctx, h.m.Client.HTTP, "https://auth.example")
 		}
 		h.start()
 		advance(time.Second)

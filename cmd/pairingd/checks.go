@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 )
 
@@ -21,8 +21,8 @@ const reportTimeout = 10 * time.Second
 // configured (with the access token as a Bearer token when paired), then
 // the profile's own check of the grant (RomM's /api/users/me). nil when
 // there is nothing to check.
-func newCheck(c *pairing.Client, healthURL string) func(ctx context.Context, access, bound string) (string, error) {
-	checker, _ := c.Profile.(pairing.Checker)
+func newCheck(c *oauth.Client, healthURL string) func(ctx context.Context, access, bound string) (string, error) {
+	checker, _ := c.Profile.(oauth.Checker)
 	if healthURL == "" && checker == nil {
 		return nil
 	}
@@ -40,7 +40,7 @@ func newCheck(c *pairing.Client, healthURL string) func(ctx context.Context, acc
 }
 
 // healthCheck GETs url; any 2xx is healthy.
-func healthCheck(ctx context.Context, c *pairing.Client, url, access string) error {
+func healthCheck(ctx context.Context, c *oauth.Client, url, access string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)
@@ -53,7 +53,7 @@ func healthCheck(ctx context.Context, c *pairing.Client, url, access string) err
 		return err
 	}
 	if resp.Status < 200 || resp.Status > 299 {
-		return &pairing.TransientError{Op: "health check", HTTPStatus: resp.Status, Err: errors.New("not healthy")}
+		return &oauth.TransientError{Op: "health check", HTTPStatus: resp.Status, Err: errors.New("not healthy")}
 	}
 	return nil
 }
@@ -67,13 +67,13 @@ func healthCheck(ctx context.Context, c *pairing.Client, url, access string) err
 // wait blocks until every report sent so far is done (each is bounded by
 // reportTimeout and by ctx): the daemon calls it before it closes the
 // store that the reports read and write.
-func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger *slog.Logger) (report func(pairing.Report), wait func()) {
+func newReporter(ctx context.Context, c *oauth.Client, st store.Store, logger *slog.Logger) (report func(oauth.Report), wait func()) {
 	var wg sync.WaitGroup
-	rep, ok := c.Profile.(pairing.Reporter)
+	rep, ok := c.Profile.(oauth.Reporter)
 	if !ok {
 		return nil, wg.Wait
 	}
-	return func(r pairing.Report) {
+	return func(r oauth.Report) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -85,7 +85,7 @@ func newReporter(ctx context.Context, c *pairing.Client, st store.Store, logger 
 			}
 			err = rep.Report(ctx, c, rec.Tokens.AccessToken, r)
 			switch {
-			case errors.Is(err, pairing.ErrGrantRejected):
+			case errors.Is(err, oauth.ErrGrantRejected):
 				logger.Warn("error report refused; the token will be exchanged again", "err", err)
 				st.Update(ctx, func(p *store.Pairing) error {
 					if p.Tokens.AccessToken == rec.Tokens.AccessToken {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/sqlite"
 )
@@ -213,7 +214,7 @@ func relative(d time.Duration) string {
 // clientForStore builds a client for the server the device is paired with:
 // the stored endpoints win, since the tokens belong to them; the secret
 // comes from the config.
-func clientForStore(cfg config.Config, rec store.Pairing) (*pairing.Client, error) {
+func clientForStore(cfg config.Config, rec store.Pairing) (*oauth.Client, error) {
 	if rec.Server.Profile != "" {
 		cfg.Profile = rec.Server.Profile
 	}
@@ -259,7 +260,7 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// it on this boot's clock: beside it, an untrusted clock does not make
 	// every call spend a refresh token.
 	_, daemonRunning := sqlite.DaemonPID(cfg.StateDir)
-	due := c.RefreshDue(rec.Tokens, now, daemonRunning)
+	due := pairing.RefreshDue(c, rec.Tokens, now, daemonRunning)
 	if due && st.ReadOnly() {
 		// A refresh whose rotated token cannot be committed loses the
 		// grant: never spend the refresh token here.
@@ -278,7 +279,7 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 		switch {
 		case rerr == nil && pairing.State(fresh.State) == pairing.Paired && !fresh.Tokens.IsZero():
 			rec = fresh
-		case errors.Is(rerr, pairing.ErrInvalidGrant):
+		case errors.Is(rerr, oauth.ErrInvalidGrant):
 			return codeError{exitNotPaired, errors.New("the server no longer accepts this device; it must pair again")}
 		case rerr == nil:
 			return codeError{exitNotPaired, errors.New("not paired (unpaired meanwhile)")}

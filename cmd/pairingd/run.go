@@ -21,6 +21,7 @@ import (
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 	"github.com/pairingd/pairingd/store/sqlite"
 	"github.com/pairingd/pairingd/systemd"
@@ -66,7 +67,7 @@ func checkServerConfig(cfg config.Config) error {
 		if k.val == "" {
 			continue
 		}
-		if err := pairing.CheckURL(k.val); err != nil {
+		if err := oauth.CheckURL(k.val); err != nil {
 			return cfg.Errorf(k.key, "%v", err)
 		}
 	}
@@ -85,21 +86,21 @@ var defaultScopes = map[string]string{"authelia": "openid offline_access"}
 // Endpoints set in the config are used as they are; a profile with fixed
 // endpoints (romm, dfc) derives them from the issuer; the rest come from
 // discovery.
-func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) {
-	hc, err := pairing.NewHTTPClient(cfg.CAFile, httpTimeout)
+func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
+	hc, err := oauth.NewHTTPClient(cfg.CAFile, httpTimeout)
 	if err != nil {
 		// A config error (exit 2) for every command; run builds the
 		// client before it makes the state directory.
 		return nil, usageError{cfg.Errorf("ca_file", "%v", err)}
 	}
 	if cfg.InsecureSkipVerify {
-		pairing.SkipTLSVerify(hc)
+		oauth.SkipTLSVerify(hc)
 	}
 	secret, err := cfg.Secret()
 	if err != nil {
 		return nil, err
 	}
-	profile, err := pairing.NewProfile(cfg.Profile, cfg.Issuer)
+	profile, err := oauth.NewProfile(cfg.Profile, cfg.Issuer)
 	if err != nil {
 		return nil, cfg.Errorf("profile", "%v", err)
 	}
@@ -107,15 +108,15 @@ func newClient(cfg config.Config, logger *slog.Logger) (*pairing.Client, error) 
 	for k, v := range cfg.AuthParams {
 		params.Set(k, v)
 	}
-	ep := pairing.Endpoints{Issuer: cfg.Issuer}
-	if f, ok := profile.(pairing.FixedEndpoints); ok {
+	ep := oauth.Endpoints{Issuer: cfg.Issuer}
+	if f, ok := profile.(oauth.FixedEndpoints); ok {
 		ep = f.Endpoints(cfg.Issuer)
 	}
-	return &pairing.Client{
+	return &oauth.Client{
 		HTTP:      hc,
 		Profile:   profile,
 		Endpoints: configuredEndpoints(cfg, ep),
-		Config: pairing.ClientConfig{
+		Config: oauth.ClientConfig{
 			ClientID:     cfg.ClientID,
 			ClientSecret: secret,
 			AuthMethod:   cfg.ClientAuthMethod,
@@ -184,7 +185,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return err
 	}
 
-	client.Config.Device = pairing.DeviceInfo{ID: dev.ID, Name: dev.Name, Model: dev.Model,
+	client.Config.Device = oauth.DeviceInfo{ID: dev.ID, Name: dev.Name, Model: dev.Model,
 		OSVersion: dev.OSVersion, ClientVersion: version}
 	if cfg.InsecureSkipVerify {
 		logger.Warn("TLS CERTIFICATE VERIFICATION IS OFF (insecure_skip_verify): anyone on the network path can take this device's tokens; use ca_file for a private CA")
@@ -207,10 +208,10 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	// Deferred after st.Close, so it runs first: no report outlives the
 	// store it uses.
 	defer reportsDone()
-	if _, fixed := client.Profile.(pairing.FixedEndpoints); !fixed && cfg.Issuer != "" &&
+	if _, fixed := client.Profile.(oauth.FixedEndpoints); !fixed && cfg.Issuer != "" &&
 		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
-		m.Discover = func(ctx context.Context) (pairing.Endpoints, error) {
-			ep, err := pairing.Discover(ctx, client.HTTP, cfg.Issuer)
+		m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
+			ep, err := oauth.Discover(ctx, client.HTTP, cfg.Issuer)
 			return configuredEndpoints(cfg, ep), err
 		}
 	}
@@ -403,7 +404,7 @@ func serverName(cfg config.Config) string {
 
 // configuredEndpoints returns ep with the endpoints the config sets one by
 // one put over it: they win over discovered and profile-derived ones.
-func configuredEndpoints(cfg config.Config, ep pairing.Endpoints) pairing.Endpoints {
+func configuredEndpoints(cfg config.Config, ep oauth.Endpoints) oauth.Endpoints {
 	ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
 	ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
 	ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 
 	c := *hc
 	c.CheckRedirect = checkRedirect
-	de := &discoveryError{issuer: issuer}
+	de := &DiscoveryError{issuer: issuer}
 	transient := false
 	for _, mu := range urls {
 		ep, tr, err := discover1(ctx, &c, issuer, mu)
@@ -74,10 +74,10 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (Endpoints, e
 	return Endpoints{}, fmt.Errorf("discovery: %w", de)
 }
 
-// discoveryError says what each metadata URL answered. It unwraps to the
+// DiscoveryError says what each metadata URL answered. It unwraps to the
 // causes of the tries worth retrying (a network failure, a 5xx), so that
 // TransientError.Reason can name them.
-type discoveryError struct {
+type DiscoveryError struct {
 	issuer string
 	tries  []discoveryTry
 }
@@ -88,7 +88,7 @@ type discoveryTry struct {
 	transient bool
 }
 
-func (e *discoveryError) Error() string {
+func (e *DiscoveryError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "no usable metadata for issuer %s (tried ", e.issuer)
 	for i, t := range e.tries {
@@ -101,9 +101,9 @@ func (e *discoveryError) Error() string {
 	return b.String()
 }
 
-// brief is the failure in few words, for a screen: the issuer once and
+// Brief is the failure in few words, for a screen: the issuer once and
 // what each document URL answered, without the URLs.
-func (e *discoveryError) brief() string {
+func (e *DiscoveryError) Brief() string {
 	causes := make([]string, 0, len(e.tries))
 	for _, t := range e.tries {
 		causes = append(causes, t.err.Error())
@@ -111,7 +111,8 @@ func (e *discoveryError) brief() string {
 	return fmt.Sprintf("none found for %s (%s)", e.issuer, strings.Join(causes, "; "))
 }
 
-func (e *discoveryError) Unwrap() []error {
+// Unwrap returns the causes worth retrying.
+func (e *DiscoveryError) Unwrap() []error {
 	var errs []error
 	for _, t := range e.tries {
 		if t.transient {

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 // metadataServer serves metadata documents by URL; anything else is a 404.
@@ -275,7 +277,7 @@ func TestCheckRedirect(t *testing.T) {
 // says "discovery" once and names each URL once.
 func TestDiscoverReason(t *testing.T) {
 	ca := newTestCA(t)
-	srv := tlsServer(t, nil, reply(200, jsonType, `{}`)) // httptest's certificate: not from ca
+	srv := tlsServer(t, nil, reply(200, oauthtest.JSONType, `{}`)) // httptest's certificate: not from ca
 	hc, err := NewHTTPClient(ca.file, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 // wireTransport is an in-process http.RoundTripper: no sockets, so tests
@@ -77,7 +79,7 @@ func newWireClient(s *wireServer, cfg ClientConfig, logger *slog.Logger) *Client
 }
 
 func TestClientDeviceAuth(t *testing.T) {
-	s := &wireServer{handler: reply(200, jsonType,
+	s := &wireServer{handler: reply(200, oauthtest.JSONType,
 		`{"device_code":"DC","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","expires_in":"900"}`)}
 	c := newWireClient(s, ClientConfig{ClientID: "dev-1", Scope: "openid"}, nil)
 	da, err := c.DeviceAuth(context.Background())
@@ -98,8 +100,8 @@ func TestClientDeviceAuth(t *testing.T) {
 func TestClientDeviceAuthUnsupported(t *testing.T) {
 	for _, h := range []http.HandlerFunc{
 		reply(404, "text/html", "<h1>404</h1>"),
-		reply(400, jsonType, `{"error":"unauthorized_client"}`),
-		reply(400, jsonType, `{"error":"device_flow_disabled"}`),
+		reply(400, oauthtest.JSONType, `{"error":"unauthorized_client"}`),
+		reply(400, oauthtest.JSONType, `{"error":"device_flow_disabled"}`),
 	} {
 		s := &wireServer{handler: h}
 		_, err := newWireClient(s, ClientConfig{ClientID: "dev-1"}, nil).DeviceAuth(context.Background())
@@ -119,11 +121,11 @@ func TestClientOneRequestPerCall(t *testing.T) {
 		{ClientID: "dev-1", ClientSecret: "sec", AuthMethod: AuthPost},
 	} {
 		for _, h := range []http.HandlerFunc{
-			reply(400, jsonType, `{"error":"authorization_pending"}`),
-			reply(401, jsonType, `{"error":"invalid_client"}`),
-			reply(400, jsonType, `{"error":"slow_down"}`),
+			reply(400, oauthtest.JSONType, `{"error":"authorization_pending"}`),
+			reply(401, oauthtest.JSONType, `{"error":"invalid_client"}`),
+			reply(400, oauthtest.JSONType, `{"error":"slow_down"}`),
 			reply(502, "text/html", "<html/>"),
-			reply(200, jsonType, `{"access_token":"AT","token_type":"Bearer"}`),
+			reply(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"Bearer"}`),
 		} {
 			s := &wireServer{handler: h}
 			c := newWireClient(s, cfg, nil)
@@ -151,7 +153,7 @@ func TestClientOneRequestPerCall(t *testing.T) {
 }
 
 func TestClientPollTokenPending(t *testing.T) {
-	s := &wireServer{handler: reply(200, jsonType, `{"error":"authorization_pending"}`)}
+	s := &wireServer{handler: reply(200, oauthtest.JSONType, `{"error":"authorization_pending"}`)}
 	_, err := newWireClient(s, ClientConfig{ClientID: "dev-1"}, nil).PollToken(context.Background(), "DC")
 	if !errors.Is(err, ErrAuthorizationPending) || !strings.HasPrefix(err.Error(), "token request: ") {
 		t.Errorf("PollToken = %v, want pending with the op", err)
@@ -260,7 +262,7 @@ func TestClientBodyLost(t *testing.T) {
 		transient bool
 	}{
 		{"200 read error", func() *http.Response {
-			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {jsonType}},
+			return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {oauthtest.JSONType}},
 				Body: &failingBody{strings.NewReader(`{"access_token":"AT",`)}}
 		}, true, false},
 		{"200 too large", func() *http.Response {
@@ -363,17 +365,17 @@ func TestClientNoSecretsInErrorsOrLogs(t *testing.T) {
 		status      int
 		ctype, body string
 	}{
-		{200, jsonType, `{"device_code":"` + deviceCode + `","user_code":"U","verification_uri":"https://a.example/d","expires_in":60}`},
-		{200, jsonType, `{"access_token":"` + accessToken + `","token_type":"Bearer","refresh_token":"` + refreshToken + `"}`},
-		{200, jsonType, `{"access_token":"` + accessToken + `","token_type":"mac"}`},
-		{200, jsonType, `{"access_token":"` + accessToken + `","tok`},
-		{200, jsonType, `{"error":"authorization_pending"}`},
-		{400, jsonType, `{"error":"invalid_grant","error_description":"code $ECHO is spent"}`},
-		{400, jsonType, `{"error":"$ECHO"}`},
+		{200, oauthtest.JSONType, `{"device_code":"` + deviceCode + `","user_code":"U","verification_uri":"https://a.example/d","expires_in":60}`},
+		{200, oauthtest.JSONType, `{"access_token":"` + accessToken + `","token_type":"Bearer","refresh_token":"` + refreshToken + `"}`},
+		{200, oauthtest.JSONType, `{"access_token":"` + accessToken + `","token_type":"mac"}`},
+		{200, oauthtest.JSONType, `{"access_token":"` + accessToken + `","tok`},
+		{200, oauthtest.JSONType, `{"error":"authorization_pending"}`},
+		{400, oauthtest.JSONType, `{"error":"invalid_grant","error_description":"code $ECHO is spent"}`},
+		{400, oauthtest.JSONType, `{"error":"$ECHO"}`},
 		{400, formType, "error=slow_down&error_uri=https%3A%2F%2Fx.example%2F$ECHO"},
-		{429, jsonType, `{"error_description":"$ECHO"}`},
+		{429, oauthtest.JSONType, `{"error_description":"$ECHO"}`},
 		{500, "text/html", "<html>$ECHO</html>"},
-		{500, jsonType, `{"error":"server_error","error_description":"$ECHO"}`},
+		{500, oauthtest.JSONType, `{"error":"server_error","error_description":"$ECHO"}`},
 		{302, "", ""},
 	}
 	var logs bytes.Buffer

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -39,14 +39,16 @@ type Client struct {
 	Logger *slog.Logger
 }
 
-func (c *Client) profile() Profile {
+// Wire is the client's profile: Profile, or RFC8628{} when that is nil.
+func (c *Client) Wire() Profile {
 	if c.Profile == nil {
 		return RFC8628{}
 	}
 	return c.Profile
 }
 
-func (c *Client) log() *slog.Logger {
+// Log is the client's logger: Logger, or one that discards.
+func (c *Client) Log() *slog.Logger {
 	if c.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -57,7 +59,7 @@ func (c *Client) log() *slog.Logger {
 // caller logs the response's Warnings.
 func (c *Client) DeviceAuth(ctx context.Context) (DeviceAuth, error) {
 	const op = "device authorization"
-	p := c.profile()
+	p := c.Wire()
 	req, err := p.DeviceAuthRequest(ctx, c.Endpoints, c.Config)
 	if err != nil {
 		return DeviceAuth{}, fmt.Errorf("%s: %w", op, err)
@@ -70,7 +72,7 @@ func (c *Client) DeviceAuth(ctx context.Context) (DeviceAuth, error) {
 	if err != nil {
 		return DeviceAuth{}, c.fail(ctx, op, req, r, err, c.Config.ClientSecret)
 	}
-	c.log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status,
+	c.Log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status,
 		"expires_in", da.ExpiresIn, "interval", da.Interval)
 	return da, nil
 }
@@ -81,7 +83,7 @@ func (c *Client) DeviceAuth(ctx context.Context) (DeviceAuth, error) {
 // returns the rest of a refused answer (ErrBadToken) with the error.
 func (c *Client) PollToken(ctx context.Context, deviceCode string) (Token, error) {
 	const op = "token request"
-	p := c.profile()
+	p := c.Wire()
 	req, err := p.TokenRequest(ctx, c.Endpoints, c.Config, deviceCode)
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: %w", op, err)
@@ -102,7 +104,7 @@ func (c *Client) PollToken(ctx context.Context, deviceCode string) (Token, error
 // zero. PollToken does the same.
 func (c *Client) Refresh(ctx context.Context, g Grant) (Token, error) {
 	const op = "refresh"
-	p := c.profile()
+	p := c.Wire()
 	req, err := p.RefreshRequest(ctx, c.Endpoints, c.Config, g)
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: %w", op, err)
@@ -115,7 +117,7 @@ func (c *Client) token(ctx context.Context, op string, req *http.Request, secret
 	if err != nil {
 		return Token{}, redact(err, secrets...)
 	}
-	tok, err := c.profile().ParseToken(r)
+	tok, err := c.Wire().ParseToken(r)
 	if err != nil {
 		err = c.fail(ctx, op, req, r, err, secrets...)
 		if errors.Is(err, ErrBadToken) {
@@ -125,7 +127,7 @@ func (c *Client) token(ctx context.Context, op string, req *http.Request, secret
 		}
 		return Token{}, err
 	}
-	c.log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status,
+	c.Log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status,
 		"expires_in", tok.ExpiresIn, "rotated", tok.RefreshToken != "")
 	return tok, nil
 }
@@ -135,12 +137,12 @@ func (c *Client) token(ctx context.Context, op string, req *http.Request, secret
 // the server has no revocation endpoint.
 func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	const op = "revocation"
-	req, err := c.profile().RevokeRequest(ctx, c.Endpoints, c.Config, token, hint)
+	req, err := c.Wire().RevokeRequest(ctx, c.Endpoints, c.Config, token, hint)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if req == nil {
-		c.log().DebugContext(ctx, "no revocation endpoint; token not revoked")
+		c.Log().DebugContext(ctx, "no revocation endpoint; token not revoked")
 		return nil
 	}
 	r, err := c.roundTrip(ctx, op, req, false)
@@ -150,7 +152,7 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if err := parseRevocation(r); err != nil {
 		return c.fail(ctx, op, req, r, err, token, c.Config.ClientSecret)
 	}
-	c.log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status)
+	c.Log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status)
 	return nil
 }
 
@@ -177,7 +179,7 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 			// Keep an endpoint's query (an API key, say) out of logs.
 			ue.URL = endpoint
 		}
-		c.log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "err", err)
+		c.Log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "err", err)
 		return Response{}, &TransientError{Op: op, Err: err}
 	}
 	defer resp.Body.Close()
@@ -187,7 +189,7 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 	}
 	r := Response{Status: resp.StatusCode, Header: resp.Header, Body: body}
 	if rerr != nil {
-		c.log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "status", r.Status, "err", rerr)
+		c.Log().DebugContext(ctx, op+" failed", "endpoint", endpoint, "status", r.Status, "err", rerr)
 		if tokenOp && success(r.Status) {
 			// The server said yes to a token request whose answer is
 			// lost: the grant may be spent, so it is not retried.
@@ -209,7 +211,7 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 		if loc, err := resp.Location(); err == nil {
 			re.to, re.host = logURL(loc), sanitize.Line(loc.Hostname(), 100)
 		}
-		c.log().DebugContext(ctx, op+" redirected", "endpoint", endpoint, "status", r.Status, "location", re.to)
+		c.Log().DebugContext(ctx, op+" redirected", "endpoint", endpoint, "status", r.Status, "location", re.to)
 		return Response{}, &TransientError{Op: op, HTTPStatus: r.Status, Err: re}
 	}
 	return r, nil
@@ -232,7 +234,7 @@ func (c *Client) fail(ctx context.Context, op string, req *http.Request, r Respo
 	if errors.As(err, &oe) {
 		code = oe.Code
 	}
-	c.log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status, "error", code)
+	c.Log().DebugContext(ctx, op, "endpoint", logURL(req.URL), "status", r.Status, "error", code)
 	return err
 }
 

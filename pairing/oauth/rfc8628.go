@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"bytes"
@@ -26,10 +26,6 @@ const (
 	// rfcMaxInterval caps the device authorization interval; a server that
 	// really wants longer says slow_down, which is not capped.
 	rfcMaxInterval = 60 * time.Second
-	// rfcMaxCodeLifetime caps expires_in of a device code. The RFC's
-	// example uses 1800 s; an hour is generous and keeps a code that was
-	// never approved from being polled for days.
-	rfcMaxCodeLifetime = time.Hour
 	// rfcMaxWait caps a slow_down interval from an error body and a
 	// Retry-After header: no device code outlives it anyway.
 	rfcMaxWait = time.Hour
@@ -37,6 +33,12 @@ const (
 	// error_uri are kept.
 	rfcMaxDescription = 300
 )
+
+// MaxCodeLifetime caps expires_in of a device code: a longer one is cut to
+// it, and a stored code that claims more was not made by this client. The
+// RFC's example uses 1800 s; an hour is generous and keeps a code that was
+// never approved from being polled for days.
+const MaxCodeLifetime = time.Hour
 
 // Ops named in the TransientErrors the profile returns. The Client
 // replaces them with its own ("token request", "refresh", ...).
@@ -272,9 +274,9 @@ func parseDeviceAuth(r Response) (DeviceAuth, error) {
 	if !valid || math.Floor(n) <= 0 {
 		return DeviceAuth{}, fmt.Errorf("expires_in %q: %w", sanitize.Line(s, 20), ErrMissingExpiresIn)
 	}
-	if n > rfcMaxCodeLifetime.Seconds() {
-		da.Warnings = append(da.Warnings, fmt.Sprintf("expires_in %ss clamped to %v", sanitize.Line(s, 20), rfcMaxCodeLifetime))
-		da.ExpiresIn = rfcMaxCodeLifetime
+	if n > MaxCodeLifetime.Seconds() {
+		da.Warnings = append(da.Warnings, fmt.Sprintf("expires_in %ss clamped to %v", sanitize.Line(s, 20), MaxCodeLifetime))
+		da.ExpiresIn = MaxCodeLifetime
 	} else {
 		da.ExpiresIn = time.Duration(math.Floor(n)) * time.Second
 	}

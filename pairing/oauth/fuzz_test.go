@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 // The fuzz targets feed every parser of server input with what a broken or
@@ -103,7 +104,7 @@ func checkOAuthError(t *testing.T, err error) {
 }
 
 func FuzzParseDeviceAuth(f *testing.F) {
-	f.Add(uint8(0), uint8(0), jsonType, []byte(`{"device_code":"$ECHO","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","expires_in":900}`))
+	f.Add(uint8(0), uint8(0), oauthtest.JSONType, []byte(`{"device_code":"$ECHO","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","expires_in":900}`))
 	statuses := []int{200, 201, 400, 401, 404, 429, 500, 503}
 	f.Fuzz(func(t *testing.T, profile, status uint8, ctype string, body []byte) {
 		p := fuzzProfiles[int(profile)%len(fuzzProfiles)]
@@ -126,8 +127,8 @@ func FuzzParseDeviceAuth(f *testing.F) {
 		if da.Interval < time.Second || da.Interval > rfcMaxInterval {
 			t.Fatalf("%s: Interval %v out of [1s, %v]", p.Name(), da.Interval, rfcMaxInterval)
 		}
-		if da.ExpiresIn < time.Second || da.ExpiresIn > rfcMaxCodeLifetime {
-			t.Fatalf("%s: ExpiresIn %v out of [1s, %v]", p.Name(), da.ExpiresIn, rfcMaxCodeLifetime)
+		if da.ExpiresIn < time.Second || da.ExpiresIn > MaxCodeLifetime {
+			t.Fatalf("%s: ExpiresIn %v out of [1s, %v]", p.Name(), da.ExpiresIn, MaxCodeLifetime)
 		}
 		if sanitize.Line(da.UserCode, 0) != da.UserCode {
 			t.Fatalf("%s: user code %q is not printable", p.Name(), da.UserCode)
@@ -152,7 +153,7 @@ func equalDeviceAuth(a, b DeviceAuth) bool {
 }
 
 func FuzzParseToken(f *testing.F) {
-	f.Add(uint8(0), uint8(0), jsonType, []byte(`{"access_token":"$ECHO","token_type":"Bearer","expires_in":3600,"refresh_token":"RT"}`))
+	f.Add(uint8(0), uint8(0), oauthtest.JSONType, []byte(`{"access_token":"$ECHO","token_type":"Bearer","expires_in":3600,"refresh_token":"RT"}`))
 	statuses := []int{200, 400, 401, 429, 500}
 	f.Fuzz(func(t *testing.T, profile, status uint8, ctype string, body []byte) {
 		p := fuzzProfiles[int(profile)%len(fuzzProfiles)]
@@ -192,7 +193,7 @@ func FuzzParseToken(f *testing.F) {
 // FuzzErrorBody fuzzes the error answers of every endpoint: OAuth error
 // bodies, RomM's {"detail": ...}, revocation answers, Retry-After.
 func FuzzErrorBody(f *testing.F) {
-	f.Add(uint8(0), jsonType, "7", []byte(`{"error":"slow_down","interval":10,"error_description":"$ECHO","device_code":"$ECHO"}`))
+	f.Add(uint8(0), oauthtest.JSONType, "7", []byte(`{"error":"slow_down","interval":10,"error_description":"$ECHO","device_code":"$ECHO"}`))
 	statuses := []int{200, 400, 401, 403, 404, 422, 429, 500, 503}
 	f.Fuzz(func(t *testing.T, status uint8, ctype, retryAfter string, body []byte) {
 		r := fuzzResponse(statuses, status, ctype, body)

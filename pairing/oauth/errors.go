@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -215,16 +215,11 @@ func (e *TransientError) Summary() string {
 	return upperFirst(r) + "."
 }
 
-// upperFirst and lowerFirst change the case of the first letter, for a
-// clause that starts a sentence or goes after a colon.
+// upperFirst capitalises the first letter, for a clause that starts a
+// sentence.
 func upperFirst(s string) string {
 	c, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(c)) + s[n:]
-}
-
-func lowerFirst(s string) string {
-	c, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToLower(c)) + s[n:]
 }
 
 // classify derives the kind, reason and hint from the cause and the status.

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 var wireTestEndpoints = Endpoints{
@@ -191,8 +193,6 @@ func wireResponse(status int, ctype, body string, hdr ...string) Response {
 	return Response{Status: status, Header: h, Body: []byte(body)}
 }
 
-const jsonType = "application/json; charset=utf-8"
-
 // A device authorization response in the shapes servers send: JSON or
 // form, Google's verification_url, numbers as strings, a missing, zero or
 // negative interval (5 s), huge values (clamped), and a hostile
@@ -205,7 +205,7 @@ func TestParseDeviceAuth(t *testing.T) {
 	}{
 		{
 			name: "full",
-			in: wireResponse(200, jsonType, `{"device_code":"DC","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device",
+			in: wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device",
 				"verification_uri_complete":"https://as.example/device?user_code=WDJB-MJHT","expires_in":1800,"interval":5}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "WDJB-MJHT", VerificationURI: "https://as.example/device",
 				VerificationURIComplete: "https://as.example/device?user_code=WDJB-MJHT", Interval: 5 * time.Second, ExpiresIn: 1800 * time.Second},
@@ -217,34 +217,34 @@ func TestParseDeviceAuth(t *testing.T) {
 		},
 		{
 			name: "interval missing",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 5 * time.Second, ExpiresIn: 600 * time.Second},
 		},
 		{
 			name: "interval zero",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600,"interval":0}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600,"interval":0}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 5 * time.Second, ExpiresIn: 600 * time.Second},
 		},
 		{
 			name: "interval negative",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600,"interval":-3}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":600,"interval":-3}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 5 * time.Second, ExpiresIn: 600 * time.Second,
 				Warnings: []string{`interval "-3" is negative; using 5s`}},
 		},
 		{
 			name: "interval huge, expires_in huge",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":1e300,"interval":9223372036854775807}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":1e300,"interval":9223372036854775807}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 60 * time.Second, ExpiresIn: time.Hour,
 				Warnings: []string{"interval 9223372036854775807s clamped to 1m0s", "expires_in 1e300s clamped to 1h0m0s"}},
 		},
 		{
 			name: "numbers as strings",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":"900","interval":"7"}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":"900","interval":"7"}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 7 * time.Second, ExpiresIn: 900 * time.Second},
 		},
 		{
 			name: "fractional interval rounds up",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":900.9,"interval":2.5}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","expires_in":900.9,"interval":2.5}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 3 * time.Second, ExpiresIn: 900 * time.Second},
 		},
 		{
@@ -265,7 +265,7 @@ func TestParseDeviceAuth(t *testing.T) {
 		},
 		{
 			name: "hostile complete URI dropped",
-			in:   wireResponse(200, jsonType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","verification_uri_complete":"javascript:alert(1)","expires_in":60}`),
+			in:   wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_code":"U","verification_uri":"https://a.example/d","verification_uri_complete":"javascript:alert(1)","expires_in":60}`),
 			want: DeviceAuth{DeviceCode: "DC", UserCode: "U", VerificationURI: "https://a.example/d", Interval: 5 * time.Second, ExpiresIn: 60 * time.Second,
 				Warnings: []string{`verification_uri_complete ignored: "javascript:alert(1)" is not an absolute http or https URL`}},
 		},
@@ -297,31 +297,31 @@ func TestParseDeviceAuthErrors(t *testing.T) {
 		retryAfter  time.Duration
 		contains    string
 	}{
-		{name: "expires_in missing", in: wireResponse(200, jsonType, `{`+ok+`}`), is: ErrMissingExpiresIn},
-		{name: "expires_in zero", in: wireResponse(200, jsonType, `{`+ok+`,"expires_in":0}`), is: ErrMissingExpiresIn, contains: `"0"`},
-		{name: "expires_in negative string", in: wireResponse(200, jsonType, `{`+ok+`,"expires_in":"-5"}`), is: ErrMissingExpiresIn},
-		{name: "expires_in garbage", in: wireResponse(200, jsonType, `{`+ok+`,"expires_in":"soon"}`), is: ErrMissingExpiresIn},
-		{name: "expires_in null", in: wireResponse(200, jsonType, `{`+ok+`,"expires_in":null}`), is: ErrMissingExpiresIn},
-		{name: "no device_code", in: wireResponse(200, jsonType, `{"user_code":"U","verification_uri":"https://a.example/d","expires_in":5}`), contains: "device_code"},
-		{name: "no user_code", in: wireResponse(200, jsonType, `{"device_code":"D","verification_uri":"https://a.example/d","expires_in":5}`), contains: "user_code"},
-		{name: "no verification_uri", in: wireResponse(200, jsonType, `{"device_code":"D","user_code":"U","expires_in":5}`), contains: "verification_uri"},
-		{name: "verification_uri not http", in: wireResponse(200, jsonType, `{"device_code":"D","user_code":"U","verification_uri":"file:///etc/passwd","expires_in":5}`), contains: "verification_uri"},
-		{name: "user_code with escape", in: wireResponse(200, jsonType, `{"device_code":"D","user_code":"AB\u001b[2JCD","verification_uri":"https://a.example/d","expires_in":5}`), contains: "user_code"},
+		{name: "expires_in missing", in: wireResponse(200, oauthtest.JSONType, `{`+ok+`}`), is: ErrMissingExpiresIn},
+		{name: "expires_in zero", in: wireResponse(200, oauthtest.JSONType, `{`+ok+`,"expires_in":0}`), is: ErrMissingExpiresIn, contains: `"0"`},
+		{name: "expires_in negative string", in: wireResponse(200, oauthtest.JSONType, `{`+ok+`,"expires_in":"-5"}`), is: ErrMissingExpiresIn},
+		{name: "expires_in garbage", in: wireResponse(200, oauthtest.JSONType, `{`+ok+`,"expires_in":"soon"}`), is: ErrMissingExpiresIn},
+		{name: "expires_in null", in: wireResponse(200, oauthtest.JSONType, `{`+ok+`,"expires_in":null}`), is: ErrMissingExpiresIn},
+		{name: "no device_code", in: wireResponse(200, oauthtest.JSONType, `{"user_code":"U","verification_uri":"https://a.example/d","expires_in":5}`), contains: "device_code"},
+		{name: "no user_code", in: wireResponse(200, oauthtest.JSONType, `{"device_code":"D","verification_uri":"https://a.example/d","expires_in":5}`), contains: "user_code"},
+		{name: "no verification_uri", in: wireResponse(200, oauthtest.JSONType, `{"device_code":"D","user_code":"U","expires_in":5}`), contains: "verification_uri"},
+		{name: "verification_uri not http", in: wireResponse(200, oauthtest.JSONType, `{"device_code":"D","user_code":"U","verification_uri":"file:///etc/passwd","expires_in":5}`), contains: "verification_uri"},
+		{name: "user_code with escape", in: wireResponse(200, oauthtest.JSONType, `{"device_code":"D","user_code":"AB\u001b[2JCD","verification_uri":"https://a.example/d","expires_in":5}`), contains: "user_code"},
 		{name: "404 empty", in: wireResponse(404, "text/html", "<h1>Not Found</h1>"), unsupported: true},
-		{name: "404 with OAuth body", in: wireResponse(404, jsonType, `{"error":"not_found"}`), unsupported: true, oauthCode: "not_found"},
-		{name: "400 unauthorized_client", in: wireResponse(400, jsonType, `{"error":"unauthorized_client","error_description":"no device grant"}`),
+		{name: "404 with OAuth body", in: wireResponse(404, oauthtest.JSONType, `{"error":"not_found"}`), unsupported: true, oauthCode: "not_found"},
+		{name: "400 unauthorized_client", in: wireResponse(400, oauthtest.JSONType, `{"error":"unauthorized_client","error_description":"no device grant"}`),
 			unsupported: true, oauthCode: CodeUnauthorizedClient, contains: "no device grant"},
-		{name: "401 invalid_client", in: wireResponse(401, jsonType, `{"error":"invalid_client"}`), unsupported: true, oauthCode: CodeInvalidClient},
+		{name: "401 invalid_client", in: wireResponse(401, oauthtest.JSONType, `{"error":"invalid_client"}`), unsupported: true, oauthCode: CodeInvalidClient},
 		{name: "400 device_flow_disabled form", in: wireResponse(400, formType, "error=device_flow_disabled"), unsupported: true, oauthCode: CodeDeviceFlowDisabled},
-		{name: "400 invalid_scope", in: wireResponse(400, jsonType, `{"error":"invalid_scope"}`), oauthCode: "invalid_scope"},
-		{name: "200 with error", in: wireResponse(200, jsonType, `{"error":"invalid_request"}`), oauthCode: "invalid_request"},
+		{name: "400 invalid_scope", in: wireResponse(400, oauthtest.JSONType, `{"error":"invalid_scope"}`), oauthCode: "invalid_scope"},
+		{name: "200 with error", in: wireResponse(200, oauthtest.JSONType, `{"error":"invalid_request"}`), oauthCode: "invalid_request"},
 		{name: "429", in: wireResponse(429, "", "", "Retry-After", "30"), transient: true, retryAfter: 30 * time.Second},
-		{name: "429 with slow_down body", in: wireResponse(429, jsonType, `{"error":"slow_down"}`, "Retry-After", "7"), transient: true, oauthCode: CodeSlowDown, retryAfter: 7 * time.Second},
-		{name: "503 temporarily_unavailable", in: wireResponse(503, jsonType, `{"error":"temporarily_unavailable"}`), transient: true, oauthCode: CodeTemporarilyUnavail},
+		{name: "429 with slow_down body", in: wireResponse(429, oauthtest.JSONType, `{"error":"slow_down"}`, "Retry-After", "7"), transient: true, oauthCode: CodeSlowDown, retryAfter: 7 * time.Second},
+		{name: "503 temporarily_unavailable", in: wireResponse(503, oauthtest.JSONType, `{"error":"temporarily_unavailable"}`), transient: true, oauthCode: CodeTemporarilyUnavail},
 		{name: "502 HTML", in: wireResponse(502, "text/html", "<html>Bad Gateway</html>"), transient: true, contains: "HTTP 502"},
 		{name: "500 empty", in: wireResponse(500, "", ""), transient: true},
 		{name: "200 HTML (portal)", in: wireResponse(200, "text/html", "<html>login</html>"), transient: true},
-		{name: "200 truncated JSON", in: wireResponse(200, jsonType, `{"device_code":"DC","user_`), transient: true},
+		{name: "200 truncated JSON", in: wireResponse(200, oauthtest.JSONType, `{"device_code":"DC","user_`), transient: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := RFC8628{}.ParseDeviceAuth(tt.in)
@@ -364,36 +364,36 @@ func TestParseToken(t *testing.T) {
 		oauth     *OAuthError
 		transient bool
 	}{
-		{name: "success", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"Bearer","expires_in":3600,"refresh_token":"RT","scope":"openid"}`),
+		{name: "success", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"Bearer","expires_in":3600,"refresh_token":"RT","scope":"openid"}`),
 			want: Token{AccessToken: "AT", RefreshToken: "RT", TokenType: "Bearer", Scope: "openid", ExpiresIn: time.Hour}},
-		{name: "lowercase bearer, string expires_in", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"bearer","expires_in":"60"}`),
+		{name: "lowercase bearer, string expires_in", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"bearer","expires_in":"60"}`),
 			want: Token{AccessToken: "AT", TokenType: "bearer", ExpiresIn: time.Minute}},
-		{name: "no expires_in", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"BEARER"}`),
+		{name: "no expires_in", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"BEARER"}`),
 			want: Token{AccessToken: "AT", TokenType: "BEARER"}},
-		{name: "negative expires_in", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"Bearer","expires_in":-1}`),
+		{name: "negative expires_in", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"Bearer","expires_in":-1}`),
 			want: Token{AccessToken: "AT", TokenType: "Bearer"}},
-		{name: "huge expires_in clamped to int32", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"Bearer","expires_in":99999999999999}`),
+		{name: "huge expires_in clamped to int32", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"Bearer","expires_in":99999999999999}`),
 			want: Token{AccessToken: "AT", TokenType: "Bearer", ExpiresIn: 2147483647 * time.Second}},
 		{name: "form (GitHub)", in: wireResponse(200, formType, "access_token=gho_AT&scope=repo&token_type=bearer"),
 			want: Token{AccessToken: "gho_AT", TokenType: "bearer", Scope: "repo"}},
 
-		{name: "pending 400 JSON", in: wireResponse(400, jsonType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
+		{name: "pending 400 JSON", in: wireResponse(400, oauthtest.JSONType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
 			oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 400}},
 		{name: "pending 400 form", in: wireResponse(400, formType, "error=authorization_pending&error_description=wait"), is: ErrAuthorizationPending,
 			oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 400, Description: "wait"}},
-		{name: "pending 200 JSON (GitHub)", in: wireResponse(200, jsonType, `{"error":"authorization_pending","error_description":"The authorization request is still pending.","error_uri":"https://docs.github.com/"}`),
+		{name: "pending 200 JSON (GitHub)", in: wireResponse(200, oauthtest.JSONType, `{"error":"authorization_pending","error_description":"The authorization request is still pending.","error_uri":"https://docs.github.com/"}`),
 			is: ErrAuthorizationPending, oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 200,
 				Description: "The authorization request is still pending.", URI: "https://docs.github.com/"}},
 		{name: "pending 200 form (GitHub)", in: wireResponse(200, formType, "error=authorization_pending"), is: ErrAuthorizationPending,
 			oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 200}},
-		{name: "pending 428", in: wireResponse(428, jsonType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
+		{name: "pending 428", in: wireResponse(428, oauthtest.JSONType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
 			oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 428}},
-		{name: "pending 403", in: wireResponse(403, jsonType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
+		{name: "pending 403", in: wireResponse(403, oauthtest.JSONType, `{"error":"authorization_pending"}`), is: ErrAuthorizationPending,
 			oauth: &OAuthError{Code: CodeAuthorizationPending, HTTPStatus: 403}},
 
-		{name: "slow_down without interval", in: wireResponse(400, jsonType, `{"error":"slow_down"}`), is: ErrSlowDown,
+		{name: "slow_down without interval", in: wireResponse(400, oauthtest.JSONType, `{"error":"slow_down"}`), is: ErrSlowDown,
 			oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 400}},
-		{name: "slow_down with interval (GitHub)", in: wireResponse(200, jsonType, `{"error":"slow_down","interval":10}`), is: ErrSlowDown,
+		{name: "slow_down with interval (GitHub)", in: wireResponse(200, oauthtest.JSONType, `{"error":"slow_down","interval":10}`), is: ErrSlowDown,
 			oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 200, Interval: 10 * time.Second}},
 		{name: "slow_down with string interval, form", in: wireResponse(200, formType, "error=slow_down&interval=15"), is: ErrSlowDown,
 			oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 200, Interval: 15 * time.Second}},
@@ -403,35 +403,35 @@ func TestParseToken(t *testing.T) {
 			oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 429, RetryAfter: 20 * time.Second}},
 		{name: "429 Retry-After HTTP-date against Date", in: wireResponse(429, "", "", "Date", date, "Retry-After", "Tue, 25 Nov 2025 07:01:30 GMT"),
 			is: ErrSlowDown, oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 429, RetryAfter: 90 * time.Second}},
-		{name: "429 with OAuth body", in: wireResponse(429, jsonType, `{"error":"slow_down","interval":12,"error_description":"easy"}`), is: ErrSlowDown,
+		{name: "429 with OAuth body", in: wireResponse(429, oauthtest.JSONType, `{"error":"slow_down","interval":12,"error_description":"easy"}`), is: ErrSlowDown,
 			oauth: &OAuthError{Code: CodeSlowDown, HTTPStatus: 429, Interval: 12 * time.Second, Description: "easy"}},
 
-		{name: "access_denied", in: wireResponse(400, jsonType, `{"error":"access_denied"}`), is: ErrAccessDenied,
+		{name: "access_denied", in: wireResponse(400, oauthtest.JSONType, `{"error":"access_denied"}`), is: ErrAccessDenied,
 			oauth: &OAuthError{Code: CodeAccessDenied, HTTPStatus: 400}},
-		{name: "expired_token", in: wireResponse(400, jsonType, `{"error":"expired_token"}`), is: ErrExpiredToken,
+		{name: "expired_token", in: wireResponse(400, oauthtest.JSONType, `{"error":"expired_token"}`), is: ErrExpiredToken,
 			oauth: &OAuthError{Code: CodeExpiredToken, HTTPStatus: 400}},
-		{name: "description sanitised", in: wireResponse(400, jsonType, `{"error":"invalid_grant","error_description":"bad\u001b[2J\ncode\u202e"}`), is: ErrInvalidGrant,
+		{name: "description sanitised", in: wireResponse(400, oauthtest.JSONType, `{"error":"invalid_grant","error_description":"bad\u001b[2J\ncode\u202e"}`), is: ErrInvalidGrant,
 			oauth: &OAuthError{Code: CodeInvalidGrant, HTTPStatus: 400, Description: "bad[2J code"}},
 
 		{name: "502 HTML", in: wireResponse(502, "text/html", "<html><body>Bad Gateway</body></html>"), transient: true},
 		{name: "503 empty with Retry-After", in: wireResponse(503, "", "", "Retry-After", "5"), transient: true},
-		{name: "500 server_error body", in: wireResponse(500, jsonType, `{"error":"server_error"}`), transient: true,
+		{name: "500 server_error body", in: wireResponse(500, oauthtest.JSONType, `{"error":"server_error"}`), transient: true,
 			oauth: &OAuthError{Code: CodeServerError, HTTPStatus: 500}},
 		{name: "403 HTML from a proxy", in: wireResponse(403, "text/html", "<html>blocked</html>"), transient: true},
-		{name: "400 JSON without error", in: wireResponse(400, jsonType, `{"message":"nope"}`), transient: true},
+		{name: "400 JSON without error", in: wireResponse(400, oauthtest.JSONType, `{"message":"nope"}`), transient: true},
 
-		{name: "200 truncated JSON", in: wireResponse(200, jsonType, `{"access_token":"AT","tok`), is: ErrConsumed},
-		{name: "200 garbled", in: wireResponse(200, jsonType, "\x00\x01garbage"), is: ErrConsumed},
-		{name: "200 empty", in: wireResponse(200, jsonType, ""), is: ErrConsumed},
+		{name: "200 truncated JSON", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","tok`), is: ErrConsumed},
+		{name: "200 garbled", in: wireResponse(200, oauthtest.JSONType, "\x00\x01garbage"), is: ErrConsumed},
+		{name: "200 empty", in: wireResponse(200, oauthtest.JSONType, ""), is: ErrConsumed},
 		{name: "200 HTML", in: wireResponse(200, "text/html", "<html>hi</html>"), is: ErrConsumed},
-		{name: "200 JSON array", in: wireResponse(200, jsonType, `[1,2]`), is: ErrConsumed},
+		{name: "200 JSON array", in: wireResponse(200, oauthtest.JSONType, `[1,2]`), is: ErrConsumed},
 
-		{name: "token_type mac", in: wireResponse(200, jsonType, `{"access_token":"AT","token_type":"mac"}`), is: ErrBadToken,
+		{name: "token_type mac", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT","token_type":"mac"}`), is: ErrBadToken,
 			want: Token{TokenType: "mac"}},
-		{name: "token_type missing", in: wireResponse(200, jsonType, `{"access_token":"AT"}`), is: ErrBadToken},
-		{name: "empty access_token", in: wireResponse(200, jsonType, `{"access_token":"","token_type":"Bearer"}`), is: ErrBadToken,
+		{name: "token_type missing", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"AT"}`), is: ErrBadToken},
+		{name: "empty access_token", in: wireResponse(200, oauthtest.JSONType, `{"access_token":"","token_type":"Bearer"}`), is: ErrBadToken,
 			want: Token{TokenType: "Bearer"}},
-		{name: "no access_token", in: wireResponse(200, jsonType, `{"token_type":"Bearer"}`), is: ErrBadToken,
+		{name: "no access_token", in: wireResponse(200, oauthtest.JSONType, `{"token_type":"Bearer"}`), is: ErrBadToken,
 			want: Token{TokenType: "Bearer"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -473,7 +473,7 @@ func TestParseToken(t *testing.T) {
 
 // A pending answer must not look like anything the loop stops on.
 func TestParseTokenPendingIsOnlyPending(t *testing.T) {
-	_, err := RFC8628{}.ParseToken(wireResponse(200, jsonType, `{"error":"authorization_pending"}`))
+	_, err := RFC8628{}.ParseToken(wireResponse(200, oauthtest.JSONType, `{"error":"authorization_pending"}`))
 	for _, other := range []error{ErrSlowDown, ErrConsumed, ErrBadToken, ErrAccessDenied} {
 		if errors.Is(err, other) {
 			t.Errorf("pending error %v matches %v", err, other)
@@ -522,9 +522,9 @@ func TestParseRevocation(t *testing.T) {
 	}{
 		{"200 empty", wireResponse(200, "", ""), false, false},
 		{"200 any body", wireResponse(200, "text/html", "<p>ok</p>"), false, false},
-		{"400 unsupported_token_type", wireResponse(400, jsonType, `{"error":"unsupported_token_type"}`), true, false},
+		{"400 unsupported_token_type", wireResponse(400, oauthtest.JSONType, `{"error":"unsupported_token_type"}`), true, false},
 		{"503 Retry-After", wireResponse(503, "", "", "Retry-After", "3"), true, true},
-		{"429", wireResponse(429, jsonType, `{"error":"slow_down"}`), true, true},
+		{"429", wireResponse(429, oauthtest.JSONType, `{"error":"slow_down"}`), true, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := parseRevocation(tt.in)

@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 // A token answer that is refused still hands back what it carried: a
@@ -48,7 +50,7 @@ func TestRefusedTokenKeepsTheRest(t *testing.T) {
 			want: Token{TokenType: "mac", ExpiresIn: 24 * time.Hour}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &wireServer{handler: reply(200, jsonType, tt.body)}
+			s := &wireServer{handler: reply(200, oauthtest.JSONType, tt.body)}
 			c := newWireClient(s, ClientConfig{ClientID: "dev-1"}, nil)
 			c.Profile = tt.profile
 			if fe, ok := tt.profile.(FixedEndpoints); ok {

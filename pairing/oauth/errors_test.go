@@ -1,4 +1,4 @@
-package pairing
+package oauth
 
 import (
 	"context"
@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 )
 
 // testCA is a certificate authority made for one test.
@@ -102,7 +104,7 @@ func tlsServer(t *testing.T, cert *tls.Certificate, h http.HandlerFunc) *httptes
 }
 
 // deviceAuthOK is a device authorization answer the client accepts.
-var deviceAuthOK = reply(200, jsonType,
+var deviceAuthOK = reply(200, oauthtest.JSONType,
 	`{"device_code":"DC","user_code":"WDJB-MJHT","verification_uri":"https://as.example/device","expires_in":900}`)
 
 // deviceAuthAt asks base for a device code with the real HTTP client.
@@ -168,7 +170,7 @@ func TestTransientErrorReason(t *testing.T) {
 	html := httptest.NewServer(reply(200, "text/html", "<html><body>Welcome to the hotel Wi-Fi</body></html>"))
 	t.Cleanup(html.Close)
 	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", jsonType)
+		w.Header().Set("Content-Type", oauthtest.JSONType)
 		io.WriteString(w, `{"device_code":"`+strings.Repeat("x", maxResponseBody)+`"}`)
 	}))
 	t.Cleanup(huge.Close)
@@ -288,12 +290,12 @@ func TestTransientErrorReasonHTTP(t *testing.T) {
 		reason string
 	}{
 		{"502 HTML", reply(502, "text/html", "<html>Bad Gateway</html>"), "HTTP 502"},
-		{"429", reply(429, jsonType, `{"error":"slow_down"}`), "HTTP 429"},
-		{"temporarily_unavailable at 400", reply(400, jsonType, `{"error":"temporarily_unavailable"}`),
+		{"429", reply(429, oauthtest.JSONType, `{"error":"slow_down"}`), "HTTP 429"},
+		{"temporarily_unavailable at 400", reply(400, oauthtest.JSONType, `{"error":"temporarily_unavailable"}`),
 			"the server is temporarily unavailable"},
-		{"400 JSON without error", reply(400, jsonType, `{"message":"nope"}`), "the server refused the request (HTTP 400)"},
-		{"200 empty", reply(200, jsonType, ""), "the server's answer could not be read (empty)"},
-		{"200 truncated JSON", reply(200, jsonType, `{"device_code":"DC","user_`), "the server's answer could not be read (not JSON)"},
+		{"400 JSON without error", reply(400, oauthtest.JSONType, `{"message":"nope"}`), "the server refused the request (HTTP 400)"},
+		{"200 empty", reply(200, oauthtest.JSONType, ""), "the server's answer could not be read (empty)"},
+		{"200 truncated JSON", reply(200, oauthtest.JSONType, `{"device_code":"DC","user_`), "the server's answer could not be read (not JSON)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := newWireClient(&wireServer{handler: tt.h}, ClientConfig{ClientID: "dev-1"}, nil).DeviceAuth(context.Background())
