@@ -15,9 +15,10 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 export CGO_ENABLED := 1
 
 # Where the demo's development server listens, and which server it plays:
-# rfc8628, authelia, romm or dfc (make demo PROFILE=romm).
+# rfc8628, authelia, romm or dfc (make demo PROFILE=romm); empty is the
+# default profile.
 DEMO_LISTEN ?= 127.0.0.1:8080
-PROFILE     ?= rfc8628
+PROFILE     ?=
 
 .PHONY: all build test vet fmt-check shellcheck demo bench screens clean \
 	dist size-check qemu-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums

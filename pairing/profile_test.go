@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -135,72 +134,6 @@ func windowMax(times []time.Duration, per time.Duration) (n int, at time.Duratio
 		}
 	}
 	return n, at
-}
-
-func TestNewProfile(t *testing.T) {
-	for _, tt := range []struct {
-		name, base string
-		want       oauth.Profile
-	}{
-		{"", "https://as.example", oauth.RFC8628{}},
-		{"rfc8628", "https://as.example/", oauth.RFC8628{}},
-		{"authelia", "https://auth.example", oauth.Authelia{}},
-		{"romm", "https://romm.example/", oauth.RomM{Base: "https://romm.example"}},
-		{"dfc", "https://dfc.example/", oauth.DFC{Base: "https://dfc.example"}},
-	} {
-		got, err := oauth.NewProfile(tt.name, tt.base)
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("NewProfile(%q, %q) = %#v, %v, want %#v", tt.name, tt.base, got, err, tt.want)
-			continue
-		}
-		if tt.name != "" && got.Name() != tt.name {
-			t.Errorf("NewProfile(%q).Name() = %q", tt.name, got.Name())
-		}
-	}
-	_, err := oauth.NewProfile("keycloak", "https://x.example")
-	if err == nil || !strings.Contains(err.Error(), "rfc8628, authelia, romm, dfc") {
-		t.Errorf("unknown profile: err = %v, want one listing the profiles", err)
-	}
-}
-
-// Which optional interfaces each profile has: the loop's behaviour hangs on
-// them.
-func TestProfileInterfaces(t *testing.T) {
-	has := func(p oauth.Profile) string {
-		var s []string
-		if _, ok := p.(oauth.FixedEndpoints); ok {
-			s = append(s, "endpoints")
-		}
-		if _, ok := p.(oauth.Preflighter); ok {
-			s = append(s, "preflight")
-		}
-		if _, ok := p.(oauth.Checker); ok {
-			s = append(s, "check")
-		}
-		if _, ok := p.(oauth.Pacer); ok {
-			s = append(s, "pacer")
-		}
-		if _, ok := p.(oauth.RefreshLeader); ok {
-			s = append(s, "lead")
-		}
-		if _, ok := p.(oauth.Reporter); ok {
-			s = append(s, "report")
-		}
-		return strings.Join(s, ",")
-	}
-	for _, tt := range []struct {
-		p    oauth.Profile
-		want string
-	}{
-		{oauth.RFC8628{}, ""},
-		{oauth.Authelia{}, "pacer,lead"},
-		{oauth.RomM{}, "endpoints,preflight,check"},
-		{oauth.DFC{}, "endpoints,report"},
-	} {
-		if got := has(tt.p); got != tt.want {
-			t.Errorf("%s has %q, want %q", tt.p.Name(), got, tt.want)
-		}
-	}
 }
 
 func TestRefreshLead(t *testing.T) {

@@ -3,11 +3,12 @@
 # with a throw-away state directory. Ctrl-C stops both.
 set -eu
 listen=${DEMO_LISTEN:-127.0.0.1:8080}
-profile=${PROFILE:-rfc8628}
+# PROFILE names the server to play; empty is both programs' default.
+profile=${PROFILE:-}
 state=$(mktemp -d "${TMPDIR:-/tmp}/pairingd-demo.XXXXXX")
 log="$state/devauthserver.log"
 
-bin/devauthserver --listen "$listen" --profile "$profile" >"$log" 2>&1 &
+bin/devauthserver --listen "$listen" ${profile:+--profile "$profile"} >"$log" 2>&1 &
 server=$!
 cleanup() {
 	kill "$server" 2>/dev/null || true
@@ -29,12 +30,9 @@ until curl -fsS "http://$listen/device" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
-echo "Development server ($profile): http://$listen (approve at http://$listen/device)"
+echo "Development server (${profile:-default profile}): http://$listen (approve at http://$listen/device)"
 echo "State directory:    $state"
 display=term
 [ -t 1 ] || display=plain
-scope="openid offline_access"
-[ "$profile" = romm ] && scope=""
-[ "$profile" = dfc ] && scope=""
-bin/pairingd run --state-dir "$state" --profile "$profile" --issuer "http://$listen" --client-id pairingd-demo \
-	--scope "$scope" --display "$display" 2>"$state/pairingd.log"
+bin/pairingd run --state-dir "$state" ${profile:+--profile "$profile"} --issuer "http://$listen" \
+	--client-id pairingd-demo --display "$display" 2>"$state/pairingd.log"

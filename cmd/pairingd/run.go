@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,11 +48,14 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 
 // checkServerConfig checks what the daemon needs to reach the server.
 func checkServerConfig(cfg config.Config) error {
-	fixed := cfg.Profile == "romm" || cfg.Profile == "dfc"
+	spec, err := oauth.LookupProfile(cfg.Profile)
+	if err != nil {
+		return cfg.Errorf("profile", "%v", err)
+	}
 	switch {
-	case fixed && cfg.Issuer == "":
-		return cfg.Errorf("issuer", "is required with profile %s: the server's base URL", cfg.Profile)
-	case !fixed && cfg.ClientID == "":
+	case spec.FixedEndpoints() && cfg.Issuer == "":
+		return cfg.Errorf("issuer", "is required with profile %s: the server's base URL", spec.Name)
+	case spec.NeedsClientID && cfg.ClientID == "":
 		return cfg.Errorf("client_id", "is required")
 	case cfg.Issuer == "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == ""):
 		return cfg.Errorf("issuer", "is required, unless device_authorization_endpoint and token_endpoint are both set")
@@ -77,14 +81,9 @@ func checkServerConfig(cfg config.Config) error {
 	return nil
 }
 
-// defaultScopes are the scopes a profile asks for when the config sets
-// none. Stock Authelia refuses authelia.bearer.authz for device-code
-// clients, so its default is the scope set that works there.
-var defaultScopes = map[string]string{"authelia": "openid offline_access"}
-
 // newClient builds the client for the configured server and profile.
 // Endpoints set in the config are used as they are; a profile with fixed
-// endpoints (romm, dfc) derives them from the issuer; the rest come from
+// endpoints derives them from the issuer; the rest come from
 // discovery.
 func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
 	hc, err := oauth.NewHTTPClient(cfg.CAFile, httpTimeout)
@@ -100,10 +99,11 @@ func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	profile, err := oauth.NewProfile(cfg.Profile, cfg.Issuer)
+	spec, err := oauth.LookupProfile(cfg.Profile)
 	if err != nil {
 		return nil, cfg.Errorf("profile", "%v", err)
 	}
+	profile := spec.New(strings.TrimSuffix(cfg.Issuer, "/"))
 	params := url.Values{}
 	for k, v := range cfg.AuthParams {
 		params.Set(k, v)
@@ -120,7 +120,7 @@ func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
 			ClientID:     cfg.ClientID,
 			ClientSecret: secret,
 			AuthMethod:   cfg.ClientAuthMethod,
-			Scope:        firstOf(cfg.Scope, defaultScopes[cfg.Profile]),
+			Scope:        cmp.Or(cfg.Scope, spec.DefaultScope),
 			Params:       params,
 		},
 		Logger: logger,
@@ -405,18 +405,11 @@ func serverName(cfg config.Config) string {
 // configuredEndpoints returns ep with the endpoints the config sets one by
 // one put over it: they win over discovered and profile-derived ones.
 func configuredEndpoints(cfg config.Config, ep oauth.Endpoints) oauth.Endpoints {
-	ep.DeviceAuthorization = firstOf(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
-	ep.Token = firstOf(cfg.TokenEndpoint, ep.Token)
-	ep.Revocation = firstOf(cfg.RevocationEndpoint, ep.Revocation)
-	ep.Userinfo = firstOf(cfg.UserinfoEndpoint, ep.Userinfo)
+	ep.DeviceAuthorization = cmp.Or(cfg.DeviceAuthorizationEndpoint, ep.DeviceAuthorization)
+	ep.Token = cmp.Or(cfg.TokenEndpoint, ep.Token)
+	ep.Revocation = cmp.Or(cfg.RevocationEndpoint, ep.Revocation)
+	ep.Userinfo = cmp.Or(cfg.UserinfoEndpoint, ep.Userinfo)
 	return ep
-}
-
-func firstOf(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // recordDevice stores the device's name, model and OS version.

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pairingd/pairingd/pairing/oauth"
 )
 
 // DefaultFile is read when no --config is given; it may be missing.
@@ -35,8 +36,7 @@ const DefaultStateDir = "/var/lib/pairingd"
 // file; flags use the same names with dashes, and the environment the
 // upper-case names prefixed with PAIRINGD_.
 type Config struct {
-	// Profile is the server's wire protocol: rfc8628, authelia, romm or
-	// dfc.
+	// Profile is the server's wire protocol, one of oauth.ProfileNames.
 	Profile string
 	// HealthcheckURL is fetched at start, after pairing and every ten
 	// minutes while paired (StandCloud's /hardpy/api/v1/healthcheck).
@@ -111,7 +111,7 @@ func oneOf(p func(*Config) *string, allowed ...string) func(*Config, string) err
 }
 
 var keys = []key{
-	{name: "profile", usage: "server wire protocol: rfc8628, authelia, romm or dfc", set: oneOf(func(c *Config) *string { return &c.Profile }, "rfc8628", "authelia", "romm", "dfc")},
+	{name: "profile", usage: "server wire protocol: " + strings.Join(oauth.ProfileNames(), ", "), set: oneOf(func(c *Config) *string { return &c.Profile }, oauth.ProfileNames()...)},
 	{name: "healthcheck_url", usage: "URL checked at start, after pairing and while paired (optional)", set: str(func(c *Config) *string { return &c.HealthcheckURL })},
 	{name: "insecure_skip_verify", usage: "turn TLS certificate verification off (never in production; use ca_file)", set: setBool(func(c *Config) *bool { return &c.InsecureSkipVerify })},
 	{name: "issuer", usage: "issuer URL; endpoints are discovered from it", set: str(func(c *Config) *string { return &c.Issuer })},
@@ -189,7 +189,7 @@ func setDuration(c *Config, v string) error {
 // Defaults returns the configuration before any source is read.
 func Defaults() Config {
 	return Config{
-		Profile:        "rfc8628",
+		Profile:        oauth.DefaultProfile,
 		Display:        "auto",
 		Framebuffer:    "/dev/fb0",
 		DeniedCooldown: 30 * time.Second,

@@ -24,7 +24,13 @@ import (
 type Authelia struct{ RFC8628 }
 
 // Name implements Profile.
-func (Authelia) Name() string { return "authelia" }
+func (Authelia) Name() string { return autheliaSpec.Name }
+
+// autheliaSpec: stock Authelia refuses authelia.bearer.authz for
+// device-code clients, so its default scope is the set that works there
+// and brings a refresh token.
+var autheliaSpec = Spec{Name: "authelia", NeedsClientID: true, DefaultScope: "openid offline_access",
+	New: func(string) Profile { return Authelia{} }}
 
 // ParseToken implements Profile: RFC 8628, except that a JSON server_error
 // from the token endpoint means the code is dead.

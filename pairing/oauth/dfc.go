@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,7 +36,11 @@ var _ interface {
 } = DFC{}
 
 // Name implements Profile.
-func (DFC) Name() string { return "dfc" }
+func (DFC) Name() string { return dfcSpec.Name }
+
+// dfcSpec: the Data Exporter API has no OAuth clients; the site
+// credential it hands out stands for the device.
+var dfcSpec = Spec{Name: "dfc", New: func(base string) Profile { return DFC{Base: base} }}
 
 // Endpoints implements FixedEndpoints.
 func (DFC) Endpoints(base string) Endpoints {
@@ -51,11 +56,11 @@ func (DFC) Endpoints(base string) Endpoints {
 // API's ClientMetadata (device_name, device_type, firmware_version).
 func (DFC) DeviceAuthRequest(ctx context.Context, ep Endpoints, c ClientConfig) (*http.Request, error) {
 	d := c.Device
-	body := map[string]string{"device_name": clip(firstNonEmpty(d.Name, "pairingd device"), 255)}
+	body := map[string]string{"device_name": clip(cmp.Or(d.Name, "pairingd device"), 255)}
 	if d.Model != "" {
 		body["device_type"] = clip(d.Model, 100)
 	}
-	if v := firstNonEmpty(d.OSVersion, d.ClientVersion); v != "" {
+	if v := cmp.Or(d.OSVersion, d.ClientVersion); v != "" {
 		body["firmware_version"] = clip(v, 100)
 	}
 	return jsonRequest(ctx, http.MethodPost, ep.DeviceAuthorization, body)
@@ -140,7 +145,7 @@ func dfcParseToken(r Response) (Token, error) {
 		tok.AccessToken = b.Token
 		return tok, nil
 	}
-	tok := Token{RefreshToken: firstNonEmpty(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
+	tok := Token{RefreshToken: cmp.Or(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
 		BoundDeviceID: sanitize.Line(b.Domain, 253)}
 	if b.Domain != "" && tok.RefreshToken != "" {
 		return tok, nil
@@ -172,14 +177,14 @@ func (d DFC) Report(ctx context.Context, c *Client, accessToken string, rep Repo
 		meta[k] = v
 		size += len(kj) + len(vj) + 2
 	}
-	typ := firstNonEmpty(clip(rep.Type, 100), "UNKNOWN_ERROR")
+	typ := cmp.Or(clip(rep.Type, 100), "UNKNOWN_ERROR")
 	sev := strings.ToUpper(rep.Severity)
 	if !slices.Contains([]string{"CRITICAL", "ERROR", "WARNING", "INFO"}, sev) {
 		sev = "ERROR" // the server refuses any other
 	}
 	body := map[string]any{
 		"type":     typ,
-		"message":  firstNonEmpty(clip(rep.Message, 10_000), typ), // the server refuses an empty one
+		"message":  cmp.Or(clip(rep.Message, 10_000), typ), // the server refuses an empty one
 		"severity": sev,
 	}
 	if len(meta) > 0 {

@@ -3,32 +3,9 @@ package oauth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
 )
-
-// Profiles is the list of profile names the config accepts.
-var Profiles = []string{"rfc8628", "authelia", "romm", "dfc"}
-
-// NewProfile returns the wire profile called name. base is the server's
-// base URL (the issuer), which RomM and the Data Exporter API build every
-// endpoint from.
-func NewProfile(name, base string) (Profile, error) {
-	base = strings.TrimSuffix(base, "/")
-	switch name {
-	case "", "rfc8628":
-		return RFC8628{}, nil
-	case "authelia":
-		return Authelia{}, nil
-	case "romm":
-		return RomM{Base: base}, nil
-	case "dfc":
-		return DFC{Base: base}, nil
-	}
-	return nil, fmt.Errorf("unknown profile %q (want one of %s)", name, strings.Join(Profiles, ", "))
-}
 
 // The optional parts of a profile. The loop and the commands use them when
 // a profile has them; RFC 8628 servers need none.

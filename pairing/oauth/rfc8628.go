@@ -58,7 +58,11 @@ type RFC8628 struct{}
 var _ Profile = RFC8628{}
 
 // Name returns "rfc8628", the config value that selects the profile.
-func (RFC8628) Name() string { return "rfc8628" }
+func (RFC8628) Name() string { return rfc8628Spec.Name }
+
+// rfc8628Spec: any RFC 8628 server, found by discovery or configured
+// endpoints; the default profile.
+var rfc8628Spec = Spec{Name: "rfc8628", NeedsClientID: true, New: func(string) Profile { return RFC8628{} }}
 
 // DeviceAuthRequest builds the device authorization request (RFC 8628
 // §3.1): client_id, scope when configured, then the extra Params, which

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -40,7 +41,12 @@ var _ interface {
 } = RomM{}
 
 // Name implements Profile.
-func (RomM) Name() string { return "romm" }
+func (RomM) Name() string { return rommSpec.Name }
+
+// rommSpec: RomM knows devices by its own identifier, not by an OAuth
+// client.
+var rommSpec = Spec{Name: "romm", DefaultScope: strings.Join(DefaultRomMScopes, " "),
+	New: func(base string) Profile { return RomM{Base: base} }}
 
 // Endpoints implements FixedEndpoints.
 func (RomM) Endpoints(base string) Endpoints {
@@ -101,11 +107,11 @@ func (r RomM) DeviceAuthRequest(ctx context.Context, ep Endpoints, c ClientConfi
 	}
 	body := map[string]any{
 		"client_device_identifier": clip(d.ID, 255),
-		"name":                     clip(firstNonEmpty(d.Name, "pairingd device"), 255),
+		"name":                     clip(cmp.Or(d.Name, "pairingd device"), 255),
 		"client":                   "pairingd",
 		"requested_scopes":         scopes,
 	}
-	if p := firstNonEmpty(d.Model, d.OSVersion); p != "" {
+	if p := cmp.Or(d.Model, d.OSVersion); p != "" {
 		body["platform"] = clip(p, 50)
 	}
 	if d.ClientVersion != "" {
@@ -279,7 +285,7 @@ func rommError(op string, resp Response) error {
 	case resp.Status == http.StatusTooManyRequests && op == opTokenResponse:
 		return &OAuthError{Code: CodeSlowDown, HTTPStatus: resp.Status, Description: detail, RetryAfter: rommRetryAfter}
 	case resp.Status == http.StatusTooManyRequests:
-		return &TransientError{Op: op, HTTPStatus: resp.Status, RetryAfter: rommRetryAfter, Err: errors.New(firstNonEmpty(detail, "too many requests"))}
+		return &TransientError{Op: op, HTTPStatus: resp.Status, RetryAfter: rommRetryAfter, Err: errors.New(cmp.Or(detail, "too many requests"))}
 	case resp.Status == http.StatusBadRequest && detail != "":
 		return &OAuthError{Code: detail, HTTPStatus: resp.Status}
 	case resp.Status == http.StatusNotFound:
@@ -348,12 +354,3 @@ func formatUserCode(s string) string {
 }
 
 func clip(s string, n int) string { return sanitize.Line(s, n) }
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
