@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/sanitize"
@@ -37,10 +35,6 @@ func after(t, d time.Duration) time.Duration {
 	}
 	return t + d
 }
-
-// startCheckTimeout bounds the check at start, so a hung health endpoint
-// does not hold up the first code.
-const startCheckTimeout = 5 * time.Second
 
 // Machine is the pairing daemon's state machine and loop: it asks for a
 // device code, shows it, polls until the user acts, stores the tokens and
@@ -652,68 +646,6 @@ func (m *Machine) saveRetry(err error, wait time.Duration) {
 	m.redraw()
 }
 
-// runCheck checks the server and the grant, stores the result when it
-// changed, and schedules the next check.
-func (m *Machine) runCheck(ctx context.Context) error {
-	var access, bound string
-	if m.state == Paired {
-		access, bound = m.rec.Tokens.AccessToken, m.rec.BoundDeviceID
-	}
-	account, err := m.Check(ctx, access, bound)
-	if ctx.Err() != nil && m.state == Paired {
-		return nil
-	}
-	now := m.Clock.Mono()
-	health := "ok"
-	switch {
-	case err == nil:
-		m.checkFails = 0
-		m.checkAt = now + m.CheckEvery
-	case errors.Is(err, oauth.ErrGrantRejected) && m.state == Paired:
-		m.Logger.Warn("the server rejected the grant", "err", err)
-		m.report("ERROR", "GRANT_REJECTED", err.Error())
-		m.checkAt = now + m.CheckEvery
-		if m.rec.Tokens.RefreshToken != "" {
-			// A credential to exchange again (the Data Exporter API):
-			// a fresh token may be all it takes.
-			m.refreshAt = now
-			return nil
-		}
-		_, ferr := forget(ctx, m.Store, m.rec.Rev, sanitize.Line(errText(err), 200)+" Pairing again.", m.Clock.Now())
-		if ferr != nil && !errors.Is(ferr, errChanged) {
-			return ferr
-		}
-		return errChanged
-	default:
-		m.checkFails++
-		// RomM briefly refuses a fresh token: retry soon, then rarely.
-		m.checkAt = now + backoff(2*time.Second, m.checkFails, m.CheckEvery)
-		health = "failed: " + sanitize.Line(errText(err), 200)
-		m.Logger.Warn("check failed", "err", err, "next_in", m.checkAt-now)
-	}
-	if health == m.rec.Health && (account == "" || account == m.rec.Account) {
-		return nil
-	}
-	want := m.rec.Rev
-	rec, uerr := m.Store.Update(ctx, func(p *store.Pairing) error {
-		if p.Rev != want {
-			return errChanged
-		}
-		if p.Health != health {
-			p.Health, p.HealthAt = health, m.Clock.Now()
-		}
-		if account != "" {
-			p.Account = account
-		}
-		return nil
-	})
-	if uerr != nil {
-		return uerr
-	}
-	m.rec = rec
-	return nil
-}
-
 // maxLimit is the largest N of limits: how many poll times to keep.
 func maxLimit(limits []oauth.RateLimit) int {
 	n := 0
@@ -721,50 +653,6 @@ func maxLimit(limits []oauth.RateLimit) int {
 		n = max(n, l.N)
 	}
 	return n
-}
-
-// errText is an error's message without the operation prefixes that say
-// which request failed: for the screen and the status.
-func errText(err error) string {
-	var te *oauth.TransientError
-	switch {
-	case errors.As(err, &te) && te.HTTPStatus >= 400 && te.HTTPStatus < 500:
-		// Reached, but refused: a missing scope (RomM's me.read), or
-		// RomM's brief 403 right after approval.
-		return fmt.Sprintf("the server refused it (HTTP %d)", te.HTTPStatus)
-	case errors.As(err, &te):
-		return lowerFirst(strings.TrimSuffix(withHint(te.Summary(), te.Hint()), "."))
-	}
-	return lastClause(err.Error())
-}
-
-// lastClause is what follows the last ": " outside parentheses: the cause,
-// without the operations that led to it ("discovery: no usable metadata
-// for issuer X (tried Y: HTTP 404)" gives "no usable metadata for issuer X
-// (tried Y: HTTP 404)").
-func lastClause(s string) string {
-	depth, cut := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '(':
-			depth++
-		case ')':
-			depth = max(depth-1, 0)
-		case ':':
-			if depth == 0 && i+2 < len(s) && s[i+1] == ' ' {
-				cut = i + 2
-			}
-		}
-	}
-	return s[cut:]
-}
-
-// report hands a failure to Report, if any.
-func (m *Machine) report(severity, typ, msg string) {
-	if m.Report != nil {
-		m.Report(oauth.Report{Severity: severity, Type: typ, Message: msg,
-			Metadata: map[string]string{"state": m.state.String()}})
-	}
 }
 
 // sleepUntil waits until the monotonic time t. It wakes every WatchEvery to
@@ -862,101 +750,6 @@ func clearGrant(p *store.Pairing) {
 	p.PairedAt = time.Time{}
 }
 
-// redraw shows the current screen.
-func (m *Machine) redraw() {
-	if m.Display == nil {
-		return
-	}
-	if err := m.Display.Show(m.screen()); err != nil {
-		m.Logger.Warn("display", "err", err)
-	}
-}
-
-// notify sends the status line.
-func (m *Machine) notify() {
-	if m.Status != nil {
-		m.Status(m.statusLine())
-	}
-}
-
-var headlines = map[State]string{
-	Unpaired:     "Getting a pairing code…",
-	AwaitingUser: "Scan to pair this device",
-	Paired:       "Paired ✓",
-	Denied:       "Pairing was denied",
-	Error:        "Can't pair right now",
-	Expired:      "The code expired",
-}
-
-// screen builds what the display shows now.
-func (m *Machine) screen() display.Screen {
-	var deadline time.Time
-	if m.state == AwaitingUser {
-		deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
-	}
-	return Screen(m.state, m.rec.Code, m.detail, deadline)
-}
-
-// Screen is the pairing screen for a state: the daemon's, and `pairingd
-// render`'s, so a device builder checks the layout with the real texts.
-// For AwaitingUser, c is the code on screen and deadline its expiry.
-func Screen(st State, c store.Code, detail string, deadline time.Time) display.Screen {
-	s := display.Screen{State: st.String(), Headline: headlines[st], Detail: detail}
-	if st == AwaitingUser {
-		s.UserCode = c.UserCode
-		s.URI = c.VerificationURI
-		s.QR = c.VerificationURIComplete
-		if s.QR == "" {
-			// RFC 8628 §3.3.1: no complete URI, so the QR code carries
-			// the plain one and the user types the code.
-			s.QR = c.VerificationURI
-		}
-		s.Deadline = deadline
-		if s.Detail == "" {
-			s.Detail = "Or open " + shortURI(c.VerificationURI) + " and enter the code."
-		}
-	}
-	return s
-}
-
-// statusLine is the one-line status for systemd: words a person
-// understands, never a secret.
-func (m *Machine) statusLine() string {
-	switch m.state {
-	case AwaitingUser:
-		c := m.rec.Code
-		left := (m.deadline - m.Clock.Mono()).Round(time.Minute)
-		return fmt.Sprintf("Waiting for approval: code %s at %s, %d min left", c.UserCode, shortURI(c.VerificationURI), left/time.Minute)
-	case Paired:
-		return m.pairedDetail()
-	case Unpaired:
-		if m.detail != "" {
-			return "Unpaired: " + m.detail
-		}
-		return "Unpaired: getting a pairing code"
-	default:
-		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)
-	}
-}
-
-// pairedDetail says whom we are paired with.
-func (m *Machine) pairedDetail() string {
-	s := "Paired with " + m.rec.Server.Issuer
-	if m.rec.BoundDeviceID != "" {
-		s += " as device " + m.rec.BoundDeviceID
-	}
-	if t := m.rec.Tokens.ExpiresAt; !t.IsZero() {
-		s += ", token valid until " + t.Local().Format("15:04")
-	}
-	return s
-}
-
-// shortURI drops the scheme for display: "example.com/device".
-func shortURI(s string) string {
-	s = strings.TrimPrefix(s, "https://")
-	return strings.TrimPrefix(s, "http://")
-}
-
 // checkVerificationURIs accepts only http and https URLs from the server:
 // a phone opens whatever the QR code says. A bad complete URI is dropped
 // (the QR code falls back to the plain one); a bad plain one is an error.
@@ -973,11 +766,4 @@ func checkVerificationURIs(uri, complete string) (string, string, error) {
 		complete = ""
 	}
 	return uri, complete, nil
-}
-
-// lowerFirst lowers the case of the first letter, for a clause that goes
-// after a colon.
-func lowerFirst(s string) string {
-	c, n := utf8.DecodeRuneInString(s)
-	return string(unicode.ToLower(c)) + s[n:]
 }

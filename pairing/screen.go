@@ -1,0 +1,152 @@
+package pairing
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/pairing/oauth"
+	"github.com/pairingd/pairingd/store"
+)
+
+// errText is an error's message without the operation prefixes that say
+// which request failed: for the screen and the status.
+func errText(err error) string {
+	var te *oauth.TransientError
+	switch {
+	case errors.As(err, &te) && te.HTTPStatus >= 400 && te.HTTPStatus < 500:
+		// Reached, but refused: a missing scope (RomM's me.read), or
+		// RomM's brief 403 right after approval.
+		return fmt.Sprintf("the server refused it (HTTP %d)", te.HTTPStatus)
+	case errors.As(err, &te):
+		return lowerFirst(strings.TrimSuffix(withHint(te.Summary(), te.Hint()), "."))
+	}
+	return lastClause(err.Error())
+}
+
+// lastClause is what follows the last ": " outside parentheses: the cause,
+// without the operations that led to it ("discovery: no usable metadata
+// for issuer X (tried Y: HTTP 404)" gives "no usable metadata for issuer X
+// (tried Y: HTTP 404)").
+func lastClause(s string) string {
+	depth, cut := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth = max(depth-1, 0)
+		case ':':
+			if depth == 0 && i+2 < len(s) && s[i+1] == ' ' {
+				cut = i + 2
+			}
+		}
+	}
+	return s[cut:]
+}
+
+// redraw shows the current screen.
+func (m *Machine) redraw() {
+	if m.Display == nil {
+		return
+	}
+	if err := m.Display.Show(m.screen()); err != nil {
+		m.Logger.Warn("display", "err", err)
+	}
+}
+
+// notify sends the status line.
+func (m *Machine) notify() {
+	if m.Status != nil {
+		m.Status(m.statusLine())
+	}
+}
+
+var headlines = map[State]string{
+	Unpaired:     "Getting a pairing code…",
+	AwaitingUser: "Scan to pair this device",
+	Paired:       "Paired ✓",
+	Denied:       "Pairing was denied",
+	Error:        "Can't pair right now",
+	Expired:      "The code expired",
+}
+
+// screen builds what the display shows now.
+func (m *Machine) screen() display.Screen {
+	var deadline time.Time
+	if m.state == AwaitingUser {
+		deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
+	}
+	return Screen(m.state, m.rec.Code, m.detail, deadline)
+}
+
+// Screen is the pairing screen for a state: the daemon's, and `pairingd
+// render`'s, so a device builder checks the layout with the real texts.
+// For AwaitingUser, c is the code on screen and deadline its expiry.
+func Screen(st State, c store.Code, detail string, deadline time.Time) display.Screen {
+	s := display.Screen{State: st.String(), Headline: headlines[st], Detail: detail}
+	if st == AwaitingUser {
+		s.UserCode = c.UserCode
+		s.URI = c.VerificationURI
+		s.QR = c.VerificationURIComplete
+		if s.QR == "" {
+			// RFC 8628 §3.3.1: no complete URI, so the QR code carries
+			// the plain one and the user types the code.
+			s.QR = c.VerificationURI
+		}
+		s.Deadline = deadline
+		if s.Detail == "" {
+			s.Detail = "Or open " + shortURI(c.VerificationURI) + " and enter the code."
+		}
+	}
+	return s
+}
+
+// statusLine is the one-line status for systemd: words a person
+// understands, never a secret.
+func (m *Machine) statusLine() string {
+	switch m.state {
+	case AwaitingUser:
+		c := m.rec.Code
+		left := (m.deadline - m.Clock.Mono()).Round(time.Minute)
+		return fmt.Sprintf("Waiting for approval: code %s at %s, %d min left", c.UserCode, shortURI(c.VerificationURI), left/time.Minute)
+	case Paired:
+		return m.pairedDetail()
+	case Unpaired:
+		if m.detail != "" {
+			return "Unpaired: " + m.detail
+		}
+		return "Unpaired: getting a pairing code"
+	default:
+		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)
+	}
+}
+
+// pairedDetail says whom we are paired with.
+func (m *Machine) pairedDetail() string {
+	s := "Paired with " + m.rec.Server.Issuer
+	if m.rec.BoundDeviceID != "" {
+		s += " as device " + m.rec.BoundDeviceID
+	}
+	if t := m.rec.Tokens.ExpiresAt; !t.IsZero() {
+		s += ", token valid until " + t.Local().Format("15:04")
+	}
+	return s
+}
+
+// shortURI drops the scheme for display: "example.com/device".
+func shortURI(s string) string {
+	s = strings.TrimPrefix(s, "https://")
+	return strings.TrimPrefix(s, "http://")
+}
+
+// lowerFirst lowers the case of the first letter, for a clause that goes
+// after a colon.
+func lowerFirst(s string) string {
+	c, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(c)) + s[n:]
+}
