@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/pairingd/pairingd/pairing/oauth"
@@ -177,7 +176,7 @@ func TestDFCExchangeAfterRejection(t *testing.T) {
 		srv.Script("POST /api/v1/device/token", dfcCredential(oauthtest.DFCSecret))
 		h := newDFCHarness(t, srv)
 		checks := 0
-		h.m.Check = func(ctx context.Context, access, bound string) (string, error) {
+		h.m.check = func(ctx context.Context, access, bound string) (string, error) {
 			if access == "" {
 				return "", nil
 			}
@@ -244,9 +243,9 @@ func TestDFCReportsPairingFailures(t *testing.T) {
 	})
 }
 
-// Reports while paired go out on the error endpoint with the JWT (as
-// cmd/pairingd wires Machine.Report to DFC.Report), and never carry the
-// secret; a failed exchange keeps the credential.
+// Reports while paired go out on the error endpoint with the JWT, sent by
+// the Machine itself, and never carry the secret; a failed exchange keeps
+// the credential.
 func TestDFCReportDelivered(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := dfcServer(oauthtest.DFCSecret)
@@ -255,18 +254,6 @@ func TestDFCReportDelivered(t *testing.T) {
 			oauthtest.Reply{Status: 200, Body: `{"token":"secret-access-jwt-1","expiresIn":100,"tokenType":"Bearer"}`},
 			oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}})
 		h := newDFCHarness(t, srv)
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		h.m.Report = func(r oauth.Report) {
-			h.reports.add(r)
-			go func() {
-				rec, err := h.st.Pairing(ctx)
-				if err != nil || rec.Tokens.AccessToken == "" {
-					return
-				}
-				oauth.DFC{Base: oauthtest.DFCBase}.Report(ctx, h.m.Client, rec.Tokens.AccessToken, r)
-			}()
-		}
 		h.start()
 		advance(5*time.Second + 90*time.Second + time.Millisecond) // the re-exchange fails
 		rec := h.record()
@@ -278,8 +265,6 @@ func TestDFCReportDelivered(t *testing.T) {
 		}
 		advance(11 * time.Second) // retried after 10 s
 		h.stop()
-		cancel()
-		synctest.Wait()
 		if n := len(srv.Requests("POST /api/dfc/auth/token")); n != 3 {
 			t.Errorf("%d exchanges, want 3 (ok, 502, ok)", n)
 		}
@@ -301,6 +286,38 @@ func TestDFCReportDelivered(t *testing.T) {
 			if strings.Contains(string(sent[0].Body), s) {
 				t.Errorf("report body %s carries a secret (%q)", sent[0].Body, s)
 			}
+		}
+	})
+}
+
+// A report the server refuses for the token (401) means the grant is
+// rejected, as a failed check would: the credential is exchanged again at
+// once (the refresh floor after the last exchange), not after the
+// failed exchange's 10 s backoff, and the device stays paired.
+func TestDFCReportRefusedExchangesAgain(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := dfcServer(oauthtest.DFCSecret)
+		srv.Script("POST /api/v1/device/token", dfcCredential(oauthtest.DFCSecret))
+		srv.Script("POST /api/dfc/auth/token",
+			oauthtest.Reply{Status: 200, Body: `{"token":"secret-access-jwt-1","expiresIn":100,"tokenType":"Bearer"}`},
+			oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}})
+		srv.Script("POST /api/dfc/error", oauthtest.Reply{Status: 401, Body: oauthtest.DFCUnauthorized})
+		h := newDFCHarness(t, srv)
+		h.start()
+		advance(5*time.Second + 90*time.Second + minRefreshGap + time.Second)
+		h.stop()
+		ex := srv.Requests("POST /api/dfc/auth/token")
+		if len(ex) != 3 {
+			t.Fatalf("%d exchanges, want 3 (ok, 502, and one at once after the refused report)", len(ex))
+		}
+		if gap := ex[2].At - ex[1].At; gap != minRefreshGap {
+			t.Errorf("exchange after the refused report came %v after the failed one, want %v (the floor, not the 10 s backoff)", gap, minRefreshGap)
+		}
+		if sent := srv.Requests("POST /api/dfc/error"); len(sent) != 1 || sent[0].Auth != "Bearer secret-access-jwt-1" {
+			t.Errorf("%d reports, want 1 with the first JWT", len(sent))
+		}
+		if rec := h.record(); State(rec.State) != Paired || rec.Tokens.AccessToken != "secret-access-jwt-3" {
+			t.Errorf("state %v, want paired with the third JWT", State(rec.State))
 		}
 	})
 }

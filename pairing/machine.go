@@ -21,6 +21,13 @@ import (
 // committed to the pairing record since we last read it.
 var errChanged = errors.New("pairing record changed by another process")
 
+// rejectedError means the server refused a report for the token the
+// device holds: the grant is rejected.
+type rejectedError struct{ err error }
+
+func (e *rejectedError) Error() string { return "report refused: " + e.err.Error() }
+func (e *rejectedError) Unwrap() error { return e.err }
+
 // errRenew means the user asked for a fresh code.
 var errRenew = errors.New("new code requested")
 
@@ -67,17 +74,15 @@ type Machine struct {
 	// WatchEvery while it is healthy: the systemd watchdog hangs off it, so
 	// a stuck loop stops the pings.
 	Heartbeat func()
-	// Check, when set, checks the server and the grant: at start, right
-	// after pairing and every CheckEvery while paired (accessToken is ""
-	// when there is none). Its result is stored for `pairingd status`. An
-	// error matching ErrGrantRejected means the grant is dead: the device
-	// re-exchanges its credential when it has one, else pairs again.
-	Check func(ctx context.Context, accessToken, boundDeviceID string) (account string, err error)
+	// HealthURL, when set, is fetched (any 2xx is healthy) at start, right
+	// after pairing and every CheckEvery while paired, with the access
+	// token when there is one, before the profile's own check (an
+	// oauth.Checker). The result is stored for `pairingd status`. A check
+	// that finds the grant rejected makes the device exchange its
+	// credential again when it has one, else pair again.
+	HealthURL string
 	// CheckEvery is the interval of checks while paired; 10 min when zero.
 	CheckEvery time.Duration
-	// Report, when set, is told about failures worth the server's
-	// attention. It must not block.
-	Report func(oauth.Report)
 
 	state    State
 	rec      store.Pairing // our view of the stored record
@@ -100,6 +105,17 @@ type Machine struct {
 
 	renewOnce sync.Once
 	renew     chan struct{} // use renewCh
+
+	// check is the health check and the profile's check, built by init
+	// (tests may set it first); nil when there is nothing to check.
+	check checkFunc
+	// send delivers reports when the profile takes them (an
+	// oauth.Reporter; tests may set it first), and reporter runs it.
+	send     sendFunc
+	reporter *reporter
+	// onReport, when set, sees every report the loop makes, whether or
+	// not the profile takes reports.
+	onReport func(oauth.Report)
 }
 
 // renewCh returns the channel of Renew requests; Renew may come from a
@@ -134,6 +150,9 @@ func (m *Machine) init() {
 	if m.CheckEvery <= 0 {
 		m.CheckEvery = 10 * time.Minute
 	}
+	if m.check == nil {
+		m.check = newCheck(m.Client, m.HealthURL)
+	}
 	// A request for a new code before there is one means nothing.
 	select {
 	case <-m.renewCh():
@@ -146,12 +165,13 @@ func (m *Machine) init() {
 // start; server problems never end it.
 func (m *Machine) Run(ctx context.Context) error {
 	m.init()
+	defer m.startReports(ctx)()
 	rec, err := m.Store.Pairing(ctx)
 	if err != nil {
 		return fmt.Errorf("read pairing state: %w", err)
 	}
 	m.adopt(ctx, rec, true)
-	if m.Check != nil {
+	if m.check != nil {
 		// At start, whatever the state: a health check URL says whether
 		// the server can be reached before anyone scans anything.
 		cctx, cancel := context.WithTimeout(ctx, startCheckTimeout)
@@ -574,7 +594,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok oauth.Token, wall time.T
 // stepPaired waits until the token needs a refresh or the grant a check,
 // and does that.
 func (m *Machine) stepPaired(ctx context.Context) error {
-	if m.Check == nil {
+	if m.check == nil {
 		m.checkAt = forever
 	}
 	if m.refreshed {
@@ -583,6 +603,10 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.refreshAt = max(m.refreshAt, m.lastRefresh+minRefreshGap)
 	}
 	if err := m.sleepUntil(ctx, min(m.refreshAt, m.checkAt)); err != nil {
+		var r *rejectedError
+		if errors.As(err, &r) {
+			return m.grantRejected(ctx, "a report", r.err)
+		}
 		return err
 	}
 	if m.Clock.Mono() < m.refreshAt {
@@ -671,6 +695,10 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 		case <-m.renewCh():
 			if m.state != Paired {
 				return errRenew
+			}
+		case r := <-m.rejections():
+			if m.state == Paired && r.access == m.rec.Tokens.AccessToken {
+				return &rejectedError{r.err}
 			}
 		case <-m.Clock.After(min(d, m.WatchEvery)):
 		}

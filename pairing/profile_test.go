@@ -1,7 +1,6 @@
 package pairing
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -61,7 +60,7 @@ func newProfHarness(t *testing.T, p oauth.Profile, base string, srv *oauthtest.S
 		ID: "5b2f0d7e-device-uuid", Name: "Pete muOS", Model: "RG35XX Plus", OSVersion: "muOS 2508", ClientVersion: "0.9.0"}}
 	h.m.Server = store.Server{Issuer: base, ClientID: "pairingd-test", TokenEndpoint: ep.Token, UserinfoEndpoint: ep.Userinfo}
 	ph := &profHarness{harness: h, srv: srv, reports: &reportLog{}}
-	h.m.Report = ph.reports.add
+	h.m.onReport = ph.reports.add
 	return ph
 }
 
@@ -107,18 +106,6 @@ func (h *profHarness) sawDetail(s string) bool {
 		}
 	}
 	return false
-}
-
-// checkFunc is what cmd/pairingd's newCheck gives the machine for a profile
-// with a Checker and no health check URL.
-func checkFunc(c *oauth.Client) func(ctx context.Context, access, bound string) (string, error) {
-	checker := c.Profile.(oauth.Checker)
-	return func(ctx context.Context, access, bound string) (string, error) {
-		if access == "" {
-			return "", nil
-		}
-		return checker.Check(ctx, c, access, bound)
-	}
 }
 
 // windowMax is the largest number of times in any window [t, t+per), over

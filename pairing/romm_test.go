@@ -35,7 +35,6 @@ func rommServer() *oauthtest.Server {
 
 func newRomMHarness(t *testing.T, srv *oauthtest.Server) *profHarness {
 	h := newProfHarness(t, oauth.RomM{Base: oauthtest.RomMBase}, oauthtest.RomMBase, srv, nil)
-	h.m.Check = checkFunc(h.m.Client)
 	return h
 }
 

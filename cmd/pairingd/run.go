@@ -202,12 +202,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	m.Store = st
 	m.Logger = logger
 	m.DeniedCooldown = cfg.DeniedCooldown
-	m.Check = newCheck(client, cfg.HealthcheckURL)
-	var reportsDone func()
-	m.Report, reportsDone = newReporter(ctx, client, st, logger)
-	// Deferred after st.Close, so it runs first: no report outlives the
-	// store it uses.
-	defer reportsDone()
+	m.HealthURL = cfg.HealthcheckURL
 	if _, fixed := client.Profile.(oauth.FixedEndpoints); !fixed && cfg.Issuer != "" &&
 		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
 		m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
