@@ -41,6 +41,15 @@
 //     the stored one (paired and awaiting_user), when a new code is asked
 //     for with Renew (all but paired), or when a stored code or token it
 //     adopts can no longer be used.
+//   - paired with a credential to exchange (the Data Exporter API) stays
+//     paired when a check or a refused report finds its token rejected:
+//     it exchanges the credential again at once.
+//
+// Every arrival in a state goes through one function, enterState: at
+// start and when another process changed the record (the stored state is
+// adopted, resumed or replaced as above), and after each step. It logs
+// "old -> new", commits the record when it changed, redraws and sends the
+// status line; Run handles what it returns in one place.
 //
 // A device code, access token or refresh token is a secret: it never
 // appears in a log line or an error message.

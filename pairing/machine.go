@@ -102,6 +102,7 @@ type Machine struct {
 	lastRefresh time.Duration // monotonic start of the last refresh attempt
 	codeMono    time.Duration // monotonic time the code on screen was issued
 	youngDeaths int           // codes in a row that ended unused within minCodeLife
+	started     bool          // the first state was entered (logged as "starting in state")
 
 	renewOnce sync.Once
 	renew     chan struct{} // use renewCh
@@ -170,7 +171,9 @@ func (m *Machine) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read pairing state: %w", err)
 	}
-	m.adopt(ctx, rec, true)
+	if err := m.adopt(ctx, rec); err != nil {
+		m.stepFailed(ctx, err)
+	}
 	if m.check != nil {
 		// At start, whatever the state: a health check URL says whether
 		// the server can be reached before anyone scans anything.
@@ -191,59 +194,66 @@ func (m *Machine) Run(ctx context.Context) error {
 		default:
 			err = m.stepNewCode(ctx)
 		}
+		m.stepFailed(ctx, err)
+	}
+	return nil
+}
+
+// stepFailed handles what a step, a transition or an adoption returned:
+// the one place where their errors go. A record that another process
+// changed is read again and adopted (which may find it changed again); a
+// request for a new code starts over.
+func (m *Machine) stepFailed(ctx context.Context, err error) {
+	for err != nil && ctx.Err() == nil {
 		switch {
-		case ctx.Err() != nil:
 		case errors.Is(err, errChanged):
-			if err := m.reload(ctx); err != nil {
-				m.Logger.Error("reading the pairing record", "err", err)
-				m.nextAt = m.Clock.Mono() + m.WatchEvery
-			}
+			err = m.reload(ctx)
 		case errors.Is(err, errRenew):
 			m.Logger.Info("new code requested")
 			m.nextAt = m.Clock.Mono()
-			m.enterState(ctx, Unpaired, "Getting a new code.", clearCode, false)
-		case err != nil:
+			err = m.enterState(ctx, Unpaired, "Getting a new code.", clearCode, false)
+		default:
 			m.Logger.Error("pairing step", "state", m.state, "err", err)
+			m.nextAt = m.Clock.Mono() + m.WatchEvery
+			return
 		}
 	}
-	return nil
 }
 
 // reload reads the record that another process changed and adopts it.
 func (m *Machine) reload(ctx context.Context) error {
 	rec, err := m.Store.Pairing(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the pairing record: %w", err)
 	}
 	m.Logger.Info("pairing record changed by another process", "state", State(rec.State))
-	m.adopt(ctx, rec, false)
-	return nil
+	return m.adopt(ctx, rec)
 }
 
 // adopt takes rec as the truth: at start, and when another process changed
 // it. It resumes a stored code that is still valid, so a restart shows the
-// same code, and schedules the refresh of stored tokens. It writes only
-// when the configured server no longer matches the stored pairing.
-func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
+// same code, and schedules the refresh of stored tokens; a stored code or
+// grant that cannot be used, or that belongs to another server than the
+// configured one, is left for a new code. The state it arrives at goes
+// through enterState like any other, which writes only what changed.
+func (m *Machine) adopt(ctx context.Context, rec store.Pairing) error {
 	m.rec = rec
-	old := m.state
-	m.state = State(rec.State)
-	if !m.state.Valid() {
-		m.state = Unpaired
+	s := State(rec.State)
+	if !s.Valid() {
+		s = Unpaired
 	}
-	m.detail = rec.Message
+	detail := rec.Message
 	mono, wall := m.Clock.Mono(), m.Clock.Now()
 	m.nextAt = mono
 	switch {
-	case (m.state == Paired || m.state == AwaitingUser) && m.serverChanged(rec):
+	case (s == Paired || s == AwaitingUser) && m.serverChanged(rec):
 		m.Logger.Warn("the configured server differs from the stored one; pairing again",
 			"stored", rec.Server.Issuer, "configured", m.Server.Issuer)
-		m.enterState(ctx, Unpaired, "The configured server changed. Pairing again.", clearGrant, false)
-		return
-	case m.state == Paired && !rec.Tokens.IsZero():
+		return m.enterState(ctx, Unpaired, "The configured server changed. Pairing again.", clearGrant, false)
+	case s == Paired && !rec.Tokens.IsZero():
 		m.useStoredEndpoints(rec.Server)
 		in := refreshIn(m.Client, rec.Tokens, wall)
-		if start && in != forever && !clockSane(wall) {
+		if !m.started && in != forever && !clockSane(wall) {
 			// The clock restarted (no RTC, no NTP yet): how old the
 			// stored token is cannot be told. Refresh it once; from then
 			// on the schedule runs on monotonic time.
@@ -251,10 +261,7 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		}
 		m.refreshAt = after(mono, in)
 		m.checkAt = mono + m.CheckEvery
-		if m.detail == "" {
-			m.detail = m.pairedDetail()
-		}
-	case m.state == AwaitingUser && codeUsable(rec.Code, wall):
+	case s == AwaitingUser && codeUsable(rec.Code, wall):
 		// The code belongs to the endpoints it was issued by; polling it
 		// must not wait for discovery.
 		m.useStoredEndpoints(rec.Server)
@@ -266,30 +273,20 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing, start bool) {
 		}
 		// We do not know when the last poll was: wait one interval.
 		m.nextAt = mono + m.ps.Interval
-		if start {
+		if !m.started {
 			m.Logger.Info("resuming the stored code", "user_code", rec.Code.UserCode,
 				"expires_in", rec.Code.ExpiresAt.Sub(wall).Round(time.Second))
 		}
+	case State(rec.State) == Unpaired:
+		// Why the grant went (revoked, refused, unpaired): shown now and
+		// with the next code, so the user knows why to scan again.
+		m.reason = rec.Message
 	default:
-		// Unpaired, or a stored code or token that cannot be used: start
-		// over at once. The record is rewritten with the new code.
-		if m.state == Paired || m.state == AwaitingUser {
-			m.state = Unpaired
-		}
-		m.detail = ""
-		if State(rec.State) == Unpaired {
-			// Why the grant went (revoked, refused, unpaired): shown now
-			// and with the next code, so the user knows why to scan again.
-			m.detail, m.reason = rec.Message, rec.Message
-		}
+		// A stored code or token that cannot be used: start over at
+		// once, with a new code.
+		s, detail = Unpaired, ""
 	}
-	switch {
-	case start:
-		m.Logger.Info("starting in state " + m.state.String())
-	case old != m.state:
-		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, m.state))
-	}
-	m.redraw()
+	return m.enterState(ctx, s, detail, nil, false)
 }
 
 // useStoredEndpoints fills in the token and revocation endpoints the stored
@@ -394,12 +391,11 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 		detail = m.reason + " Or open " + shortURI(uri) + " and enter the code."
 		m.reason = ""
 	}
-	m.enterState(ctx, AwaitingUser, detail, func(p *store.Pairing) {
+	return m.enterState(ctx, AwaitingUser, detail, func(p *store.Pairing) {
 		p.Code = code
 		// Stored with the code, so that a restart polls the same server.
 		p.Server = m.Server
 	}, false)
-	return nil
 }
 
 // failNewCode shows why no code could be had and schedules the next try.
@@ -431,8 +427,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	m.Logger.Warn("no device code", "err", err, "retry_in", wait)
 	m.report("ERROR", "PAIRING_FAILED", detail)
 	m.nextAt = m.Clock.Mono() + wait
-	m.enterState(ctx, Error, detail+" Retrying in "+roundSec(wait)+".", clearCode, false)
-	return nil
+	return m.enterState(ctx, Error, detail+" Retrying in "+roundSec(wait)+".", clearCode, false)
 }
 
 // stepPoll waits for the next tick and polls once.
@@ -446,8 +441,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		m.Logger.Info("the code expired", "user_code", m.rec.Code.UserCode)
 		wait := m.codeEnded()
 		m.nextAt = m.Clock.Mono() + wait
-		m.enterState(ctx, Expired, expiredDetail(wait), clearCode, false)
-		return nil
+		return m.enterState(ctx, Expired, expiredDetail(wait), clearCode, false)
 	}
 	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
 		return err
@@ -510,8 +504,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	case Denied:
 		m.report("WARNING", "PAIRING_DENIED", out.Detail)
 	}
-	m.enterState(ctx, out.Next, out.Detail, clearCode, false)
-	return nil
+	return m.enterState(ctx, out.Next, out.Detail, clearCode, false)
 }
 
 // minCodeLife is how long a code must live for its end to be ordinary. A
@@ -717,21 +710,51 @@ func (m *Machine) beat() {
 	}
 }
 
-// enterState is the one transition function: it logs old -> new, persists
-// the record (state, detail and edit in one transaction), redraws and sends
-// the status line. With mustPersist, a failed write leaves the state as it
-// was and returns the error; otherwise the daemon goes on in memory (the
-// store is only a cache of where we are, except for the grant).
+// enterState is the one transition function, for every state the loop
+// arrives at, the stored one it adopts included: it logs old -> new (or the
+// state it starts in), persists the record (state, detail and edit in one
+// transaction, and nothing when nothing changed), redraws and sends the
+// status line. A record another process changed meanwhile returns
+// errChanged and changes nothing. With mustPersist, a failed write leaves
+// the state as it was and returns the error; otherwise the daemon goes on
+// in memory (the store is only a cache of where we are, except for the
+// grant). Run's stepFailed handles what it returns.
 func (m *Machine) enterState(ctx context.Context, s State, detail string, edit func(*store.Pairing), mustPersist bool) error {
 	old := m.state
 	next := m.rec
 	next.State = int(s)
-	if old != s || next.StateSince.IsZero() {
+	if State(m.rec.State) != s || next.StateSince.IsZero() {
 		next.StateSince = m.Clock.Now()
 	}
 	next.Message = detail
 	if edit != nil {
 		edit(&next)
+	}
+	if err := m.persist(ctx, next, mustPersist); err != nil {
+		return err
+	}
+	m.state = s
+	m.detail = detail
+	if s == Paired && detail == "" {
+		m.detail = m.pairedDetail()
+	}
+	switch {
+	case !m.started:
+		m.started = true
+		m.Logger.Info("starting in state "+s.String(), "detail", m.detail)
+	case old != s:
+		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, s), "detail", m.detail)
+	}
+	m.redraw()
+	m.notify()
+	return nil
+}
+
+// persist commits next as the record, unless it is what the record already
+// holds; see enterState for the errors.
+func (m *Machine) persist(ctx context.Context, next store.Pairing, mustPersist bool) error {
+	if next == m.rec {
+		return nil
 	}
 	want := m.rec.Rev
 	committed, err := m.Store.Update(ctx, func(p *store.Pairing) error {
@@ -746,23 +769,13 @@ func (m *Machine) enterState(ctx context.Context, s State, detail string, edit f
 	case errors.Is(err, errChanged):
 		return err
 	case err != nil && mustPersist:
-		return fmt.Errorf("save state %s: %w", s, err)
+		return fmt.Errorf("save state %s: %w", State(next.State), err)
 	case err != nil:
-		m.Logger.Error("saving state", "state", s, "err", err)
+		m.Logger.Error("saving state", "state", State(next.State), "err", err)
 		m.rec = next
 	default:
 		m.rec = committed
 	}
-	m.state = s
-	m.detail = detail
-	if s == Paired && detail == "" {
-		m.detail = m.pairedDetail()
-	}
-	if old != s {
-		m.Logger.Info(fmt.Sprintf("state %s -> %s", old, s), "detail", m.detail)
-	}
-	m.redraw()
-	m.notify()
 	return nil
 }
 

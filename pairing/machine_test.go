@@ -827,7 +827,8 @@ func TestUnpairedUnderUs(t *testing.T) {
 	})
 }
 
-// Status lines follow every state and hold no secret.
+// Status lines follow every state, the one the daemon starts in too, and
+// hold no secret.
 func TestStatusLines(t *testing.T) {
 	bubble(t, func(t *testing.T) {
 		srv := newFakeServer()
@@ -837,7 +838,7 @@ func TestStatusLines(t *testing.T) {
 		advance(11 * time.Second)
 		h.stop()
 		st := h.status.all()
-		want := []string{"Waiting for approval: code CODE-0001 at auth.example/device, 10 min left", "Paired with https://auth.example"}
+		want := []string{"Unpaired: getting a pairing code", "Waiting for approval: code CODE-0001 at auth.example/device, 10 min left", "Paired with https://auth.example"}
 		if len(st) != len(want) {
 			t.Fatalf("status lines %q, want %d", st, len(want))
 		}
@@ -1039,6 +1040,32 @@ func TestTokenWithoutExpiry(t *testing.T) {
 		}
 		if got := h.record().Tokens.AccessToken; got != "secret-access-1" {
 			t.Errorf("access token %q, want the first one kept", got)
+		}
+	})
+}
+
+// A restart adopts the stored state through the one transition function:
+// the status line says where the daemon is at once (a restart while paired
+// used to leave systemd's status empty until the first refresh), and
+// nothing is written for a state that is still good.
+func TestResumeSendsStatusWritesNothing(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		st := storetest.NewFake()
+		now := testClock().Now()
+		storePaired(t, st, store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test"},
+			store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0", TokenType: "Bearer",
+				IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)})
+		writes := st.Writes()
+		h := newHarness(t, srv, st)
+		h.start()
+		advance(time.Second)
+		h.stop()
+		if got := h.status.all(); len(got) != 1 || !strings.HasPrefix(got[0], "Paired with https://auth.example") {
+			t.Errorf("status lines after a restart while paired: %q, want one saying paired", got)
+		}
+		if n := st.Writes() - writes; n != 0 {
+			t.Errorf("%d writes when resuming a good pairing, want 0", n)
 		}
 	})
 }
