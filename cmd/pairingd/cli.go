@@ -182,14 +182,10 @@ func cmdVersion(_ context.Context, _ config.Config, _ cmdOpts, e env) error {
 // newLogger makes the daemon's logger on stderr: text with timestamps, or
 // JSON; under journald with priority prefixes; or to syslog.
 func newLogger(cfg config.Config, e env) *slog.Logger {
+	// The config allows only the names slog knows; anything else is Info.
 	var level slog.Level
-	switch cfg.LogLevel {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
 	}
 	l, _ := logs.New(e.stderr, logs.Options{Level: level, Format: cfg.LogFormat, Output: cfg.LogOutput, Environ: e.environ})
 	return l

@@ -11,9 +11,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -318,12 +319,7 @@ func (c *Config) readFile(file string) error {
 		}
 		return fmt.Errorf("config %s: %w", file, err)
 	}
-	names := make([]string, 0, len(raw))
-	for n := range raw {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(raw)) {
 		k, ok := lookup(n)
 		if !ok {
 			return fmt.Errorf("config %s: unknown key %q", file, n)
@@ -335,12 +331,7 @@ func (c *Config) readFile(file string) error {
 			if !ok {
 				return fmt.Errorf("%s: key %s: want a table of strings, like [auth_params] audience = \"…\", got %s", from, n, tomlType(v))
 			}
-			pks := make([]string, 0, len(t))
-			for pk := range t {
-				pks = append(pks, pk)
-			}
-			sort.Strings(pks)
-			for _, pk := range pks {
+			for _, pk := range slices.Sorted(maps.Keys(t)) {
 				pv := t[pk]
 				s, ok := pv.(string)
 				if !ok {
@@ -409,12 +400,7 @@ func (c *Config) readEnv(environ []string) error {
 			if err != nil {
 				return fmt.Errorf("environment %s: key %s: %v", name, kn, err)
 			}
-			pks := make([]string, 0, len(q))
-			for pk := range q {
-				pks = append(pks, pk)
-			}
-			sort.Strings(pks)
-			for _, pk := range pks {
+			for _, pk := range slices.Sorted(maps.Keys(q)) {
 				pv := q[pk]
 				if err := c.apply(k, pk+"="+pv[len(pv)-1], "environment "+name); err != nil {
 					return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -160,12 +161,7 @@ func dfcParseToken(r Response) (Token, error) {
 func (d DFC) Report(ctx context.Context, c *Client, accessToken string, rep Report) error {
 	meta := map[string]string{}
 	size := 0
-	keys := make([]string, 0, len(rep.Metadata))
-	for k := range rep.Metadata {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(rep.Metadata)) {
 		v := sanitize.Line(rep.Metadata[k], 1000)
 		k = sanitize.Line(k, 100)
 		// Measured as JSON, as the server does: escapes (\", \u003c) count.
