@@ -57,6 +57,12 @@ func TestDepsOfBinary(t *testing.T) {
 	}
 	for _, layer := range []struct{ pkg, ban, why string }{
 		{"github.com/pairingd/pairingd/pairing", "github.com/mattn/go-sqlite3", "the loop uses the store interface, not cgo SQLite"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/pairingd/pairingd/store", "the wire layer knows no store"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/pairingd/pairingd/display", "the wire layer knows no screen"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/pairingd/pairingd/pairing/oauth/oauthtest", "the fake server is for tests"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/mattn/go-sqlite3", "the wire layer links no cgo"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/gdamore/tcell/v2", "the wire layer knows no terminal"},
+		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/skip2/go-qrcode", "the wire layer draws nothing"},
 		{"github.com/pairingd/pairingd/store", "github.com/mattn/go-sqlite3", "store is the types and the interface"},
 		{"github.com/pairingd/pairingd/store", "github.com/pairingd/pairingd/pairing", "the store knows no protocol"},
 	} {
