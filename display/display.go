@@ -1,21 +1,33 @@
 package display
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Screen is what the pairing screen shows. The daemon builds one for every
 // state change and message; a display draws it and keeps the countdown
 // current by itself.
 //
+// A Screen says what to show, not which state the daemon is in: a display
+// draws the Headline as given, colours it by Tone, and offers the actions
+// the Screen allows. A screen that shows a code is one with a UserCode or
+// a QR payload; there is no state name to look up.
+//
 // Every string that came from a server (UserCode, URI, QR, Detail) has been
 // through Sanitize before it gets here, but displays must still treat them
 // as untrusted text: never as markup or escape sequences.
 type Screen struct {
-	// State is the daemon's state name: "unpaired", "awaiting_user",
-	// "paired", "denied", "error" or "expired".
-	State string
-	// Headline is the state in words, for example "Scan to pair this
-	// device" or "Paired ✓".
+	// Headline is the situation in words, for example "Scan to pair this
+	// device" or "Paired ✓". A display shows it as it is and has no
+	// wording of its own.
 	Headline string
+	// Tone is how the headline reads: neutral, good, a warning or bad.
+	Tone Tone
+	// CanRenew is whether the user may ask for a new code now (the
+	// terminal's r key, which the daemon ignores while paired). A display
+	// offers the action only when it is set.
+	CanRenew bool
 	// UserCode is the code the user types or confirms (RFC 8628 §3.3.1:
 	// it is shown even when a QR code is).
 	UserCode string
@@ -31,6 +43,44 @@ type Screen struct {
 	// ("Can't reach the server, retrying in 20 s"), or who we are paired
 	// with.
 	Detail string
+}
+
+// ShowsCode reports whether s shows a code to pair with: a user code or a
+// QR code. Displays lay such a screen out around the code.
+func (s Screen) ShowsCode() bool { return s.UserCode != "" || s.QR != "" }
+
+// Tone is how a screen's headline reads, for a display that can colour
+// it. The zero value is ToneInfo. Tones are not stored: they may be
+// renumbered.
+type Tone int
+
+const (
+	// ToneInfo is neutral: working on it, or waiting for the user
+	// ("Getting a pairing code…", "Scan to pair this device").
+	ToneInfo Tone = iota
+	// ToneOK is success: paired.
+	ToneOK
+	// ToneWarn needs attention but sorts itself out: the code expired
+	// and a new one follows.
+	ToneWarn
+	// ToneBad is a failure: pairing was denied, or something is wrong.
+	ToneBad
+)
+
+// String returns the tone's name, "info", "ok", "warn" or "bad", for logs
+// and test failures.
+func (t Tone) String() string {
+	switch t {
+	case ToneInfo:
+		return "info"
+	case ToneOK:
+		return "ok"
+	case ToneWarn:
+		return "warn"
+	case ToneBad:
+		return "bad"
+	}
+	return "Tone(" + strconv.Itoa(int(t)) + ")"
 }
 
 // Display draws screens. Show may be called often; a display redraws only

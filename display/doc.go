@@ -1,6 +1,8 @@
-// Package display defines what the pairing screen shows (Screen), the
-// interface that draws it (Display), and the QR helpers the terminal and
-// framebuffer displays share.
+// Package display defines what the pairing screen shows (Screen: a
+// headline, its tone, the code, the detail, the actions available), the
+// interface that draws it (Display), and the countdown helpers the displays
+// share. The screen model knows no daemon states: package pairing decides
+// what each state shows. QR encoding is package display/qr's.
 //
 // Every display follows the same rules:
 //

@@ -80,7 +80,7 @@ func TestAutheliaExpiryByDeadline(t *testing.T) {
 		if !h.sawDetail("The code expired") {
 			t.Errorf("no screen said the code expired")
 		}
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "BCDFGH02" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "BCDFGH02" {
 			t.Errorf("screen = %+v, want the second code", s)
 		}
 	})
@@ -98,7 +98,7 @@ func TestAutheliaServerErrorIsDenied(t *testing.T) {
 		h.start()
 		advance(20*time.Second + time.Millisecond) // polls at 10 s (pending) and 20 s (500)
 		s := h.last()
-		if s.State != "denied" || !strings.Contains(s.Detail, "denied or cancelled") || s.QR != "" {
+		if !shows(s, Denied) || !strings.Contains(s.Detail, "denied or cancelled") || s.QR != "" {
 			t.Errorf("screen after a 500 server_error = %+v, want denied, saying denied or cancelled, without the QR code", s)
 		}
 		if got := State(h.record().State); got != Denied {
@@ -116,7 +116,7 @@ func TestAutheliaServerErrorIsDenied(t *testing.T) {
 		if n := len(srv.Requests("POST /api/oidc/device-authorization")); n != 2 {
 			t.Errorf("%d codes after the cool-down, want 2", n)
 		}
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "BCDFGH02" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "BCDFGH02" {
 			t.Errorf("screen after the cool-down = %+v, want the new code", s)
 		}
 		if n := len(srv.Requests("POST /api/oidc/token")); n != 2 {
@@ -133,7 +133,7 @@ func TestAutheliaPlain500IsTransient(t *testing.T) {
 		h.start()
 		advance(10*time.Second + time.Millisecond)
 		s := h.last()
-		if s.State != "awaiting_user" || s.UserCode != "BCDFGH01" || !strings.Contains(s.Detail, "HTTP 500") {
+		if !shows(s, AwaitingUser) || s.UserCode != "BCDFGH01" || !strings.Contains(s.Detail, "HTTP 500") {
 			t.Errorf("screen after a plain 500 = %+v, want the same code and a note about HTTP 500", s)
 		}
 		advance(15 * time.Second)

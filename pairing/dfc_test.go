@@ -87,7 +87,7 @@ func TestDFCPairingExchange(t *testing.T) {
 		if got := rec.Tokens.ExpiresAt.Sub(rec.Tokens.IssuedAt); got != time.Hour {
 			t.Errorf("JWT lifetime %v, want 1h", got)
 		}
-		if s := h.last(); s.State != "paired" || !strings.Contains(s.Detail, "warehouse.example.com") {
+		if s := h.last(); !shows(s, Paired) || !strings.Contains(s.Detail, "warehouse.example.com") {
 			t.Errorf("screen %+v, want paired with the site", s)
 		}
 
@@ -220,11 +220,11 @@ func TestDFCReportsPairingFailures(t *testing.T) {
 		h.m.DeniedCooldown = 30 * time.Second
 		h.start()
 		advance(5*time.Second + time.Millisecond) // denied
-		if s := h.last(); s.State != "denied" {
+		if s := h.last(); !shows(s, Denied) {
 			t.Errorf("screen %+v, want denied", s)
 		}
 		advance(30 * time.Second) // the authorize fails
-		if s := h.last(); s.State != "error" {
+		if s := h.last(); !shows(s, Error) {
 			t.Errorf("screen %+v, want error", s)
 		}
 		advance(10 * time.Second) // and then works
@@ -237,7 +237,7 @@ func TestDFCReportsPairingFailures(t *testing.T) {
 		if !strings.Contains(reps[0].Message, "denied") || reps[0].Metadata["state"] == "" {
 			t.Errorf("denial report %+v, want the reason and the state", reps[0])
 		}
-		if s := h.last(); s.State != "awaiting_user" {
+		if s := h.last(); !shows(s, AwaitingUser) {
 			t.Errorf("screen %+v, want a code after the backoff", s)
 		}
 	})

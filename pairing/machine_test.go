@@ -229,6 +229,14 @@ func (h *harness) record() store.Pairing {
 
 func (h *harness) last() display.Screen { return h.disp.Last() }
 
+// shows reports whether s is what the user sees in state st: its headline,
+// tone and actions are those Screen gives st. Headlines differ between
+// states, so this tells every state apart.
+func shows(s display.Screen, st State) bool {
+	w := Screen(st, store.Code{}, "", time.Time{})
+	return s.Headline == w.Headline && s.Tone == w.Tone && s.CanRenew == w.CanRenew
+}
+
 // checkNoSecrets scans the log, the status lines and every screen for the
 // fake server's secrets.
 func (h *harness) checkNoSecrets() {
@@ -357,7 +365,7 @@ func TestOutageThenApproval(t *testing.T) {
 		h.start()
 		advance(6 * time.Second) // first poll: pending
 		var outage []display.Screen
-		for i := 0; i < 60 && h.last().State == "awaiting_user"; i++ {
+		for i := 0; i < 60 && shows(h.last(), AwaitingUser); i++ {
 			advance(5 * time.Second)
 			outage = append(outage, h.last())
 		}
@@ -366,7 +374,7 @@ func TestOutageThenApproval(t *testing.T) {
 			t.Fatalf("state after the outage = %v, want paired", got)
 		}
 		for _, s := range outage[:len(outage)-1] {
-			if s.State != "awaiting_user" || s.QR == "" || s.UserCode == "" {
+			if !shows(s, AwaitingUser) || s.QR == "" || s.UserCode == "" {
 				t.Errorf("during the outage the screen was %+v, want the QR code and user code", s)
 			}
 		}
@@ -398,8 +406,8 @@ func TestLostSuccessBody(t *testing.T) {
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(5*time.Second + time.Millisecond)
-		if got := h.last().State; got != "error" {
-			t.Errorf("state after a broken 200 = %v, want error", got)
+		if s := h.last(); !shows(s, Error) {
+			t.Errorf("screen after a broken 200 = %+v, want error", s)
 		}
 		advance(6 * time.Second)
 		h.stop()
@@ -419,7 +427,7 @@ func TestDenied(t *testing.T) {
 		h.m.DeniedCooldown = 30 * time.Second
 		h.start()
 		advance(5*time.Second + time.Millisecond)
-		if s := h.last(); s.State != "denied" || s.QR != "" {
+		if s := h.last(); !shows(s, Denied) || s.QR != "" {
 			t.Errorf("screen after denial = %+v, want state denied and no QR code", s)
 		}
 		if got := State(h.record().State); got != Denied {
@@ -433,7 +441,7 @@ func TestDenied(t *testing.T) {
 		if n := len(srv.requests("/device")); n != 2 {
 			t.Errorf("%d device codes after the cool-down, want 2", n)
 		}
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "CODE-0002" {
 			t.Errorf("screen after the cool-down = %+v, want the new code CODE-0002", s)
 		}
 		h.stop()
@@ -487,7 +495,7 @@ func TestUnknownError(t *testing.T) {
 		h.start()
 		advance(5*time.Second + time.Millisecond)
 		s := h.last()
-		if s.State != "error" || !strings.Contains(s.Detail, "moon") {
+		if !shows(s, Error) || !strings.Contains(s.Detail, "moon") {
 			t.Errorf("screen = %+v, want state error with the description", s)
 		}
 		if strings.ContainsRune(s.Detail, 0x1b) {
@@ -579,7 +587,7 @@ func TestPairedCommittedFirst(t *testing.T) {
 		h := newHarness(t, srv, st)
 		var bad []string
 		h.m.Display = showFunc(func(s display.Screen) error {
-			if s.State == "paired" {
+			if shows(s, Paired) {
 				p, _ := st.Pairing(context.Background())
 				if State(p.State) != Paired || p.Tokens.AccessToken != "secret-access-1" || p.Tokens.RefreshToken != "secret-refresh-1" {
 					bad = append(bad, fmt.Sprintf("state %v", State(p.State)))
@@ -591,7 +599,7 @@ func TestPairedCommittedFirst(t *testing.T) {
 		advance(6 * time.Second) // pending
 		st.FailNextUpdate(errors.New("disk I/O error"))
 		advance(4*time.Second + 500*time.Millisecond) // approved at 10 s, the commit fails, retry at 11 s
-		if got := h.last().State; got == "paired" {
+		if s := h.last(); shows(s, Paired) {
 			t.Errorf("state is paired although the commit failed")
 		}
 		advance(time.Second)
@@ -804,8 +812,8 @@ func TestUnpairedUnderUs(t *testing.T) {
 		h := newHarness(t, srv, st)
 		h.start()
 		advance(6 * time.Second)
-		if got := h.last().State; got != "paired" {
-			t.Fatalf("state %v, want paired", got)
+		if s := h.last(); !shows(s, Paired) {
+			t.Fatalf("screen %+v, want paired", s)
 		}
 		dev, _ := st.Device(context.Background())
 		c := *h.m.Client
@@ -815,7 +823,7 @@ func TestUnpairedUnderUs(t *testing.T) {
 		}
 		advance(3 * time.Second)
 		h.stop()
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "CODE-0002" {
 			t.Errorf("screen after unpair = %+v, want a new code", s)
 		}
 		if n := len(srv.requests("/revoke")); n != 2 {
@@ -866,7 +874,7 @@ func TestDiscoveryRetries(t *testing.T) {
 		}
 		h.start()
 		advance(time.Second)
-		if s := h.last(); s.State != "error" || !strings.Contains(s.Detail, "Can't reach the server") {
+		if s := h.last(); !shows(s, Error) || !strings.Contains(s.Detail, "Can't reach the server") {
 			t.Errorf("screen = %+v, want an error saying the server can't be reached", s)
 		}
 		advance(31 * time.Second) // backoff 10 s, then 20 s
@@ -874,8 +882,8 @@ func TestDiscoveryRetries(t *testing.T) {
 		if calls != 3 {
 			t.Errorf("%d discovery attempts, want 3", calls)
 		}
-		if s := h.last(); s.State != "awaiting_user" {
-			t.Errorf("state after discovery succeeded = %q, want awaiting_user", s.State)
+		if s := h.last(); !shows(s, AwaitingUser) {
+			t.Errorf("screen after discovery succeeded = %+v, want a code (awaiting_user)", s)
 		}
 	})
 }
@@ -890,7 +898,7 @@ func TestUnsupportedBacksOff(t *testing.T) {
 		h := newHarness(t, srv, nil)
 		h.start()
 		advance(time.Second)
-		if s := h.last(); s.State != "error" || !strings.Contains(s.Detail, "does not offer device pairing") {
+		if s := h.last(); !shows(s, Error) || !strings.Contains(s.Detail, "does not offer device pairing") {
 			t.Errorf("screen = %+v, want an error saying the server does not offer device pairing", s)
 		}
 		advance(10*time.Second + 20*time.Second + 40*time.Second + 80*time.Second)
@@ -904,8 +912,8 @@ func TestUnsupportedBacksOff(t *testing.T) {
 				t.Errorf("wait %d = %v, want %v", i, got, want*time.Second)
 			}
 		}
-		if s := h.last(); s.State != "awaiting_user" {
-			t.Errorf("state after the server recovered = %q, want awaiting_user", s.State)
+		if s := h.last(); !shows(s, AwaitingUser) {
+			t.Errorf("screen after the server recovered = %+v, want a code (awaiting_user)", s)
 		}
 	})
 }
@@ -1016,7 +1024,7 @@ func TestRenew(t *testing.T) {
 		h.m.Renew()
 		advance(time.Second)
 		h.stop()
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "CODE-0002" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "CODE-0002" {
 			t.Errorf("screen after r = %+v, want the new code CODE-0002", s)
 		}
 	})

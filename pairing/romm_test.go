@@ -49,7 +49,7 @@ func TestRomMPreflightLoop(t *testing.T) {
 		h.start()
 		advance(time.Second)
 		s := h.last()
-		if s.State != "error" || !strings.Contains(s.Detail, "RomM 5") || !strings.Contains(s.Detail, "4.3.1") {
+		if !shows(s, Error) || !strings.Contains(s.Detail, "RomM 5") || !strings.Contains(s.Detail, "4.3.1") {
 			t.Errorf("screen = %+v, want an error naming oauth.RomM 5 and the server's version", s)
 		}
 		if n := len(srv.Requests("POST /api/auth/device/init")); n != 0 {
@@ -70,7 +70,7 @@ func TestRomMPreflightLoop(t *testing.T) {
 		if len(init) != 1 || init[0].At < hb[3].Done {
 			t.Errorf("init requests %d, want 1 after the fourth heartbeat", len(init))
 		}
-		if s := h.last(); s.State != "awaiting_user" || s.UserCode != "K7RM-Q2X1" {
+		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "K7RM-Q2X1" {
 			t.Errorf("screen after the upgrade = %+v, want the code K7RM-Q2X1", s)
 		}
 		if got := h.reports.types(); len(got) != 3 || got[0] != "PAIRING_FAILED" {
@@ -96,7 +96,7 @@ func TestRomMPairing(t *testing.T) {
 		h.start()
 		advance(time.Second)
 		s := h.last()
-		if s.State != "awaiting_user" || s.UserCode != "K7RM-Q2X1" || s.URI != oauthtest.RomMBase+"/pair/device" || s.QR != oauthtest.RomMBase+"/pair/device?user_code=K7RMQ2X1" {
+		if !shows(s, AwaitingUser) || s.UserCode != "K7RM-Q2X1" || s.URI != oauthtest.RomMBase+"/pair/device" || s.QR != oauthtest.RomMBase+"/pair/device?user_code=K7RMQ2X1" {
 			t.Errorf("screen = %+v, want code K7RM-Q2X1 with the URLs joined to the base", s)
 		}
 		advance(9 * time.Second) // pending at 5 s, approved at 10 s
@@ -203,7 +203,7 @@ func TestRomMExpiringToken(t *testing.T) {
 				t.Errorf("a token request without device_code (a refresh?): %s", r.Body)
 			}
 		}
-		if s := h.last(); s.State != "awaiting_user" {
+		if s := h.last(); !shows(s, AwaitingUser) {
 			t.Errorf("screen %+v, want a new code", s)
 		}
 	})

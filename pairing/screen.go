@@ -66,6 +66,8 @@ func (m *Machine) notify() {
 	}
 }
 
+// headlines is each state's headline: the only wording of it, which every
+// display shows as given.
 var headlines = map[State]string{
 	Unpaired:     "Getting a pairing code…",
 	AwaitingUser: "Scan to pair this device",
@@ -73,6 +75,17 @@ var headlines = map[State]string{
 	Denied:       "Pairing was denied",
 	Error:        "Can't pair right now",
 	Expired:      "The code expired",
+}
+
+// tones is how each state's headline reads; a display colours it (the
+// framebuffer: green, amber, red, or the text colour for ToneInfo).
+var tones = map[State]display.Tone{
+	Unpaired:     display.ToneInfo,
+	AwaitingUser: display.ToneInfo,
+	Paired:       display.ToneOK,
+	Denied:       display.ToneBad,
+	Error:        display.ToneBad,
+	Expired:      display.ToneWarn,
 }
 
 // screen builds what the display shows now.
@@ -86,9 +99,16 @@ func (m *Machine) screen() display.Screen {
 
 // Screen is the pairing screen for a state: the daemon's, and `pairingd
 // render`'s, so a device builder checks the layout with the real texts.
-// For AwaitingUser, c is the code on screen and deadline its expiry.
+// For AwaitingUser, c is the code on screen and deadline its expiry; other
+// states show no code. A new code can be asked for in every state but
+// Paired (sleepUntil ignores Renew there).
 func Screen(st State, c store.Code, detail string, deadline time.Time) display.Screen {
-	s := display.Screen{State: st.String(), Headline: headlines[st], Detail: detail}
+	s := display.Screen{
+		Headline: headlines[st],
+		Tone:     tones[st],
+		CanRenew: st != Paired,
+		Detail:   detail,
+	}
 	if st == AwaitingUser {
 		s.UserCode = c.UserCode
 		s.URI = c.VerificationURI

@@ -10,7 +10,7 @@ import (
 	"github.com/makiuchi-d/gozxing/qrcode"
 )
 
-// DecodeHalfBlocks decodes QR half-block text, as display.HalfBlocks draws
+// DecodeHalfBlocks decodes QR half-block text, as qr.HalfBlocks draws
 // it (a glyph's ink is a light module), and returns the payload. The lines
 // are decoded as they are, quiet zone included, at 4 pixels per module;
 // lines shorter than the longest are padded with dark modules, the
@@ -25,7 +25,7 @@ func DecodeHalfBlocks(lines []string) (string, error) {
 
 // HalfBlocksImage draws half-block text as a grey image with scale pixels
 // per module: each cell is one module wide and two tall. When glyphLight is
-// true a glyph's ink is a light module (display.HalfBlocks' convention);
+// true a glyph's ink is a light module (qr.HalfBlocks' convention);
 // when false it is dark, as a terminal with a light theme would show the
 // same text without colours. Runes other than ' ', '▀', '▄' and '█' are an
 // error.

@@ -32,7 +32,7 @@ func (f *Fake) Show(s display.Screen) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		return fmt.Errorf("displaytest: Show(%q) after Close", s.State)
+		return fmt.Errorf("displaytest: Show(%q) after Close", s.Headline)
 	}
 	f.screens = append(f.screens, s)
 	f.notifyLocked()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/qr"
 	"github.com/pairingd/pairingd/internal/fbdev"
 )
 
@@ -138,7 +139,7 @@ func (d *Display) Show(s display.Screen) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closed {
-		return fmt.Errorf("fb: showing %q screen: display closed", s.State)
+		return fmt.Errorf("fb: showing %q screen: display closed", s.Headline)
 	}
 	if d.drawn && sameScreen(s, d.cur) {
 		return nil
@@ -158,7 +159,7 @@ func (d *Display) Show(s display.Screen) error {
 
 // sameScreen reports whether a and b look the same.
 func sameScreen(a, b display.Screen) bool {
-	return a.State == b.State && a.Headline == b.Headline && a.UserCode == b.UserCode &&
+	return a.Headline == b.Headline && a.Tone == b.Tone && a.UserCode == b.UserCode &&
 		a.URI == b.URI && a.QR == b.QR && a.Detail == b.Detail && a.Deadline.Equal(b.Deadline)
 }
 
@@ -168,7 +169,7 @@ func (d *Display) redrawLocked() {
 	s := d.cur
 	bits := d.qrLocked(s)
 	problem := ""
-	if s.State == stateAwaiting && s.QR != "" && bits == nil {
+	if s.QR != "" && bits == nil {
 		problem = d.qrErr
 	}
 	d.lay = plan(d.cv.w, d.cv.h, s, bits, problem)
@@ -181,12 +182,12 @@ func (d *Display) redrawLocked() {
 // qrLocked returns the modules of s's QR code, encoding it only when the
 // payload changed; nil when there is none or it cannot be encoded.
 func (d *Display) qrLocked(s display.Screen) [][]bool {
-	if s.State != stateAwaiting || s.QR == "" {
+	if s.QR == "" {
 		return nil
 	}
 	if s.QR != d.qrFor {
 		d.qrFor, d.qrBits, d.qrErr = s.QR, nil, ""
-		bits, err := display.QRBitmap(s.QR)
+		bits, err := qr.Bitmap(s.QR)
 		if err != nil {
 			d.log.Error("fb: cannot draw the QR code", "err", err)
 			d.qrErr = "The link is too long for a QR code"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/display/qr"
 	"github.com/pairingd/pairingd/internal/fbdev"
 )
 
@@ -334,7 +335,7 @@ func TestGolden(t *testing.T) {
 		{"landscape-1280x720", RenderOptions{Width: 1280, Height: 720, BPP: 32}, SampleScreen(t0)},
 		{"portrait-480x640-rot90", RenderOptions{Width: 480, Height: 640, BPP: 16, Rotate: 90}, SampleScreen(t0)},
 		{"square-720x720-rot180", RenderOptions{Width: 720, Height: 720, BPP: 32, BGR: true, Rotate: 180}, SampleScreen(t0)},
-		{"paired-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, display.Screen{State: "paired", Detail: "Paired with pete@example.com"}},
+		{"paired-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, display.Screen{Headline: "Paired ✓", Tone: display.ToneOK, Detail: "Paired with pete@example.com"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -698,13 +699,25 @@ func TestBarWidth(t *testing.T) {
 	}
 }
 
-func TestStates(t *testing.T) {
-	for _, state := range []string{"unpaired", "paired", "denied", "expired", "error"} {
-		t.Run(state, func(t *testing.T) {
+// TestScreensWithoutCode checks the screens that show no code: the
+// headline as given, large and coloured by its tone, then the detail, and
+// no QR code or countdown.
+func TestScreensWithoutCode(t *testing.T) {
+	for _, tt := range []struct {
+		headline string
+		tone     display.Tone
+		colour   rgb
+	}{
+		{"Getting a pairing code…", display.ToneInfo, colText},
+		{"Paired ✓", display.ToneOK, colOK},
+		{"Pairing was denied", display.ToneBad, colBad},
+		{"The code expired", display.ToneWarn, colWarn},
+		{"Can't pair right now", display.ToneBad, colBad},
+	} {
+		t.Run(tt.headline, func(t *testing.T) {
 			dev := newDev(t, devSpec{w: 640, h: 480, bpp: 32})
 			d, _ := newDisplay(t, dev, 0)
-			s := SampleScreen(t0)
-			s.State, s.Headline, s.Detail = state, "", "Detail for "+state
+			s := display.Screen{Headline: tt.headline, Tone: tt.tone, Detail: "Detail for " + tt.headline}
 			if err := d.Show(s); err != nil {
 				t.Fatal(err)
 			}
@@ -712,15 +725,22 @@ func TestStates(t *testing.T) {
 			lay := d.lay
 			d.mu.Unlock()
 			if !lay.qr.Empty() || !lay.cd.Empty() {
-				t.Errorf("%s screen has a QR code (%v) or a countdown (%v)", state, lay.qr, lay.cd)
+				t.Errorf("%q screen has a QR code (%v) or a countdown (%v)", tt.headline, lay.qr, lay.cd)
 			}
-			if len(lay.items) != 2 || lay.items[1].lines[0] != "Detail for "+state {
-				t.Errorf("%s screen items = %+v, want the headline and the detail", state, lay.items)
+			if len(lay.items) != 2 || lay.items[1].lines[0] != s.Detail {
+				t.Fatalf("%q screen items = %+v, want the headline and the detail", tt.headline, lay.items)
 			}
-			if state == "paired" && lay.items[0].lines[0] != "Paired ✓" {
-				t.Errorf("paired headline = %q, want %q", lay.items[0].lines[0], "Paired ✓")
+			if h := lay.items[0]; h.lines[0] != tt.headline || h.fg != tt.colour || h.scale <= lay.items[1].scale {
+				t.Errorf("headline %q in %v at scale %d (detail %d), want %q in %v, larger than the detail",
+					h.lines[0], h.fg, h.scale, lay.items[1].scale, tt.headline, tt.colour)
 			}
 		})
+	}
+	// No wording of its own: a screen without a headline shows the
+	// detail alone.
+	l := plan(640, 480, display.Screen{Tone: display.ToneBad, Detail: "Only this"}, nil, "")
+	if len(l.items) != 1 || l.items[0].lines[0] != "Only this" {
+		t.Errorf("screen without a headline: items %+v, want the detail alone", l.items)
 	}
 }
 
@@ -746,7 +766,7 @@ func TestUserCodeLargest(t *testing.T) {
 
 func mustQR(t *testing.T, s string) [][]bool {
 	t.Helper()
-	b, err := display.QRBitmap(s)
+	b, err := qr.Bitmap(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,16 +10,6 @@ import (
 	"github.com/pairingd/pairingd/display"
 )
 
-// Daemon states (display.Screen.State).
-const (
-	stateUnpaired = "unpaired"
-	stateAwaiting = "awaiting_user"
-	statePaired   = "paired"
-	stateDenied   = "denied"
-	stateExpired  = "expired"
-	stateError    = "error"
-)
-
 // The palette: a dark page, light text, and a QR code that is black on
 // white whatever the page is.
 var (
@@ -105,37 +95,15 @@ type layout struct {
 	region image.Rectangle // cd ∪ bar: what a tick redraws
 }
 
-// headline returns the screen's headline, or one for its state.
-func headline(s display.Screen) string {
-	if s.Headline != "" {
-		return s.Headline
-	}
-	switch s.State {
-	case stateAwaiting:
-		return "Scan to pair this device"
-	case statePaired:
-		return "Paired ✓"
-	case stateDenied:
-		return "Pairing was denied"
-	case stateExpired:
-		return "The code expired"
-	case stateError:
-		return "Something went wrong"
-	case stateUnpaired:
-		return "Not paired"
-	}
-	return s.State
-}
-
-// headlineColour is the headline's colour for a state.
-func headlineColour(state string) rgb {
-	switch state {
-	case statePaired:
+// toneColour is the headline's colour for a tone.
+func toneColour(t display.Tone) rgb {
+	switch t {
+	case display.ToneOK:
 		return colOK
-	case stateDenied, stateError:
-		return colBad
-	case stateExpired:
+	case display.ToneWarn:
 		return colWarn
+	case display.ToneBad:
+		return colBad
 	}
 	return colText
 }
@@ -155,9 +123,9 @@ func shortURI(u string) string {
 func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
 	var l layout
 	pad := max(4, min(w, h)/32)
-	awaiting := s.State == stateAwaiting
+	code := s.ShowsCode()
 	notice := qrProblem
-	if awaiting && bits != nil {
+	if code && bits != nil {
 		tm := len(bits) + 2*quiet
 		var pref, most int
 		landscape := w >= h
@@ -198,11 +166,12 @@ func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
 
 	// Body text scale: one step per 240 pixels of the short side, but
 	// not so large that the column holds fewer than comfortCols
-	// characters. The large line (the user code, or a final state's
-	// headline) is bigger still. Shrink both until everything fits.
+	// characters. The large line (the user code, or the headline of a
+	// screen without a code) is bigger still. Shrink both until
+	// everything fits.
 	big := s.UserCode
-	if !awaiting {
-		big = headline(s)
+	if !code {
+		big = s.Headline
 	}
 	bigRunes := max(1, utf8.RuneCountInString(clean(big)))
 	sb0 := max(1, min(min(w, h)/240, l.text.Dx()/(comfortCols*regular.advance())))
@@ -246,12 +215,12 @@ func (l *layout) fill(s display.Screen, notice string, sb, k int) {
 		}
 		l.items = append(l.items, item{kind: itemText, lines: lines, font: f, scale: scale, fg: fg, gap: g})
 	}
-	if s.State != stateAwaiting {
-		add(headline(s), bold, k, headlineColour(s.State), 3)
+	if !s.ShowsCode() {
+		add(s.Headline, bold, k, toneColour(s.Tone), 3)
 		add(s.Detail, regular, sb, colText, 5)
 		return
 	}
-	add(headline(s), bold, sb, colText, 2)
+	add(s.Headline, bold, sb, toneColour(s.Tone), 2)
 	add(s.UserCode, bold, k, colCode, 2)
 	add(notice, regular, sb, colWarn, 2)
 	add(shortURI(s.URI), regular, sb, colText, 3)

@@ -38,13 +38,13 @@ type RenderOptions struct {
 func RenderPNG(w io.Writer, s display.Screen, o RenderOptions) error {
 	dev, err := renderDevice(o)
 	if err != nil {
-		return fmt.Errorf("fb: rendering %q screen: %w", s.State, err)
+		return fmt.Errorf("fb: rendering %q screen: %w", s.Headline, err)
 	}
 	defer dev.Close()
 	now := o.Now
 	d, err := New(dev, Options{Rotate: o.Rotate, Now: func() time.Time { return now }})
 	if err != nil {
-		return fmt.Errorf("fb: rendering %q screen: %w", s.State, err)
+		return fmt.Errorf("fb: rendering %q screen: %w", s.Headline, err)
 	}
 	err = d.Show(s)
 	var img *image.RGBA
@@ -55,10 +55,10 @@ func RenderPNG(w io.Writer, s display.Screen, o RenderOptions) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("fb: rendering %q screen: %w", s.State, err)
+		return fmt.Errorf("fb: rendering %q screen: %w", s.Headline, err)
 	}
 	if err := png.Encode(w, img); err != nil {
-		return fmt.Errorf("fb: writing PNG of %q screen: %w", s.State, err)
+		return fmt.Errorf("fb: writing PNG of %q screen: %w", s.Headline, err)
 	}
 	return nil
 }
@@ -108,8 +108,9 @@ func Snapshot(dev *fbdev.Device) (*image.RGBA, error) {
 // minutes to go at now, for "pairingd render" and for trying a display.
 func SampleScreen(now time.Time) display.Screen {
 	return display.Screen{
-		State:    stateAwaiting,
 		Headline: "Scan to pair this device",
+		Tone:     display.ToneInfo,
+		CanRenew: true,
 		UserCode: "WDJB-MJHT",
 		URI:      "https://example.com/device",
 		QR:       "https://example.com/device?user_code=WDJB-MJHT",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/qr"
 )
 
 var _ display.Display = (*Display)(nil)
@@ -30,7 +31,7 @@ func New(w io.Writer, now func() time.Time) *Display {
 	return &Display{w: w, now: now}
 }
 
-// Show writes s. A screen whose state, headline, user code, URI or QR
+// Show writes s. A screen whose headline, user code, URI or QR
 // payload differ from the last one written gets a whole block; one that
 // differs only in detail or deadline gets one line each, so a retry loop
 // ("Can't reach the server, retrying in 20 s") does not repeat the QR code
@@ -61,18 +62,18 @@ func (d *Display) Show(s display.Screen) error {
 	}
 	// One Write per screen keeps a block together in a shared log.
 	if _, err := d.w.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("plain: writing %q screen: %w", s.State, err)
+		return fmt.Errorf("plain: writing %q screen: %w", s.Headline, err)
 	}
 	return nil
 }
 
 // key is the part of a Screen whose change deserves a whole new block.
 type key struct {
-	state, headline, userCode, uri, qr string
+	headline, userCode, uri, qr string
 }
 
 func blockKey(s display.Screen) key {
-	return key{s.State, s.Headline, s.UserCode, s.URI, s.QR}
+	return key{s.Headline, s.UserCode, s.URI, s.QR}
 }
 
 // block writes the whole screen: a blank line to set it apart in a log, the
@@ -92,7 +93,7 @@ func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 		fmt.Fprintf(b, "%s\n", d.expiry(s.Deadline))
 	}
 	if s.QR != "" {
-		bm, err := display.QRBitmap(s.QR)
+		bm, err := qr.Bitmap(s.QR)
 		if err != nil {
 			fmt.Fprintf(b, "(No QR code: %v)\n", err)
 		} else {
@@ -102,7 +103,7 @@ func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 			// quiet zone drawn. On a light theme it comes out
 			// inverted, which is why the code and URI come first.
 			b.WriteByte('\n')
-			for _, l := range display.HalfBlocks(bm, 4) {
+			for _, l := range qr.HalfBlocks(bm, 4) {
 				b.WriteString(l)
 				b.WriteByte('\n')
 			}

@@ -25,8 +25,8 @@ func (c *clock) now() time.Time { return c.t }
 
 func awaiting() display.Screen {
 	return display.Screen{
-		State:    "awaiting_user",
 		Headline: "Scan to pair this device",
+		CanRenew: true,
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT",
@@ -135,8 +135,8 @@ func TestUpdates(t *testing.T) {
 		{
 			name: "paired",
 			next: display.Screen{
-				State:    "paired",
 				Headline: "Paired ✓",
+				Tone:     display.ToneOK,
 				Detail:   "Paired with alice@example.com",
 			},
 			wantIn: []string{"Paired ✓", "Paired with alice@example.com"},

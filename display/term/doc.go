@@ -26,7 +26,7 @@
 // Normally each cell holds one module across and two down, in the half
 // blocks ▀ ▄ █ and space, which come out about square in a cell of 1:2.
 // The glyphs' ink is the light modules, white foreground, and the rest is
-// the black background, which is display.HalfBlocks' convention: a cell's
+// the black background, which is qr.HalfBlocks' convention: a cell's
 // top module is the colour of ▀, its bottom one that of ▄. Text captured
 // without colours (tmux capture-pane -p) therefore decodes with
 // displaytest.DecodeHalfBlocks.

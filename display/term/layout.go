@@ -9,6 +9,7 @@ import (
 	"github.com/rivo/uniseg"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/qr"
 )
 
 // quiet is the QR code's quiet zone in modules (ISO/IEC 18004).
@@ -38,7 +39,7 @@ type mode int
 
 const (
 	// halfBlocks draws one module across and two down per cell, in
-	// ▀ ▄ █ and space (display.HalfBlocks).
+	// ▀ ▄ █ and space (qr.HalfBlocks).
 	halfBlocks mode = iota
 	// cellPairs draws each module as two cells of space, coloured by
 	// their background, for terminals without half blocks.
@@ -57,12 +58,12 @@ type qrImage struct {
 	w, h int // in cells
 }
 
-// newQRImage draws bm (true = dark, from display.QRBitmap) with a quiet
+// newQRImage draws bm (true = dark, from qr.Bitmap) with a quiet
 // zone in cells, in mode m.
 func newQRImage(bm [][]bool, m mode) *qrImage {
 	q := &qrImage{}
 	if m == halfBlocks {
-		for _, l := range display.HalfBlocks(bm, quiet) {
+		for _, l := range qr.HalfBlocks(bm, quiet) {
 			var row []cell
 			for _, r := range l {
 				row = append(row, cell{r, qrStyle})

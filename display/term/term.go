@@ -11,6 +11,7 @@ import (
 	"github.com/gdamore/tcell/v2"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/qr"
 	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
@@ -125,7 +126,7 @@ func (d *Display) Show(s display.Screen) error {
 	if !d.shown || s.QR != d.cur.QR {
 		d.qr, d.qrNote = nil, ""
 		if s.QR != "" {
-			bm, err := display.QRBitmap(s.QR)
+			bm, err := qr.Bitmap(s.QR)
 			if err != nil {
 				d.qrNote = "No QR code: the address is too long for one."
 			} else {
@@ -172,7 +173,7 @@ func (d *Display) drawLocked(full bool) {
 // hint is the line naming the keys.
 func (d *Display) hint() string {
 	var keys []string
-	if d.onRenew != nil && d.cur.State != "paired" {
+	if d.onRenew != nil && d.cur.CanRenew {
 		keys = append(keys, "r: new code")
 	}
 	if d.onQuit != nil {

@@ -29,8 +29,8 @@ const url60 = "https://auth.example.com/realm/dev/device?user_code=WDJBMJHT"
 
 func awaiting(deadline time.Time) display.Screen {
 	return display.Screen{
-		State:    "awaiting_user",
 		Headline: "Scan to pair this device",
+		CanRenew: true,
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       url60,
@@ -231,7 +231,7 @@ func TestShow(t *testing.T) {
 			w:    80,
 			h:    24,
 			screen: display.Screen{
-				State: "awaiting_user", UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
+				CanRenew: true, UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
 				QR: "https://auth.example.com/?" + strings.Repeat("x", 3000),
 			},
 			want: []string{"No QR code: the address is too long for one.", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
@@ -240,7 +240,7 @@ func TestShow(t *testing.T) {
 			name:   "paired",
 			w:      80,
 			h:      24,
-			screen: display.Screen{State: "paired", Headline: "Paired ✓", Detail: "Paired with alice@example.com"},
+			screen: display.Screen{Headline: "Paired ✓", Tone: display.ToneOK, Detail: "Paired with alice@example.com"},
 			want:   []string{"Paired ✓", "Paired with alice@example.com", "q: quit"},
 		},
 	} {
@@ -258,8 +258,8 @@ func TestShow(t *testing.T) {
 						t.Errorf("screen lacks %q:\n%s", want, screen)
 					}
 				}
-				if tt.screen.State == "paired" && strings.Contains(screen, "new code") {
-					t.Errorf("paired screen offers a new code:\n%s", screen)
+				if !tt.screen.CanRenew && strings.Contains(screen, "new code") {
+					t.Errorf("screen without CanRenew (paired) offers a new code:\n%s", screen)
 				}
 				checkColours(t, d, sim)
 
@@ -467,7 +467,6 @@ func TestUntrustedText(t *testing.T) {
 		d, sim := start(t, 100, 40, Options{Now: fixed})
 		defer d.Close()
 		s := display.Screen{
-			State:    "awaiting_user",
 			Headline: "Scan\x1b]0;pwned\x07 me",
 			UserCode: "WDJB\x1b[2J-MJHT",
 			URI:      "https://evil.example/\x1b[31mred\r\n",

@@ -1,4 +1,4 @@
-package display_test
+package qr_test
 
 import (
 	"flag"
@@ -6,11 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
-	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/display/qr"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -40,14 +39,14 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestHalfBlocksGolden(t *testing.T) {
-	bm, err := display.QRBitmap("https://auth.example.com/device?user_code=WDJB-MJHT")
+	bm, err := qr.Bitmap("https://auth.example.com/device?user_code=WDJB-MJHT")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "qr_halfblocks.golden", strings.Join(display.HalfBlocks(bm, 4), "\n")+"\n")
+	golden(t, "halfblocks.golden", strings.Join(qr.HalfBlocks(bm, 4), "\n")+"\n")
 }
 
-func TestQRBitmap(t *testing.T) {
+func TestBitmap(t *testing.T) {
 	for _, tt := range []struct {
 		payload string
 		size    int // modules across: version 1 is 21, +4 per version
@@ -57,40 +56,40 @@ func TestQRBitmap(t *testing.T) {
 		{shortURL, 25},
 		{longURL, 41}, // 91 bytes: version 5 holds 84, version 6 106
 	} {
-		bm, err := display.QRBitmap(tt.payload)
+		bm, err := qr.Bitmap(tt.payload)
 		if err != nil {
-			t.Fatalf("QRBitmap(%q): %v", tt.payload, err)
+			t.Fatalf("Bitmap(%q): %v", tt.payload, err)
 		}
 		if got := len(bm); got != tt.size {
-			t.Errorf("QRBitmap(%q): %d rows, want %d", tt.payload, got, tt.size)
+			t.Errorf("Bitmap(%q): %d rows, want %d", tt.payload, got, tt.size)
 		}
 		for y, row := range bm {
 			if got := len(row); got != len(bm) {
-				t.Fatalf("QRBitmap(%q): row %d has %d modules, want %d", tt.payload, y, got, len(bm))
+				t.Fatalf("Bitmap(%q): row %d has %d modules, want %d", tt.payload, y, got, len(bm))
 			}
 		}
 		// No border: the top-left finder pattern starts at (0, 0).
 		if !bm[0][0] || !bm[6][6] || bm[1][1] {
-			t.Errorf("QRBitmap(%q): no finder pattern at the top-left corner; is a border included?", tt.payload)
+			t.Errorf("Bitmap(%q): no finder pattern at the top-left corner; is a border included?", tt.payload)
 		}
 	}
 }
 
-func TestQRBitmapTooLong(t *testing.T) {
+func TestBitmapTooLong(t *testing.T) {
 	// Version 40 at level M holds 2331 bytes in byte mode.
 	for _, n := range []int{2332, 3000, 10000} {
 		payload := strings.Repeat("é", n/2) // not alphanumeric: byte mode
-		bm, err := display.QRBitmap(payload)
+		bm, err := qr.Bitmap(payload)
 		if err == nil {
-			t.Errorf("QRBitmap(%d bytes) = %d rows, want an error", len(payload), len(bm))
+			t.Errorf("Bitmap(%d bytes) = %d rows, want an error", len(payload), len(bm))
 		}
 	}
-	if _, err := display.QRBitmap(""); err == nil {
-		t.Errorf("QRBitmap(\"\"): no error, want one")
+	if _, err := qr.Bitmap(""); err == nil {
+		t.Errorf("Bitmap(\"\"): no error, want one")
 	}
 	// The largest that fits works.
-	if _, err := display.QRBitmap(strings.Repeat("a", 2331)); err != nil {
-		t.Errorf("QRBitmap(2331 bytes): %v", err)
+	if _, err := qr.Bitmap(strings.Repeat("a", 2331)); err != nil {
+		t.Errorf("Bitmap(2331 bytes): %v", err)
 	}
 }
 
@@ -125,7 +124,7 @@ func TestHalfBlocksShape(t *testing.T) {
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := display.HalfBlocks(tt.bitmap, tt.quiet)
+			got := qr.HalfBlocks(tt.bitmap, tt.quiet)
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("HalfBlocks(%v, %d) =\n%s\nwant\n%s", tt.bitmap, tt.quiet, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -134,11 +133,11 @@ func TestHalfBlocksShape(t *testing.T) {
 }
 
 func TestHalfBlocksQuietZone(t *testing.T) {
-	bm, err := display.QRBitmap(longURL)
+	bm, err := qr.Bitmap(longURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := display.HalfBlocks(bm, 4)
+	lines := qr.HalfBlocks(bm, 4)
 	n := len(bm)
 	if got, want := len(lines), (n+8+1)/2; got != want {
 		t.Errorf("%d lines for %d modules, want %d", got, n, want)
@@ -167,11 +166,11 @@ func TestHalfBlocksQuietZone(t *testing.T) {
 // catch a polarity mix-up.
 func TestHalfBlocksDecode(t *testing.T) {
 	for _, payload := range []string{shortURL, "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT", longURL} {
-		bm, err := display.QRBitmap(payload)
+		bm, err := qr.Bitmap(payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		lines := display.HalfBlocks(bm, 4)
+		lines := qr.HalfBlocks(bm, 4)
 		for _, scale := range []int{1, 2, 3} {
 			img, err := displaytest.HalfBlocksImage(lines, scale, true)
 			if err != nil {
@@ -200,74 +199,22 @@ func TestHalfBlocksDecode(t *testing.T) {
 	}
 }
 
-func TestTimeLeft(t *testing.T) {
-	now := time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		deadline time.Time
-		want     string
-	}{
-		{time.Time{}, ""},
-		{now.Add(10 * time.Minute), "10:00"},
-		{now.Add(10*time.Minute - time.Second), "9:59"},
-		{now.Add(9*time.Minute + 59*time.Second + 1), "10:00"}, // rounds up
-		{now.Add(65 * time.Second), "1:05"},
-		{now.Add(time.Millisecond), "0:01"},
-		{now, "0:00"},
-		{now.Add(-time.Hour), "0:00"},
-		{now.Add(90 * time.Minute), "90:00"},
-	} {
-		if got := display.TimeLeft(tt.deadline, now); got != tt.want {
-			t.Errorf("TimeLeft(now%+v) = %q, want %q", tt.deadline.Sub(now), got, tt.want)
-		}
-	}
-}
-
-func BenchmarkQRBitmap(b *testing.B) {
+func BenchmarkBitmap(b *testing.B) {
 	for b.Loop() {
-		if _, err := display.QRBitmap(longURL); err != nil {
+		if _, err := qr.Bitmap(longURL); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkHalfBlocks(b *testing.B) {
-	bm, err := display.QRBitmap(longURL)
+	bm, err := qr.Bitmap(longURL)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if lines := display.HalfBlocks(bm, 4); !utf8.ValidString(lines[0]) {
+		if lines := qr.HalfBlocks(bm, 4); !utf8.ValidString(lines[0]) {
 			b.Fatal("invalid UTF-8")
 		}
-	}
-}
-
-func TestUntilTextChange(t *testing.T) {
-	base := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tt := range []struct {
-		left   time.Duration
-		want   time.Duration
-		wantOK bool
-	}{
-		{10 * time.Minute, time.Second, true},
-		{9*time.Minute + 59*time.Second + 300*time.Millisecond, 300 * time.Millisecond, true},
-		{1500 * time.Millisecond, 500 * time.Millisecond, true},
-		{0, 0, false},
-		{-time.Second, 0, false},
-	} {
-		got, ok := display.UntilTextChange(base.Add(tt.left), base)
-		if got != tt.want || ok != tt.wantOK {
-			t.Errorf("display.UntilTextChange(now+%v) = %v, %v; want %v, %v", tt.left, got, ok, tt.want, tt.wantOK)
-		}
-		// The text does change at that moment and not before.
-		if ok {
-			if display.TimeLeft(base.Add(tt.left), base.Add(got-time.Millisecond)) != display.TimeLeft(base.Add(tt.left), base) ||
-				display.TimeLeft(base.Add(tt.left), base.Add(got)) == display.TimeLeft(base.Add(tt.left), base) {
-				t.Errorf("for %v left, the text does not change exactly after %v", tt.left, got)
-			}
-		}
-	}
-	if _, ok := display.UntilTextChange(time.Time{}, base); ok {
-		t.Errorf("display.UntilTextChange(zero deadline) reports a change")
 	}
 }

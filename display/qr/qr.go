@@ -1,15 +1,18 @@
-package display
+// Package qr encodes QR codes for the displays: Bitmap makes the modules of
+// a code and HalfBlocks draws them as text. It is its own package so that
+// only the displays, which draw codes, link the encoder; package display
+// (the screen model) and package pairing (which builds screens) do not.
+package qr
 
 import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
 )
 
-// QRBitmap encodes payload as a QR code at error correction level M, in the
+// Bitmap encodes payload as a QR code at error correction level M, in the
 // smallest version that holds it, and returns its modules without a quiet
 // zone: bitmap[y][x] is true for a dark module. The caller draws the quiet
 // zone (HalfBlocks does), because only it knows what surrounds the code.
@@ -18,7 +21,7 @@ import (
 // correction would only grow the code and shrink its modules, while L leaves
 // little margin for glare and moiré on a camera. Content that does not fit
 // in a version 40 code is an error.
-func QRBitmap(payload string) ([][]bool, error) {
+func Bitmap(payload string) ([][]bool, error) {
 	if payload == "" {
 		return nil, errors.New("encoding QR code: empty payload")
 	}
@@ -38,7 +41,7 @@ const (
 	glyphFull  = '█' // top light, bottom light
 )
 
-// HalfBlocks draws bitmap (true = dark, as from QRBitmap) as text, one
+// HalfBlocks draws bitmap (true = dark, as from Bitmap) as text, one
 // character cell per module across and two modules down, which comes out
 // about square in a terminal cell of 1:2. A quiet zone of quiet light
 // modules is drawn on every side; pass 4 for the ISO/IEC 18004 zone.
@@ -96,40 +99,4 @@ func HalfBlocks(bitmap [][]bool, quiet int) []string {
 		lines = append(lines, b.String())
 	}
 	return lines
-}
-
-// TimeLeft formats the time from now until deadline as minutes and seconds,
-// "9:59", rounding up so that "0:00" appears only once the code has expired.
-// It returns "0:00" for a deadline that has passed and "" for a zero
-// deadline, which means there is no countdown.
-func TimeLeft(deadline, now time.Time) string {
-	if deadline.IsZero() {
-		return ""
-	}
-	d := deadline.Sub(now)
-	if d <= 0 {
-		return "0:00"
-	}
-	secs := int64((d + time.Second - 1) / time.Second)
-	return fmt.Sprintf("%d:%02d", secs/60, secs%60)
-}
-
-// UntilTextChange returns how long until TimeLeft's text changes, and false
-// when it will not (no deadline, or already past). TimeLeft rounds the
-// time left up to the second, so the text changes whenever the time left
-// crosses a whole second: displays wake exactly then, not on a free ticker
-// that could show a value up to a second late.
-func UntilTextChange(deadline, now time.Time) (time.Duration, bool) {
-	if deadline.IsZero() {
-		return 0, false
-	}
-	left := deadline.Sub(now)
-	if left <= 0 {
-		return 0, false
-	}
-	wait := left % time.Second
-	if wait == 0 {
-		wait = time.Second
-	}
-	return wait, true
 }
