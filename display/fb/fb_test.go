@@ -803,7 +803,7 @@ func TestDrawTestPattern(t *testing.T) {
 
 func mustSnapshot(t *testing.T, dev *fbdev.Device) *image.RGBA {
 	t.Helper()
-	img, err := Snapshot(dev)
+	img, err := screenshot(dev)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,13 +81,13 @@ func renderDevice(o RenderOptions) (*fbdev.Device, error) {
 func (d *Display) snapshot() (*image.RGBA, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return Snapshot(d.dev)
+	return screenshot(d.dev)
 }
 
-// Snapshot reads the visible area of dev into an image, decoding its
-// native pixel format: a screenshot, rotated as the panel shows it. It
+// screenshot reads the visible area of dev into an image, decoding its
+// native pixel format: the picture as the panel shows it, rotated. It
 // reads framebuffer memory, which is slow on a real device.
-func Snapshot(dev *fbdev.Device) (*image.RGBA, error) {
+func screenshot(dev *fbdev.Device) (*image.RGBA, error) {
 	f, err := dev.Format()
 	if err != nil {
 		return nil, fmt.Errorf("fb: reading the screen back: %w", err)
