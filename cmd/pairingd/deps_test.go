@@ -65,6 +65,9 @@ func TestDepsOfBinary(t *testing.T) {
 		{"github.com/pairingd/pairingd/pairing/oauth", "github.com/skip2/go-qrcode", "the wire layer draws nothing"},
 		{"github.com/pairingd/pairingd/store", "github.com/mattn/go-sqlite3", "store is the types and the interface"},
 		{"github.com/pairingd/pairingd/store", "github.com/pairingd/pairingd/pairing", "the store knows no protocol"},
+		{"github.com/pairingd/pairingd/pairing", "github.com/skip2/go-qrcode", "the loop says what to show; only the displays draw QR codes (display/qr)"},
+		{"github.com/pairingd/pairingd/display", "github.com/skip2/go-qrcode", "the screen model and the interface; QR encoding is display/qr's"},
+		{"github.com/pairingd/pairingd/display", "github.com/pairingd/pairingd/pairing", "the screen model knows no daemon states; pairing decides what each shows"},
 	} {
 		if p, ok := hasDep(deps(t, layer.pkg), layer.ban); ok {
 			t.Errorf("%s depends on %s: %s", layer.pkg, p, layer.why)
