@@ -3,12 +3,12 @@
 # between build, test and bench.
 
 GO      ?= go
-# sqlite_omit_load_extension, osusergo, netgo: static links without glibc's
-# dlopen and NSS. tcell_minimal: tcell's built-in terminals only (display/term
-# adds the Linux console and the rest a device meets), no infocmp at run
-# time. nethttpomithttp2: OAuth polling needs no HTTP/2. Both keep the
-# release binaries within their 8 MiB budget.
-TAGS    := sqlite_omit_load_extension,osusergo,netgo,tcell_minimal,nethttpomithttp2
+# The build tags, and why each is there, are in build.tags: one file that
+# the Buildroot package, scripts/buildroot-build.sh and the tests read too.
+TAGS    := $(shell grep -Eo '^[A-Za-z0-9_.]+' build.tags | paste -sd, -)
+ifeq ($(TAGS),)
+$(error build.tags is missing or lists no tags)
+endif
 GOFLAGS := -trimpath -tags=$(TAGS)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
@@ -37,8 +37,7 @@ vet:
 	$(GO) vet $(GOFLAGS) ./...
 
 # Shell scripts that ship (the init script) or that CI runs.
-SHELL_SCRIPTS := init/S80pairingd scripts/*.sh .ci/run muos/mux_launch.sh packaging/deb/* \
-	buildroot/package/pairingd/S80pairingd
+SHELL_SCRIPTS := init/S80pairingd scripts/*.sh .ci/run muos/mux_launch.sh packaging/deb/*
 
 shellcheck:
 	@if command -v shellcheck >/dev/null; then shellcheck $(SHELL_SCRIPTS); \

@@ -40,12 +40,18 @@ fi
 
 # package/pkg-golang.mk's build command, with package/go/go.mk's
 # environment for an aarch64 target (Buildroot's toolchain replaced by
-# Debian's cross compiler). Buildroot links dynamically.
+# Debian's cross compiler). Buildroot links dynamically. The tags come from
+# build.tags in the source, space-separated, as pairingd.mk's PAIRINGD_TAGS.
 cd "$tree"
+tags=$(grep -Eo '^[A-Za-z0-9_.]+' build.tags | paste -sd' ' -) || true
+if [ -z "$tags" ]; then
+	echo "buildroot-build: build.tags is missing from the source or lists no tags" >&2
+	exit 1
+fi
 env GO111MODULE=on GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local \
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc \
 	go build -v -ldflags "-s -w -X main.version=$version -extldflags '-fuse-ld=bfd'" \
-	-modcacherw -tags "sqlite_omit_load_extension" -trimpath -p 2 -buildvcs=false \
+	-modcacherw -tags "$tags" -trimpath -p 2 -buildvcs=false \
 	-o "$work/bin/pairingd" github.com/pairingd/pairingd/cmd/pairingd 2>"$work/build.log" ||
 	{ cat "$work/build.log" >&2; exit 1; }
 out=$(qemu-aarch64-static -cpu cortex-a53 -L /usr/aarch64-linux-gnu "$work/bin/pairingd" version)
@@ -53,4 +59,4 @@ if [ "$out" != "pairingd $version" ]; then
 	echo "buildroot-build: version printed '$out'" >&2
 	exit 1
 fi
-echo "buildroot-build: ok: arm64 (dynamic, $(stat -c %s "$work/bin/pairingd") bytes) built from vendor/ offline; $out"
+echo "buildroot-build: ok: arm64 (dynamic, $(stat -c %s "$work/bin/pairingd") bytes, tags $tags) built from vendor/ offline; $out"

@@ -3,10 +3,11 @@
 #  - With BUILDROOT_DIR naming a Buildroot source tree: its
 #    utils/check-package (needs python3-magic and flake8; Debian's
 #    /usr/bin/python3 is preferred, since other pythons may lack magic).
-#  - Always: shellcheck of the init script, the package's copies of the
-#    unit and the init script against systemd/ and init/, and a lint of our
-#    own for the rules of check-package that matter here (so that CI, which
-#    cannot download Buildroot, still checks them).
+#  - Always: shellcheck of the init script the package installs
+#    (init/S80pairingd; the unit and the script come from the source tree,
+#    the package keeps no copies), and a lint of our own for the rules of
+#    check-package that matter here (so that CI, which cannot download
+#    Buildroot, still checks them).
 # Usage: [BUILDROOT_DIR=/path/to/buildroot] scripts/buildroot-check.sh [DIR]
 set -eu
 cd "$(dirname "$0")/.."
@@ -27,18 +28,16 @@ if [ -n "${BUILDROOT_DIR:-}" ]; then
 fi
 
 if command -v shellcheck >/dev/null; then
-	shellcheck "$pkg/S80pairingd" || err "shellcheck: $pkg/S80pairingd"
+	shellcheck init/S80pairingd || err "shellcheck: init/S80pairingd"
 elif [ -n "${CI:-}" ]; then
 	err "shellcheck is not installed"
 fi
 
-# The package ships copies: the unit as is, the init script with
-# Buildroot's PIDFILE line (init/S80pairingd lets tests move the pidfile).
-cmp -s systemd/pairingd.service "$pkg/pairingd.service" ||
-	err "$pkg/pairingd.service differs from systemd/pairingd.service"
-# shellcheck disable=SC2016 # a literal $DAEMON
-sed 's|^PIDFILE=.*|PIDFILE="/var/run/$DAEMON.pid"|' init/S80pairingd | cmp -s - "$pkg/S80pairingd" ||
-	err "$pkg/S80pairingd differs from init/S80pairingd (other than PIDFILE)"
+# What the package installs from the source tree must be there.
+for f in build.tags systemd/pairingd.service init/S80pairingd pairingd.example.toml; do
+	grep -q "\$(@D)/$f" "$pkg/pairingd.mk" || err "$pkg/pairingd.mk: no \$(@D)/$f"
+	[ -f "$f" ] || err "$f: missing, and $pkg/pairingd.mk installs or reads it"
+done
 
 # Our lint. Files that are not documentation or fragments:
 files=$(find "$dir" -type f ! -name '*.md' ! -path '*/fragments/*' | LC_ALL=C sort)

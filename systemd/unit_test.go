@@ -107,21 +107,3 @@ func TestUnitKeepsDevicesAndNetwork(t *testing.T) {
 		}
 	}
 }
-
-// The Buildroot package ships copies of the unit and the init script
-// (Buildroot wants them in the package directory); they must not drift.
-func TestBuildrootCopiesMatch(t *testing.T) {
-	for _, pair := range [][2]string{
-		{"pairingd.service", "../buildroot/package/pairingd/pairingd.service"},
-		{"../init/S80pairingd", "../buildroot/package/pairingd/S80pairingd"},
-	} {
-		a, err1 := os.ReadFile(pair[0])
-		b, err2 := os.ReadFile(pair[1])
-		if err1 != nil || err2 != nil {
-			t.Fatalf("reading %s and %s: %v, %v", pair[0], pair[1], err1, err2)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s and %s differ: copy the first over the second", pair[0], pair[1])
-		}
-	}
-}

@@ -25,9 +25,10 @@ import (
 	"github.com/pairingd/pairingd/internal/devauth"
 )
 
-// buildTags are the tags of every build in this repository: the SQLite C
-// compile is cached for exactly these.
-const buildTags = "sqlite_omit_load_extension,osusergo,netgo,tcell_minimal,nethttpomithttp2"
+// buildTags are the tags of every build in this repository, comma-separated,
+// from build.tags at the root (TestMain reads it; buildflags_test.go): the
+// SQLite C compile is cached for exactly these.
+var buildTags string
 
 // waitTimeout bounds every wait for the daemon's output.
 const waitTimeout = 20 * time.Second
@@ -45,6 +46,12 @@ func TestMain(m *testing.M) {
 
 func testMain(m *testing.M) int {
 	flag.Parse()
+	tags, err := readBuildTags()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: the build tags: %v\n", err)
+		return 1
+	}
+	buildTags = strings.Join(tags, ",")
 	if testing.Short() {
 		// -short: the tests that run the binary skip (needBinary).
 		return m.Run()

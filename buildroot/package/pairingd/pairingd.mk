@@ -17,7 +17,12 @@ PAIRINGD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 PAIRINGD_GOMOD = github.com/pairingd/pairingd
 PAIRINGD_BUILD_TARGETS = cmd/pairingd
 PAIRINGD_LDFLAGS = -s -w -X main.version=$(PAIRINGD_VERSION)
-PAIRINGD_TAGS = sqlite_omit_load_extension
+# The build tags of every pairingd build (make build, make dist, the
+# tests), from build.tags in the package's source: a recursive variable,
+# expanded in the build step, where $(@D) is the source. Space-separated,
+# as golang-package passes them to -tags "...". PAIRINGD_CHECK_BUILD_TAGS
+# stops the build if the file is missing.
+PAIRINGD_TAGS = $(shell grep -Eo '^[A-Za-z0-9_.]+' $(@D)/build.tags 2>/dev/null)
 
 ifeq ($(BR2_PACKAGE_PAIRINGD_SYSTEM_SQLITE),y)
 PAIRINGD_TAGS += libsqlite3
@@ -40,6 +45,15 @@ define PAIRINGD_VENDOR_LOCAL_SOURCE
 endef
 PAIRINGD_PRE_BUILD_HOOKS += PAIRINGD_VENDOR_LOCAL_SOURCE
 
+# Without build.tags, PAIRINGD_TAGS would be empty and the build would go
+# on without the tags every other build has.
+define PAIRINGD_CHECK_BUILD_TAGS
+	@grep -Eq '^[A-Za-z0-9_.]+' $(@D)/build.tags || { \
+		echo "pairingd: $(@D)/build.tags is missing or lists no tags" >&2; \
+		exit 1; }
+endef
+PAIRINGD_PRE_BUILD_HOOKS += PAIRINGD_CHECK_BUILD_TAGS
+
 # A fixed uid and gid: the state (device identity, tokens) usually lives on a
 # partition that outlives image rebuilds, where an automatic uid could change.
 # In the video group for /dev/fb0.
@@ -55,13 +69,16 @@ define PAIRINGD_INSTALL_CONFIG
 endef
 PAIRINGD_POST_INSTALL_TARGET_HOOKS += PAIRINGD_INSTALL_CONFIG
 
+# The unit and the init script from the source tree, the same files the
+# .deb ships and the tests run. No sysusers.d file: PAIRINGD_USERS makes
+# the user (with its fixed uid) in the image's /etc/passwd already.
 define PAIRINGD_INSTALL_INIT_SYSTEMD
-	$(INSTALL) -D -m 0644 $(PAIRINGD_PKGDIR)/pairingd.service \
+	$(INSTALL) -D -m 0644 $(@D)/systemd/pairingd.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/pairingd.service
 endef
 
 define PAIRINGD_INSTALL_INIT_SYSV
-	$(INSTALL) -D -m 0755 $(PAIRINGD_PKGDIR)/S80pairingd \
+	$(INSTALL) -D -m 0755 $(@D)/init/S80pairingd \
 		$(TARGET_DIR)/etc/init.d/S80pairingd
 endef
 
