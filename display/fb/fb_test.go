@@ -19,6 +19,7 @@ import (
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/display/qr"
 	"github.com/pairingd/pairingd/internal/fbdev"
+	"github.com/pairingd/pairingd/internal/golden"
 )
 
 // TestFlushEncodes checks the bytes a flush stores for each pixel format.
@@ -345,22 +346,12 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("RenderPNG: %v", err)
 			}
 			path := filepath.Join("testdata", tt.name+".png")
-			if *update {
-				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
+			wantPNG := golden.File(t, tt.name+".png", buf.Bytes())
 			got, err := png.Decode(&buf)
 			if err != nil {
 				t.Fatalf("decoding RenderPNG output: %v", err)
 			}
-			wf, err := os.Open(path)
-			if err != nil {
-				t.Fatalf("reading golden file (run with -update to create it): %v", err)
-			}
-			defer wf.Close()
-			want, err := png.Decode(wf)
+			want, err := png.Decode(bytes.NewReader(wantPNG))
 			if err != nil {
 				t.Fatalf("decoding %s: %v", path, err)
 			}

@@ -1,7 +1,6 @@
 package fb
 
 import (
-	"flag"
 	"fmt"
 	"image"
 	"sync"
@@ -11,8 +10,6 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/fbdev"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // t0 is the tests' clock origin.
 var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)

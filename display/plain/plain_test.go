@@ -3,18 +3,14 @@ package plain
 import (
 	"bytes"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
 
@@ -40,20 +36,7 @@ func TestGoldenAwaiting(t *testing.T) {
 	if err := d.Show(awaiting()); err != nil {
 		t.Fatal(err)
 	}
-	got := buf.String()
-	path := filepath.Join("testdata", "plain_awaiting.golden")
-	if *update {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
+	golden.Text(t, "plain_awaiting.golden", buf.String())
 }
 
 // qrLines returns the half-block lines of out: the QR code.

@@ -1,49 +1,26 @@
 package qr_test
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/display/qr"
+	"github.com/pairingd/pairingd/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const (
 	shortURL = "https://ex.am/d?c=WDJB"
 	longURL  = "https://auth.example.com/realms/devices/protocol/openid-connect/device?user_code=WDJB-MJHT"
 )
 
-// golden compares got with testdata/name, or rewrites the file with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update if the change is intended)\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
-
 func TestHalfBlocksGolden(t *testing.T) {
 	bm, err := qr.Bitmap("https://auth.example.com/device?user_code=WDJB-MJHT")
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "halfblocks.golden", strings.Join(qr.HalfBlocks(bm, 4), "\n")+"\n")
+	golden.Text(t, "halfblocks.golden", strings.Join(qr.HalfBlocks(bm, 4), "\n")+"\n")
 }
 
 func TestBitmap(t *testing.T) {

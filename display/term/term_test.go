@@ -1,11 +1,8 @@
 package term
 
 import (
-	"flag"
 	"image"
 	"image/color"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,9 +14,8 @@ import (
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
 
@@ -296,23 +292,7 @@ func TestGolden(t *testing.T) {
 		if err := d.Show(s); err != nil {
 			t.Fatal(err)
 		}
-		got := strings.Join(text(d, sim), "\n") + "\n"
-		path := filepath.Join("testdata", "awaiting_80x24.golden")
-		if *update {
-			if err := os.MkdirAll("testdata", 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("screen differs from %s (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", path, got, want)
-		}
+		golden.Text(t, "awaiting_80x24.golden", strings.Join(text(d, sim), "\n")+"\n")
 	})
 }
 
