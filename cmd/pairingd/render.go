@@ -13,7 +13,6 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/fb"
 	"github.com/pairingd/pairingd/internal/config"
-	"github.com/pairingd/pairingd/internal/fbdev"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
 )
@@ -99,28 +98,24 @@ func cmdRender(_ context.Context, cfg config.Config, opts cmdOpts, e env) error 
 // shows whether the colours, the edges and the rotation are right. The
 // picture stays when the command exits.
 func renderOnDevice(o renderOpts, screen display.Screen, e env) error {
-	dev, err := fbdev.Open(o.fb)
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
 	what := "a test pattern"
+	var mode fb.Mode
+	var err error
 	if o.pattern {
-		err = fb.DrawTestPattern(dev, o.rotate)
+		mode, err = fb.DrawTestPattern(o.fb, o.rotate)
 	} else {
 		what = "the " + o.state + " screen"
 		var d *fb.Display
-		d, err = fb.New(dev, fb.Options{Rotate: o.rotate, Now: time.Now})
+		d, err = fb.Open(o.fb, fb.Options{Rotate: o.rotate, Now: time.Now, Keep: true})
 		if err == nil {
-			// No Close: it would clear the screen we came to show.
-			err = d.Show(screen)
+			mode = d.Mode()
+			err = errors.Join(d.Show(screen), d.Close())
 		}
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "drew %s on %s (%dx%d, %d bpp, rotate %d)\n",
-		what, o.fb, dev.Var.Xres, dev.Var.Yres, dev.Var.BitsPerPixel, o.rotate)
+	fmt.Fprintf(e.stdout, "drew %s on %s (%s, rotate %d)\n", what, o.fb, mode, o.rotate)
 	return nil
 }
 

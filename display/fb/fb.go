@@ -35,7 +35,27 @@ type Options struct {
 	// TTY is the VT to acquire when Console is set; "" tries /dev/tty0,
 	// then /dev/tty.
 	TTY string
+	// Keep leaves the last picture on the panel at Close, for a command
+	// that draws one screen and exits; the daemon clears it.
+	Keep bool
 }
+
+// Mode is a framebuffer's visible size and depth.
+type Mode struct {
+	Width, Height, BitsPerPixel int
+}
+
+// String is the mode in words: "640x480, 32 bpp".
+func (m Mode) String() string {
+	return fmt.Sprintf("%dx%d, %d bpp", m.Width, m.Height, m.BitsPerPixel)
+}
+
+func modeOf(dev *fbdev.Device) Mode {
+	return Mode{Width: int(dev.Var.Xres), Height: int(dev.Var.Yres), BitsPerPixel: int(dev.Var.BitsPerPixel)}
+}
+
+// Mode is the framebuffer's mode, as the driver reported it at Open.
+func (d *Display) Mode() Mode { return modeOf(d.dev) }
 
 // console is what a Display needs of an acquired VT (*fbdev.Console).
 type console interface {
@@ -49,6 +69,7 @@ type console interface {
 type Display struct {
 	dev    *fbdev.Device
 	ownDev bool // Close closes dev (Open made it)
+	keep   bool // Close leaves the picture (Options.Keep)
 	now    func() time.Time
 	log    *slog.Logger
 
@@ -82,7 +103,7 @@ func Open(path string, o Options) (*Display, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := New(dev, o)
+	d, err := attach(dev, o)
 	if err != nil {
 		dev.Close()
 		return nil, err
@@ -91,11 +112,11 @@ func Open(path string, o Options) (*Display, error) {
 	return d, nil
 }
 
-// New returns a Display drawing on dev, which the caller still owns and
-// closes after the Display. Nothing is drawn until Show. With o.Console it
+// attach returns a Display drawing on dev, which the caller still owns
+// and closes after the Display (Open hands it over). Nothing is drawn until Show. With o.Console it
 // acquires the console; it starts the goroutine that keeps the countdown
 // current, which Close stops.
-func New(dev *fbdev.Device, o Options) (*Display, error) {
+func attach(dev *fbdev.Device, o Options) (*Display, error) {
 	if dev == nil {
 		return nil, errors.New("fb: no framebuffer device")
 	}
@@ -106,6 +127,7 @@ func New(dev *fbdev.Device, o Options) (*Display, error) {
 	f, _ := dev.Format() // newPanel checked it
 	d := &Display{
 		dev:   dev,
+		keep:  o.Keep,
 		now:   o.Now,
 		log:   o.Logger,
 		done:  make(chan struct{}),
@@ -337,7 +359,7 @@ func (d *Display) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var errs []error
-	if d.drawn && !d.hidden {
+	if d.drawn && !d.hidden && !d.keep {
 		d.cv.fillRGB(d.cv.bounds(), rgb{})
 		d.pn.flush(&d.cv, d.cv.bounds())
 	}

@@ -189,7 +189,7 @@ func TestRotation(t *testing.T) {
 
 func TestRotateInvalid(t *testing.T) {
 	dev := newDev(t, devSpec{w: 8, h: 8, bpp: 32})
-	if _, err := New(dev, Options{Rotate: 45}); err == nil || !strings.Contains(err.Error(), "rotation 45") {
+	if _, err := attach(dev, Options{Rotate: 45}); err == nil || !strings.Contains(err.Error(), "rotation 45") {
 		t.Errorf("New with Rotate 45: error = %v, want one about the rotation", err)
 	}
 }
@@ -418,7 +418,7 @@ func TestCountdownRows(t *testing.T) {
 		t.Run(fmt.Sprintf("%v-rot%d", tt.spec, tt.rot), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				dev := newDev(t, tt.spec)
-				d, err := New(dev, Options{Rotate: tt.rot})
+				d, err := attach(dev, Options{Rotate: tt.rot})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -457,7 +457,7 @@ func TestCountdownRows(t *testing.T) {
 func TestCountdownRunsOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dev := newDev(t, devSpec{w: 640, h: 480, bpp: 32})
-		d, err := New(dev, Options{})
+		d, err := attach(dev, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -508,7 +508,7 @@ func (c *fakeConsole) Restore() error        { c.restored.Add(1); return nil }
 func TestCloseNoLeak(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dev := newDev(t, devSpec{w: 320, h: 240, bpp: 32})
-		d, err := New(dev, Options{})
+		d, err := attach(dev, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -551,7 +551,7 @@ func TestCloseNoLeak(t *testing.T) {
 func TestVTSwitch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		dev := newDev(t, devSpec{w: 320, h: 240, bpp: 32})
-		d, err := New(dev, Options{})
+		d, err := attach(dev, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -774,8 +774,8 @@ func TestOpenMissing(t *testing.T) {
 func TestDrawTestPattern(t *testing.T) {
 	for _, rot := range []int{0, 90} {
 		dev := newDev(t, devSpec{w: 480, h: 640, bpp: 16, pad: 32})
-		if err := DrawTestPattern(dev, rot); err != nil {
-			t.Fatalf("DrawTestPattern: %v", err)
+		if err := drawTestPattern(dev, rot); err != nil {
+			t.Fatalf("drawTestPattern: %v", err)
 		}
 		img := unrotate(mustSnapshot(t, dev), rot)
 		w, h := img.Bounds().Dx(), img.Bounds().Dy()
@@ -799,4 +799,31 @@ func mustSnapshot(t *testing.T, dev *fbdev.Device) *image.RGBA {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// Close blanks the panel, so a stopped daemon leaves no stale code on it;
+// with Keep (pairingd render --fb) the picture stays. Mode says what the
+// driver reported.
+func TestCloseKeep(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		dev := newDev(t, devSpec{w: 64, h: 48, bpp: 32})
+		d, err := attach(dev, Options{Now: func() time.Time { return t0 }, Keep: keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := d.Mode().String(), "64x48, 32 bpp"; got != want {
+			t.Errorf("Mode() = %q, want %q", got, want)
+		}
+		if err := d.Show(awaiting("https://example.com/d")); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f, _ := dev.Format()
+		blank := f.Encode(0, 0, 0)
+		if got := f.Get(dev.Mem) != blank; got != keep {
+			t.Errorf("Keep %v: picture left after Close = %v, want %v", keep, got, keep)
+		}
+	}
 }

@@ -81,7 +81,7 @@ func newDev(t testing.TB, s devSpec) *fbdev.Device {
 func newDisplay(t testing.TB, dev *fbdev.Device, rot int) (*Display, *clock) {
 	t.Helper()
 	c := &clock{t: t0}
-	d, err := New(dev, Options{Rotate: rot, Now: c.now})
+	d, err := attach(dev, Options{Rotate: rot, Now: c.now})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -42,7 +42,7 @@ func RenderPNG(w io.Writer, s display.Screen, o RenderOptions) error {
 	}
 	defer dev.Close()
 	now := o.Now
-	d, err := New(dev, Options{Rotate: o.Rotate, Now: func() time.Time { return now }})
+	d, err := attach(dev, Options{Rotate: o.Rotate, Now: func() time.Time { return now }})
 	if err != nil {
 		return fmt.Errorf("fb: rendering %q screen: %w", s.Headline, err)
 	}
@@ -119,13 +119,25 @@ func SampleScreen(now time.Time) display.Screen {
 	}
 }
 
-// DrawTestPattern draws a test card on dev turned by rotate (as
+// DrawTestPattern opens the framebuffer at path, draws the test card on it
+// (see drawTestPattern) and closes it, leaving the picture; it returns the
+// mode it found.
+func DrawTestPattern(path string, rotate int) (Mode, error) {
+	dev, err := fbdev.Open(path)
+	if err != nil {
+		return Mode{}, err
+	}
+	defer dev.Close()
+	return modeOf(dev), drawTestPattern(dev, rotate)
+}
+
+// drawTestPattern draws a test card on dev turned by rotate (as
 // Options.Rotate), for "pairingd render --fb /dev/fb0": eight labelled
 // colour bars (wrong colours mean wrong bitfields), a one-pixel white
 // border (a missing edge means a wrong stride or panning), an arrow
 // marking the top (a wrong rotation shows at once) and the mode in words.
 // It draws through the same back buffer and flush as Display.
-func DrawTestPattern(dev *fbdev.Device, rotate int) error {
+func drawTestPattern(dev *fbdev.Device, rotate int) error {
 	pn, err := newPanel(dev, rotate)
 	if err != nil {
 		return fmt.Errorf("fb: drawing the test pattern: %w", err)
