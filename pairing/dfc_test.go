@@ -243,16 +243,24 @@ func TestDFCReportsPairingFailures(t *testing.T) {
 	})
 }
 
+// dfcFailingExchange is a DFC server that pairs the device with a 100 s
+// JWT, then answers the exchange before its expiry with a 502 (and with
+// fresh JWTs after that).
+func dfcFailingExchange() *oauthtest.Server {
+	srv := dfcServer(oauthtest.DFCSecret)
+	srv.Script("POST /api/v1/device/token", dfcCredential(oauthtest.DFCSecret))
+	srv.Script("POST /api/dfc/auth/token",
+		oauthtest.Reply{Status: 200, Body: `{"token":"secret-access-jwt-1","expiresIn":100,"tokenType":"Bearer"}`},
+		oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}})
+	return srv
+}
+
 // Reports while paired go out on the error endpoint with the JWT, sent by
 // the Machine itself, and never carry the secret; a failed exchange keeps
 // the credential.
 func TestDFCReportDelivered(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		srv := dfcServer(oauthtest.DFCSecret)
-		srv.Script("POST /api/v1/device/token", dfcCredential(oauthtest.DFCSecret))
-		srv.Script("POST /api/dfc/auth/token",
-			oauthtest.Reply{Status: 200, Body: `{"token":"secret-access-jwt-1","expiresIn":100,"tokenType":"Bearer"}`},
-			oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}})
+		srv := dfcFailingExchange()
 		h := newDFCHarness(t, srv)
 		h.start()
 		advance(5*time.Second + 90*time.Second + time.Millisecond) // the re-exchange fails
@@ -296,11 +304,7 @@ func TestDFCReportDelivered(t *testing.T) {
 // failed exchange's 10 s backoff, and the device stays paired.
 func TestDFCReportRefusedExchangesAgain(t *testing.T) {
 	bubble(t, func(t *testing.T) {
-		srv := dfcServer(oauthtest.DFCSecret)
-		srv.Script("POST /api/v1/device/token", dfcCredential(oauthtest.DFCSecret))
-		srv.Script("POST /api/dfc/auth/token",
-			oauthtest.Reply{Status: 200, Body: `{"token":"secret-access-jwt-1","expiresIn":100,"tokenType":"Bearer"}`},
-			oauthtest.Reply{Status: 502, Body: "<html>Bad Gateway</html>", Header: http.Header{"Content-Type": {"text/html"}}})
+		srv := dfcFailingExchange()
 		srv.Script("POST /api/dfc/error", oauthtest.Reply{Status: 401, Body: oauthtest.DFCUnauthorized})
 		h := newDFCHarness(t, srv)
 		h.start()
