@@ -190,26 +190,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	if cfg.InsecureSkipVerify {
 		logger.Warn("TLS CERTIFICATE VERIFICATION IS OFF (insecure_skip_verify): anyone on the network path can take this device's tokens; use ca_file for a private CA")
 	}
-	m.Client = client
-	m.Server = store.Server{
-		Issuer:             serverName(cfg),
-		Profile:            client.Profile.Name(),
-		ClientID:           cfg.ClientID,
-		TokenEndpoint:      client.Endpoints.Token,
-		RevocationEndpoint: client.Endpoints.Revocation,
-		UserinfoEndpoint:   client.Endpoints.Userinfo,
-	}
+	serverSide(m, cfg, client)
 	m.Store = st
 	m.Logger = logger
-	m.DeniedCooldown = cfg.DeniedCooldown
-	m.HealthURL = cfg.HealthcheckURL
-	if _, fixed := client.Profile.(oauth.FixedEndpoints); !fixed && cfg.Issuer != "" &&
-		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
-		m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
-			ep, err := oauth.Discover(ctx, client.HTTP, cfg.Issuer)
-			return configuredEndpoints(cfg, ep), err
-		}
-	}
 	m.Display = disp
 	m.Status = notifier.Status
 	if wd != nil {
@@ -227,6 +210,30 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	notifier.Stopping()
 	logger.Info("pairingd stopping")
 	return err
+}
+
+// serverSide gives m what it needs to know of the server: the client, the
+// record of where the grant belongs, the health check, the denial
+// cool-down, and discovery when the config leaves endpoints to it.
+func serverSide(m *pairing.Machine, cfg config.Config, client *oauth.Client) {
+	m.Client = client
+	m.Server = store.Server{
+		Issuer:             serverName(cfg),
+		Profile:            client.Profile.Name(),
+		ClientID:           cfg.ClientID,
+		TokenEndpoint:      client.Endpoints.Token,
+		RevocationEndpoint: client.Endpoints.Revocation,
+		UserinfoEndpoint:   client.Endpoints.Userinfo,
+	}
+	m.DeniedCooldown = cfg.DeniedCooldown
+	m.HealthURL = cfg.HealthcheckURL
+	if _, fixed := client.Profile.(oauth.FixedEndpoints); !fixed && cfg.Issuer != "" &&
+		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
+		m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
+			ep, err := oauth.Discover(ctx, client.HTTP, cfg.Issuer)
+			return configuredEndpoints(cfg, ep), err
+		}
+	}
 }
 
 // lockState makes the state directory and takes the daemon lock on it.
