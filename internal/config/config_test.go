@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pairingd/pairingd/pairing/oauth"
 )
 
 // writeConfig writes a config file into a fresh directory and returns its
@@ -246,7 +248,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "bad profile",
 			file: `profile = "google"`,
-			want: `config {file}: key profile: "google" is not one of rfc8628, authelia, romm, dfc`,
+			want: `config {file}: key profile: "google" is not one of ` + strings.Join(oauth.ProfileNames(), ", "),
 		},
 		{
 			name: "number for a string",
