@@ -15,12 +15,16 @@ import (
 // are decoded as they are, quiet zone included, at 4 pixels per module;
 // lines shorter than the longest are padded with dark modules, the
 // background, since a terminal capture drops trailing spaces.
+//
+// The text is the code and its quiet zone alone, drawn exactly, so it is
+// read as a pure barcode (module by module); the finder-pattern search
+// that photos need misjudged the size of one such code in 301 tried.
 func DecodeHalfBlocks(lines []string) (string, error) {
 	img, err := HalfBlocksImage(lines, 4, true)
 	if err != nil {
 		return "", err
 	}
-	return DecodeImage(img)
+	return decode(img, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
 }
 
 // HalfBlocksImage draws half-block text as a grey image with scale pixels
@@ -77,12 +81,14 @@ func HalfBlocksImage(lines []string, scale int, glyphLight bool) (*image.Gray, e
 }
 
 // DecodeImage finds one QR code in img and returns its text.
-func DecodeImage(img image.Image) (string, error) {
+func DecodeImage(img image.Image) (string, error) { return decode(img, nil) }
+
+func decode(img image.Image, hints map[gozxing.DecodeHintType]any) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		return "", fmt.Errorf("decoding QR image: %w", err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
 	if err != nil {
 		return "", fmt.Errorf("decoding QR image: %w", err)
 	}
