@@ -24,10 +24,14 @@ type Screen struct {
 	Headline string
 	// Tone is how the headline reads: neutral, good, a warning or bad.
 	Tone Tone
-	// CanRenew is whether the user may ask for a new code now (the
-	// terminal's r key, which the daemon ignores while paired). A display
-	// offers the action only when it is set.
-	CanRenew bool
+	// Actions are what the person can do now, in the order to show them,
+	// with each key's name on this device ("A: new code" on a handheld,
+	// "Enter: new code" on a keyboard). A display shows them, in words;
+	// empty when there is no input.
+	Actions []Action
+	// Lines are further lines under the Detail, one fact each ("Server:
+	// https://auth.example"): the details screen.
+	Lines []string
 	// UserCode is the code the user types or confirms (RFC 8628 §3.3.1:
 	// it is shown even when a QR code is).
 	UserCode string
@@ -43,6 +47,16 @@ type Screen struct {
 	// ("Can't reach the server, retrying in 20 s"), or who we are paired
 	// with.
 	Detail string
+}
+
+// Offers reports whether one of s's actions is done with k.
+func (s Screen) Offers(k Key) bool {
+	for _, a := range s.Actions {
+		if a.Key == k {
+			return true
+		}
+	}
+	return false
 }
 
 // ShowsCode reports whether s shows a code to pair with: a user code or a

@@ -74,6 +74,14 @@ type Machine struct {
 	// WatchEvery while it is healthy: the systemd watchdog hangs off it, so
 	// a stuck loop stops the pings.
 	Heartbeat func()
+	// KeyStyle says how the keys of the inputs present are named on
+	// screen (it may change as devices come and go); nil means there is
+	// no input and the screens offer no actions.
+	KeyStyle func() display.KeyStyle
+	// Quit, when set, ends the app the person runs in the foreground
+	// (muOS, the terminal): B and MENU call it. A system service leaves it
+	// nil, and the keys that would quit do nothing.
+	Quit func()
 	// HealthURL, when set, is fetched (any 2xx is healthy) at start, right
 	// after pairing and every CheckEvery while paired, with the access
 	// token when there is one, before the profile's own check (an

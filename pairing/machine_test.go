@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -233,8 +234,8 @@ func (h *harness) last() display.Screen { return h.disp.Last() }
 // tone and actions are those Screen gives st. Headlines differ between
 // states, so this tells every state apart.
 func shows(s display.Screen, st State) bool {
-	w := Screen(st, store.Code{}, "", time.Time{})
-	return s.Headline == w.Headline && s.Tone == w.Tone && s.CanRenew == w.CanRenew
+	w := Screen(st, store.Code{}, "", time.Time{}, Controls{})
+	return s.Headline == w.Headline && s.Tone == w.Tone && slices.Equal(s.Actions, w.Actions)
 }
 
 // checkNoSecrets scans the log, the status lines and every screen for the

@@ -94,19 +94,27 @@ func (m *Machine) screen() display.Screen {
 	if m.state == AwaitingUser {
 		deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
 	}
-	return Screen(m.state, m.rec.Code, m.detail, deadline)
+	return Screen(m.state, m.rec.Code, m.detail, deadline, m.controls())
+}
+
+// Controls is what the person at the device can press: how its keys are
+// named (display.StyleNone when there is no input), and whether B quits,
+// which only an app in the foreground does.
+type Controls struct {
+	Style display.KeyStyle
+	Quit  bool
 }
 
 // Screen is the pairing screen for a state: the daemon's, and `pairingd
 // render`'s, so a device builder checks the layout with the real texts.
 // For AwaitingUser, c is the code on screen and deadline its expiry; other
-// states show no code. A new code can be asked for in every state but
-// Paired (sleepUntil ignores Renew there).
-func Screen(st State, c store.Code, detail string, deadline time.Time) display.Screen {
+// states show no code. The actions are those of the state (actions) that
+// the controls can press.
+func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Controls) display.Screen {
 	s := display.Screen{
 		Headline: headlines[st],
 		Tone:     tones[st],
-		CanRenew: st != Paired,
+		Actions:  actions(st, ctl),
 		Detail:   detail,
 	}
 	if st == AwaitingUser {
@@ -169,4 +177,37 @@ func shortURI(s string) string {
 func lowerFirst(s string) string {
 	c, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToLower(c)) + s[n:]
+}
+
+// controls are the Machine's: the style of the inputs present now, and
+// quitting when Quit is set.
+func (m *Machine) controls() Controls {
+	c := Controls{Quit: m.Quit != nil}
+	if m.KeyStyle != nil {
+		c.Style = m.KeyStyle()
+	}
+	return c
+}
+
+// actions are what the keys do on a state's screen: a new code in every
+// state but Paired (sleepUntil ignores Renew there), unpairing while
+// Paired, the details everywhere, and quitting when the daemon runs as an
+// app. A key the controls lack is left out.
+func actions(st State, ctl Controls) []display.Action {
+	var out []display.Action
+	add := func(k display.Key, label string) {
+		if name := ctl.Style.Name(k); name != "" {
+			out = append(out, display.Action{Key: k, Name: name, Label: label})
+		}
+	}
+	if st == Paired {
+		add(display.KeyX, "unpair")
+	} else {
+		add(display.KeyA, "new code")
+	}
+	add(display.KeyY, "details")
+	if ctl.Quit {
+		add(display.KeyB, "quit")
+	}
+	return out
 }

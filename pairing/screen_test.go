@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -19,15 +20,15 @@ func TestScreen(t *testing.T) {
 	}
 	deadline := time.Date(2026, 1, 1, 12, 10, 0, 0, time.UTC)
 	want := map[State]struct {
-		tone     display.Tone
-		canRenew bool
+		tone    display.Tone
+		actions string
 	}{
-		Unpaired:     {display.ToneInfo, true},
-		AwaitingUser: {display.ToneInfo, true},
-		Paired:       {display.ToneOK, false},
-		Denied:       {display.ToneBad, true},
-		Error:        {display.ToneBad, true},
-		Expired:      {display.ToneWarn, true},
+		Unpaired:     {display.ToneInfo, "A: new code, Y: details, B: quit"},
+		AwaitingUser: {display.ToneInfo, "A: new code, Y: details, B: quit"},
+		Paired:       {display.ToneOK, "X: unpair, Y: details, B: quit"},
+		Denied:       {display.ToneBad, "A: new code, Y: details, B: quit"},
+		Error:        {display.ToneBad, "A: new code, Y: details, B: quit"},
+		Expired:      {display.ToneWarn, "A: new code, Y: details, B: quit"},
 	}
 	seen := map[string]State{}
 	for _, name := range StateNames() {
@@ -37,7 +38,7 @@ func TestScreen(t *testing.T) {
 			t.Errorf("state %s: not in the test's table", st)
 			continue
 		}
-		s := Screen(st, code, "a detail", deadline)
+		s := Screen(st, code, "a detail", deadline, Controls{Style: display.StyleGamepad, Quit: true})
 		if s.Headline == "" {
 			t.Errorf("state %s: no headline", st)
 		}
@@ -45,8 +46,8 @@ func TestScreen(t *testing.T) {
 			t.Errorf("states %s and %s share the headline %q", other, st, s.Headline)
 		}
 		seen[s.Headline] = st
-		if s.Tone != w.tone || s.CanRenew != w.canRenew {
-			t.Errorf("state %s: tone %v, CanRenew %v; want %v, %v", st, s.Tone, s.CanRenew, w.tone, w.canRenew)
+		if got := actionText(s.Actions); s.Tone != w.tone || got != w.actions {
+			t.Errorf("state %s: tone %v, actions %q; want %v, %q", st, s.Tone, got, w.tone, w.actions)
 		}
 		if s.Detail != "a detail" {
 			t.Errorf("state %s: detail %q, want %q", st, s.Detail, "a detail")
@@ -64,8 +65,38 @@ func TestScreen(t *testing.T) {
 	}
 	// Without a complete URI the QR code carries the plain one, and the
 	// detail says where to type the code.
-	s := Screen(AwaitingUser, store.Code{UserCode: "WDJB-MJHT", VerificationURI: "https://example.com/device"}, "", deadline)
+	s := Screen(AwaitingUser, store.Code{UserCode: "WDJB-MJHT", VerificationURI: "https://example.com/device"}, "", deadline, Controls{})
 	if s.QR != "https://example.com/device" || s.Detail != "Or open example.com/device and enter the code." {
 		t.Errorf("screen without verification_uri_complete: QR %q, detail %q", s.QR, s.Detail)
+	}
+}
+
+// actionText is "Name: Label" of each action, joined by ", ".
+func actionText(as []display.Action) string {
+	var parts []string
+	for _, a := range as {
+		parts = append(parts, a.Name+": "+a.Label)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// The actions follow the controls: keyboard names, a touch screen that
+// only taps, no input at all, and no quit for a system service.
+func TestScreenActionsFollowControls(t *testing.T) {
+	for _, tt := range []struct {
+		st   State
+		ctl  Controls
+		want string
+	}{
+		{AwaitingUser, Controls{Style: display.StyleKeyboard, Quit: true}, "Enter: new code, I: details, Esc: quit"},
+		{Paired, Controls{Style: display.StyleKeyboard}, "U: unpair, I: details"},
+		{AwaitingUser, Controls{Style: display.StyleTouch, Quit: true}, "Tap: new code"},
+		{Paired, Controls{Style: display.StyleTouch}, ""},
+		{AwaitingUser, Controls{Quit: true}, ""},
+		{Error, Controls{Style: display.StyleGamepad}, "A: new code, Y: details"},
+	} {
+		if got := actionText(Screen(tt.st, store.Code{}, "", time.Time{}, tt.ctl).Actions); got != tt.want {
+			t.Errorf("%s with %+v: actions %q, want %q", tt.st, tt.ctl, got, tt.want)
+		}
 	}
 }

@@ -287,7 +287,7 @@ func (w *storeWait) open(ctx context.Context, lock **sqlite.DaemonLock) (*sqlite
 		}
 		detail := storeTrouble(w.cfg.StateDir, err, wait)
 		w.logger.Error("cannot open the state; retrying", "err", err, "retry_in", wait)
-		if derr := w.disp.Show(pairing.Screen(pairing.Error, store.Code{}, detail, time.Time{})); derr != nil {
+		if derr := w.disp.Show(pairing.Screen(pairing.Error, store.Code{}, detail, time.Time{}, pairing.Controls{})); derr != nil {
 			w.logger.Warn("display", "err", derr)
 		}
 		w.notifier.Status(detail)

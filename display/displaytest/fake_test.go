@@ -3,6 +3,7 @@ package displaytest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 func TestFakeRecords(t *testing.T) {
 	var f Fake
-	if got := f.Last(); got != (display.Screen{}) {
+	if got := f.Last(); !reflect.DeepEqual(got, display.Screen{}) {
 		t.Errorf("Last() before any Show = %+v, want the zero Screen", got)
 	}
 	headlines := []string{"Getting a pairing code…", "Scan to pair this device", "Paired ✓"}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -182,7 +183,8 @@ func (d *Display) Show(s display.Screen) error {
 // sameScreen reports whether a and b look the same.
 func sameScreen(a, b display.Screen) bool {
 	return a.Headline == b.Headline && a.Tone == b.Tone && a.UserCode == b.UserCode &&
-		a.URI == b.URI && a.QR == b.QR && a.Detail == b.Detail && a.Deadline.Equal(b.Deadline)
+		a.URI == b.URI && a.QR == b.QR && a.Detail == b.Detail && a.Deadline.Equal(b.Deadline) &&
+		slices.Equal(a.Actions, b.Actions) && slices.Equal(a.Lines, b.Lines)
 }
 
 // redrawLocked renders the current screen into the back buffer and

@@ -110,7 +110,7 @@ func SampleScreen(now time.Time) display.Screen {
 	return display.Screen{
 		Headline: "Scan to pair this device",
 		Tone:     display.ToneInfo,
-		CanRenew: true,
+		Actions:  []display.Action{{Key: display.KeyA, Name: "A", Label: "new code"}, {Key: display.KeyY, Name: "Y", Label: "details"}},
 		UserCode: "WDJB-MJHT",
 		URI:      "https://example.com/device",
 		QR:       "https://example.com/device?user_code=WDJB-MJHT",

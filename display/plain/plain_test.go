@@ -22,7 +22,6 @@ func (c *clock) now() time.Time { return c.t }
 func awaiting() display.Screen {
 	return display.Screen{
 		Headline: "Scan to pair this device",
-		CanRenew: true,
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT",

@@ -173,7 +173,7 @@ func (d *Display) drawLocked(full bool) {
 // hint is the line naming the keys.
 func (d *Display) hint() string {
 	var keys []string
-	if d.onRenew != nil && d.cur.CanRenew {
+	if d.onRenew != nil && d.cur.Offers(display.KeyA) {
 		keys = append(keys, "r: new code")
 	}
 	if d.onQuit != nil {

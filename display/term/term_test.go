@@ -26,7 +26,7 @@ const url60 = "https://auth.example.com/realm/dev/device?user_code=WDJBMJHT"
 func awaiting(deadline time.Time) display.Screen {
 	return display.Screen{
 		Headline: "Scan to pair this device",
-		CanRenew: true,
+		Actions:  []display.Action{{Key: display.KeyA, Name: "Enter", Label: "new code"}},
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       url60,
@@ -227,7 +227,7 @@ func TestShow(t *testing.T) {
 			w:    80,
 			h:    24,
 			screen: display.Screen{
-				CanRenew: true, UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
+				Actions: []display.Action{{Key: display.KeyA, Name: "Enter", Label: "new code"}}, UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
 				QR: "https://auth.example.com/?" + strings.Repeat("x", 3000),
 			},
 			want: []string{"No QR code: the address is too long for one.", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
@@ -254,8 +254,8 @@ func TestShow(t *testing.T) {
 						t.Errorf("screen lacks %q:\n%s", want, screen)
 					}
 				}
-				if !tt.screen.CanRenew && strings.Contains(screen, "new code") {
-					t.Errorf("screen without CanRenew (paired) offers a new code:\n%s", screen)
+				if !tt.screen.Offers(display.KeyA) && strings.Contains(screen, "new code") {
+					t.Errorf("screen without a new-code action (paired) offers a new code:\n%s", screen)
 				}
 				checkColours(t, d, sim)
 
