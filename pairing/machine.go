@@ -82,6 +82,14 @@ type Machine struct {
 	// (muOS, the terminal): B and MENU call it. A system service leaves it
 	// nil, and the keys that would quit do nothing.
 	Quit func()
+	// IdleAfter is how many codes in a row may expire with no key pressed
+	// before the device goes idle and stops asking for codes; 0 is never,
+	// and a negative value means 3 when there is an input (KeyStyle says
+	// one) and never without.
+	IdleAfter int
+	// Addrs lists the device's network addresses for the details screen;
+	// nil shows them as unknown.
+	Addrs func() []string
 	// HealthURL, when set, is fetched (any 2xx is healthy) at start, right
 	// after pairing and every CheckEvery while paired, with the access
 	// token when there is one, before the profile's own check (an
@@ -112,8 +120,9 @@ type Machine struct {
 	youngDeaths int           // codes in a row that ended unused within minCodeLife
 	started     bool          // the first state was entered (logged as "starting in state")
 
-	renewOnce sync.Once
-	renew     chan struct{} // use renewCh
+	pressOnce sync.Once
+	presses   chan display.Key // use pressCh
+	ui        uiState          // what the person at the device did
 
 	// check is the health check and the profile's check, built by init
 	// (tests may set it first); nil when there is nothing to check.
@@ -127,21 +136,25 @@ type Machine struct {
 	onReport func(oauth.Report)
 }
 
-// renewCh returns the channel of Renew requests; Renew may come from a
-// display's goroutine before Run starts.
-func (m *Machine) renewCh() chan struct{} {
-	m.renewOnce.Do(func() { m.renew = make(chan struct{}, 1) })
-	return m.renew
+// pressCh returns the channel of key presses; they may come from an
+// input's or a display's goroutine before Run starts.
+func (m *Machine) pressCh() chan display.Key {
+	m.pressOnce.Do(func() { m.presses = make(chan display.Key, 8) })
+	return m.presses
 }
 
-// Renew asks for a fresh code now (a key press on the terminal). It does
-// not block.
-func (m *Machine) Renew() {
+// Press hands the loop a key the person at the device pressed; what it
+// does depends on the screen shown (see press). It never blocks: a key
+// pressed while eight wait is dropped.
+func (m *Machine) Press(k display.Key) {
 	select {
-	case m.renewCh() <- struct{}{}:
+	case m.pressCh() <- k:
 	default:
 	}
 }
+
+// Renew asks for a fresh code now, as KeyA does.
+func (m *Machine) Renew() { m.Press(display.KeyA) }
 
 func (m *Machine) init() {
 	if m.Clock == nil {
@@ -162,10 +175,9 @@ func (m *Machine) init() {
 	if m.check == nil {
 		m.check = newCheck(m.Client, m.HealthURL)
 	}
-	// A request for a new code before there is one means nothing.
-	select {
-	case <-m.renewCh():
-	default:
+	// Keys pressed before there is a screen mean nothing.
+	for len(m.pressCh()) > 0 {
+		<-m.pressCh()
 	}
 }
 
@@ -197,6 +209,8 @@ func (m *Machine) Run(ctx context.Context) error {
 		switch m.state {
 		case AwaitingUser:
 			err = m.stepPoll(ctx)
+		case Idle:
+			err = m.stepIdle(ctx)
 		case Paired:
 			err = m.stepPaired(ctx)
 		default:
@@ -216,6 +230,8 @@ func (m *Machine) stepFailed(ctx context.Context, err error) {
 		switch {
 		case errors.Is(err, errChanged):
 			err = m.reload(ctx)
+		case errors.Is(err, errUnpair):
+			err = m.unpairHere(ctx)
 		case errors.Is(err, errRenew):
 			m.Logger.Info("new code requested")
 			m.nextAt = m.Clock.Mono()
@@ -254,7 +270,7 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing) error {
 	mono, wall := m.Clock.Mono(), m.Clock.Now()
 	m.nextAt = mono
 	switch {
-	case (s == Paired || s == AwaitingUser) && m.serverChanged(rec):
+	case (s == Paired || s == AwaitingUser || s == Idle) && m.serverChanged(rec):
 		m.Logger.Warn("the configured server differs from the stored one; pairing again",
 			"stored", rec.Server.Issuer, "configured", m.Server.Issuer)
 		return m.enterState(ctx, Unpaired, "The configured server changed. Pairing again.", clearGrant, false)
@@ -285,6 +301,8 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing) error {
 			m.Logger.Info("resuming the stored code", "user_code", rec.Code.UserCode,
 				"expires_in", rec.Code.ExpiresAt.Sub(wall).Round(time.Second))
 		}
+	case s == Idle:
+		// Idle stays idle across a restart: nobody came meanwhile.
 	case State(rec.State) == Unpaired:
 		// Why the grant went (revoked, refused, unpaired): shown now and
 		// with the next code, so the user knows why to scan again.
@@ -447,9 +465,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 			return err
 		}
 		m.Logger.Info("the code expired", "user_code", m.rec.Code.UserCode)
-		wait := m.codeEnded()
-		m.nextAt = m.Clock.Mono() + wait
-		return m.enterState(ctx, Expired, expiredDetail(wait), clearCode, false)
+		return m.codeExpired(ctx)
 	}
 	if err := m.sleepUntil(ctx, m.nextAt); err != nil {
 		return err
@@ -500,9 +516,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		return m.commitPaired(ctx, out.Token, m.Clock.Now(), m.Clock.Mono())
 	case Expired:
 		// expired_token, or invalid_grant for the device code.
-		wait := m.codeEnded()
-		m.nextAt = m.Clock.Mono() + wait
-		out.Detail = expiredDetail(wait)
+		return m.codeExpired(ctx)
 	case Error:
 		m.errCount++
 		if wait := m.codeEnded(); wait > out.Wait {
@@ -693,15 +707,17 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-m.renewCh():
-			if m.state != Paired {
-				return errRenew
+		case k := <-m.pressCh():
+			if err := m.press(k); err != nil {
+				return err
 			}
+			continue
 		case r := <-m.rejections():
 			if m.state == Paired && r.access == m.rec.Tokens.AccessToken {
 				return &rejectedError{r.err}
 			}
-		case <-m.Clock.After(min(d, m.WatchEvery)):
+		case <-m.Clock.After(min(d, m.WatchEvery, m.ui.untilConfirmEnds(m.Clock.Mono()))):
+			m.confirmEnded()
 		}
 		m.beat()
 		rev, err := m.Store.Rev(ctx)

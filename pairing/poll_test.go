@@ -92,8 +92,8 @@ func TestParseState(t *testing.T) {
 			t.Errorf("ParseState(%q) = %v, %v; want the state named so", name, s, ok)
 		}
 	}
-	if got := len(StateNames()); got != 6 {
-		t.Errorf("%d state names, want 6", got)
+	if got := len(StateNames()); got != 7 {
+		t.Errorf("%d state names, want 7", got)
 	}
 	if s, ok := ParseState("paired"); !ok || s != Paired {
 		t.Errorf("ParseState(paired) = %v, %v", s, ok)

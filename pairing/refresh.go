@@ -301,6 +301,12 @@ func forget(ctx context.Context, st store.Store, rev int64, why string, now time
 // while it retries saving rotated tokens to a failing disk, and a person
 // who typed `pairingd unpair` must hear why nothing happens.
 func Unpair(ctx context.Context, st store.Store, c *oauth.Client, now time.Time) (revokeErr, err error) {
+	return unpair(ctx, st, c, now, "Unpaired by pairingd unpair.")
+}
+
+// unpair is Unpair with why, the message the unpaired record keeps (the
+// next code's screen shows it).
+func unpair(ctx context.Context, st store.Store, c *oauth.Client, now time.Time, why string) (revokeErr, err error) {
 	lctx, cancel := context.WithTimeout(ctx, unpairLockWait)
 	release, err := st.RefreshLock(lctx)
 	cancel()
@@ -328,7 +334,7 @@ func Unpair(ctx context.Context, st store.Store, c *oauth.Client, now time.Time)
 			revokeErr = errors.Join(errs...)
 		}
 	}
-	_, err = forget(ctx, st, rec.Rev, "Unpaired by pairingd unpair.", now)
+	_, err = forget(ctx, st, rec.Rev, why, now)
 	if err != nil {
 		return revokeErr, fmt.Errorf("forget the pairing: %w", err)
 	}

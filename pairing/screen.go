@@ -75,6 +75,7 @@ var headlines = map[State]string{
 	Denied:       "Pairing was denied",
 	Error:        "Can't pair right now",
 	Expired:      "The code expired",
+	Idle:         "Press any key to pair",
 }
 
 // tones is how each state's headline reads; a display colours it (the
@@ -86,6 +87,7 @@ var tones = map[State]display.Tone{
 	Denied:       display.ToneBad,
 	Error:        display.ToneBad,
 	Expired:      display.ToneWarn,
+	Idle:         display.ToneInfo,
 }
 
 // screen builds what the display shows now.
@@ -94,7 +96,7 @@ func (m *Machine) screen() display.Screen {
 	if m.state == AwaitingUser {
 		deadline = m.Clock.Now().Add(m.deadline - m.Clock.Mono())
 	}
-	return Screen(m.state, m.rec.Code, m.detail, deadline, m.controls())
+	return m.overlayScreen(Screen(m.state, m.rec.Code, m.detail, deadline, m.controls()))
 }
 
 // Controls is what the person at the device can press: how its keys are
@@ -116,6 +118,11 @@ func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Contr
 		Tone:     tones[st],
 		Actions:  actions(st, ctl),
 		Detail:   detail,
+	}
+	if st == Idle {
+		if name := ctl.Style.Name(display.KeyA); name != "" {
+			s.Headline = "Press " + name + " or any key to pair"
+		}
 	}
 	if st == AwaitingUser {
 		s.UserCode = c.UserCode
@@ -149,6 +156,8 @@ func (m *Machine) statusLine() string {
 			return "Unpaired: " + m.detail
 		}
 		return "Unpaired: getting a pairing code"
+	case Idle:
+		return "Idle: nobody scanned the last codes; waiting for a key press to pair"
 	default:
 		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)
 	}
@@ -200,9 +209,12 @@ func actions(st State, ctl Controls) []display.Action {
 			out = append(out, display.Action{Key: k, Name: name, Label: label})
 		}
 	}
-	if st == Paired {
+	switch st {
+	case Paired:
 		add(display.KeyX, "unpair")
-	} else {
+	case Idle:
+		add(display.KeyA, "pair")
+	default:
 		add(display.KeyA, "new code")
 	}
 	add(display.KeyY, "details")

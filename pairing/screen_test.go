@@ -29,6 +29,7 @@ func TestScreen(t *testing.T) {
 		Denied:       {display.ToneBad, "A: new code, Y: details, B: quit"},
 		Error:        {display.ToneBad, "A: new code, Y: details, B: quit"},
 		Expired:      {display.ToneWarn, "A: new code, Y: details, B: quit"},
+		Idle:         {display.ToneInfo, "A: pair, Y: details, B: quit"},
 	}
 	seen := map[string]State{}
 	for _, name := range StateNames() {

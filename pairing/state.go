@@ -27,6 +27,9 @@ const (
 	// Expired: the code ran out before the user acted; a new code follows
 	// at once.
 	Expired State = 5
+	// Idle: codes expired one after another with nobody at the device;
+	// no code is asked for until someone presses a key.
+	Idle State = 6
 )
 
 var stateNames = map[State]string{
@@ -36,6 +39,7 @@ var stateNames = map[State]string{
 	Denied:       "denied",
 	Error:        "error",
 	Expired:      "expired",
+	Idle:         "idle",
 }
 
 // String returns the name used in status output and logs.
