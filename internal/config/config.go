@@ -73,8 +73,15 @@ type Config struct {
 	DeviceName     string
 	DeviceModel    string
 	DeniedCooldown time.Duration
-	LogLevel       string
-	LogFormat      string
+	// IdleAfter is how many codes in a row may expire with no key pressed
+	// before the device waits for a key; -1 (the default, "auto") is 3
+	// when the device has an input and never without; 0 is never.
+	IdleAfter int
+	// Input maps input codes (BTN_EAST, KEY_ENTER or a number) to keys
+	// (A, B, X, Y, MENU or none), over the default map.
+	Input     map[string]string
+	LogLevel  string
+	LogFormat string
 	// LogOutput is stderr (under systemd: the journal) or syslog (for
 	// BusyBox init, where stderr is lost).
 	LogOutput string
@@ -90,9 +97,10 @@ type key struct {
 	name  string
 	usage string
 	set   func(c *Config, v string) error
-	// table marks auth_params, which is a TOML table and a repeatable
-	// flag.
+	// table marks a TOML table (auth_params, input), set as a repeatable
+	// flag named flag.
 	table bool
+	flag  string
 }
 
 func str(p func(*Config) *string) func(*Config, string) error {
@@ -125,7 +133,7 @@ var keys = []key{
 	{name: "client_secret_file", usage: "file holding the OAuth client secret", set: str(func(c *Config) *string { return &c.ClientSecretFile })},
 	{name: "client_auth_method", usage: "client_secret_basic or client_secret_post", set: oneOf(func(c *Config) *string { return &c.ClientAuthMethod }, "client_secret_basic", "client_secret_post")},
 	{name: "scope", usage: "space-separated scopes to request", set: str(func(c *Config) *string { return &c.Scope })},
-	{name: "auth_params", usage: "extra device authorization parameter key=value (repeatable)", table: true, set: setParam},
+	{name: "auth_params", usage: "extra device authorization parameter key=value (repeatable)", table: true, flag: "auth-param", set: setParam},
 	{name: "state_dir", usage: "state directory (default $STATE_DIRECTORY, else " + DefaultStateDir + ")", set: str(func(c *Config) *string { return &c.StateDir })},
 	{name: "display", usage: "auto, fb, term or plain", set: oneOf(func(c *Config) *string { return &c.Display }, "auto", "fb", "term", "plain")},
 	{name: "framebuffer", usage: "framebuffer device for display fb", set: str(func(c *Config) *string { return &c.Framebuffer })},
@@ -134,6 +142,8 @@ var keys = []key{
 	{name: "device_name", usage: "device name (default: the host name)", set: str(func(c *Config) *string { return &c.DeviceName })},
 	{name: "device_model", usage: "device model (default: /proc/device-tree/model)", set: str(func(c *Config) *string { return &c.DeviceModel })},
 	{name: "denied_cooldown", usage: "wait after a denial before a new code, e.g. 30s", set: setDuration},
+	{name: "idle_after", usage: "codes that may expire unseen before waiting for a key: auto (3 with an input), 0 (never) or a number", set: setIdleAfter},
+	{name: "input", usage: "input code = key (A, B, X, Y, MENU, none), e.g. BTN_EAST=A; repeat for each", set: setInput, table: true, flag: "input"},
 	{name: "log_level", usage: "debug, info, warn or error", set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{name: "log_format", usage: "text or json", set: oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{name: "log_output", usage: "stderr (the journal under systemd) or syslog", set: oneOf(func(c *Config) *string { return &c.LogOutput }, "stderr", "syslog")},
@@ -151,6 +161,33 @@ func setParam(c *Config, v string) error {
 		c.AuthParams = map[string]string{}
 	}
 	c.AuthParams[k] = val
+	return nil
+}
+
+func setIdleAfter(c *Config, v string) error {
+	if v == "auto" {
+		c.IdleAfter = -1
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1000 {
+		return fmt.Errorf("%q is not auto or a number from 0 to 1000", v)
+	}
+	c.IdleAfter = n
+	return nil
+}
+
+// setInput takes "code=key"; the daemon checks the names when it opens
+// the inputs, where the code names are known.
+func setInput(c *Config, v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" || val == "" {
+		return fmt.Errorf("%q is not code=key, like BTN_EAST=A", v)
+	}
+	if c.Input == nil {
+		c.Input = map[string]string{}
+	}
+	c.Input[k] = val
 	return nil
 }
 
@@ -194,6 +231,7 @@ func Defaults() Config {
 		Display:        "auto",
 		Framebuffer:    "/dev/fb0",
 		DeniedCooldown: 30 * time.Second,
+		IdleAfter:      -1,
 		LogLevel:       "info",
 		LogFormat:      "text",
 		LogOutput:      "stderr",
@@ -206,11 +244,12 @@ func Defaults() Config {
 // see Load.
 func Flags(fs *flag.FlagSet) func(c *Config) error {
 	vals := map[string]*string{}
-	params := &paramList{}
+	params := map[string]*paramList{}
 	for _, k := range keys {
 		name := strings.ReplaceAll(k.name, "_", "-")
 		if k.table {
-			fs.Var(params, "auth-param", k.usage)
+			params[k.name] = &paramList{}
+			fs.Var(params[k.name], k.flag, k.usage)
 			continue
 		}
 		vals[k.name] = fs.String(name, "", k.usage)
@@ -221,8 +260,8 @@ func Flags(fs *flag.FlagSet) func(c *Config) error {
 		for _, k := range keys {
 			name := strings.ReplaceAll(k.name, "_", "-")
 			if k.table {
-				for _, p := range *params {
-					if err := c.apply(k, p, "flag --auth-param"); err != nil {
+				for _, p := range *params[k.name] {
+					if err := c.apply(k, p, "flag --"+k.flag); err != nil {
 						return err
 					}
 				}
@@ -359,7 +398,7 @@ func (c *Config) readFile(file string) error {
 			switch n {
 			case "denied_cooldown":
 				s = fmt.Sprintf("%ds", v)
-			case "rotate":
+			case "rotate", "idle_after":
 				s = strconv.FormatInt(v, 10)
 			default:
 				// No value in the message: this may be client_secret.

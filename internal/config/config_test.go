@@ -736,8 +736,8 @@ func TestExampleConfigParses(t *testing.T) {
 		if k, _, ok := strings.Cut(strings.TrimPrefix(lines[i], "#"), " = "); ok && !strings.HasPrefix(lines[i], "# ") {
 			shown[k] = true
 		}
-		if strings.TrimPrefix(lines[i], "#") == "[auth_params]" {
-			shown["auth_params"] = true
+		if t := strings.TrimPrefix(lines[i], "#"); strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			shown[strings.Trim(t, "[]")] = true
 		}
 	}
 	all := writeConfig(t, strings.Join(lines, "\n"))
@@ -1018,6 +1018,52 @@ func TestNestingLimit(t *testing.T) {
 			want := expand(tt.want, path)
 			if err == nil || err.Error() != want {
 				t.Errorf("Load(%.200q) = %.300v, want %s", tt.file, err, want)
+			}
+		})
+	}
+}
+
+// idle_after is auto by default, a count, or 0 for never; [input] maps codes
+// to keys from the file, the environment and repeated flags.
+func TestIdleAfterAndInput(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		file    string
+		env     []string
+		args    []string
+		idle    int
+		input   map[string]string
+		wantErr string
+	}{
+		{name: "defaults", idle: -1},
+		{name: "auto", file: `idle_after = "auto"`, idle: -1},
+		{name: "never", file: `idle_after = 0`, idle: 0},
+		{name: "five by flag", args: []string{"--idle-after", "5"}, idle: 5},
+		{name: "negative", file: `idle_after = -2`, wantErr: `key idle_after: "-2" is not auto or a number from 0 to 1000`},
+		{name: "word", env: []string{"PAIRINGD_IDLE_AFTER=often"}, wantErr: `key idle_after: "often" is not auto`},
+		{name: "input table", file: "[input]\nBTN_EAST = \"A\"\n305 = \"B\"\n", idle: -1,
+			input: map[string]string{"BTN_EAST": "A", "305": "B"}},
+		{name: "input env and flags", env: []string{"PAIRINGD_INPUT=BTN_EAST=A&BTN_SOUTH=B"}, args: []string{"--input", "KEY_F1=MENU"}, idle: -1,
+			input: map[string]string{"BTN_EAST": "A", "BTN_SOUTH": "B", "KEY_F1": "MENU"}},
+		{name: "input without key", args: []string{"--input", "BTN_EAST"}, wantErr: `key input: "BTN_EAST" is not code=key`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			file := ""
+			if tt.file != "" {
+				file = writeConfig(t, tt.file)
+			}
+			c, err := load(t, file, tt.env, tt.args...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.IdleAfter != tt.idle || !maps.Equal(c.Input, tt.input) {
+				t.Errorf("idle_after %d, input %v; want %d, %v", c.IdleAfter, c.Input, tt.idle, tt.input)
 			}
 		})
 	}
