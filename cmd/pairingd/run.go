@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -226,7 +227,9 @@ func serverSide(m *pairing.Machine, cfg config.Config, client *oauth.Client) {
 		UserinfoEndpoint:   client.Endpoints.Userinfo,
 	}
 	m.DeniedCooldown = cfg.DeniedCooldown
+	m.IdleAfter = cfg.IdleAfter
 	m.HealthURL = cfg.HealthcheckURL
+	m.Addrs = networkAddrs
 	if _, fixed := client.Profile.(oauth.FixedEndpoints); !fixed && cfg.Issuer != "" &&
 		(cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == "") {
 		m.Discover = func(ctx context.Context) (oauth.Endpoints, error) {
@@ -234,6 +237,31 @@ func serverSide(m *pairing.Machine, cfg config.Config, client *oauth.Client) {
 			return configuredEndpoints(cfg, ep), err
 		}
 	}
+}
+
+// networkAddrs lists the device's addresses for the details screen: every
+// interface's, without loopback and IPv6 link-local ones, which say nothing
+// to a person looking for the device.
+func networkAddrs() []string {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ifc := range ifaces {
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			out = append(out, ifc.Name+" "+ipn.IP.String())
+		}
+	}
+	return out
 }
 
 // lockState makes the state directory and takes the daemon lock on it.

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pairingd/pairingd/internal/devauth"
+)
+
+// A device nobody looks at stops asking for codes. The real binary on the
+// terminal display (in tmux, as a person sees it) against the development
+// server with 5 s codes: after idle_after (2) codes expire unseen, no
+// device authorization request arrives for a minute; one key brings a code
+// within a second.
+func TestIdleInTmux(t *testing.T) {
+	needBinary(t)
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("tmux not installed; CI runs this test")
+	}
+	t.Parallel()
+	var mu sync.Mutex
+	var codes []time.Time
+	as := startAuthServer(t, devauth.Options{CodeTTL: 5 * time.Second}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/device_authorization" {
+				mu.Lock()
+				codes = append(codes, time.Now())
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	count := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(codes)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+	sock := filepath.Join(t.TempDir(), "tmux.sock")
+	tmux := func(args ...string) string {
+		out, _ := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
+		return string(out)
+	}
+	cmd := strings.Join([]string{pairingdBin, "run", "--display", "term", "--issuer", as.issuer, "--client-id", "idle-test",
+		"--state-dir", state, "--idle-after", "2", "2>" + filepath.Join(t.TempDir(), "log")}, " ")
+	tmux("new-session", "-d", "-s", "idle", "-x", "100", "-y", "40", "env -u PAIRINGD_CONFIG "+cmd+"; sleep 30")
+	t.Cleanup(func() { tmux("kill-server") })
+	wait := func(what string, limit time.Duration, ok func(screen string) bool) string {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for {
+			s := tmux("capture-pane", "-p", "-t", "idle")
+			if ok(s) {
+				return s
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("after %v the screen does not show %s:\n%s", limit, what, s)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	wait("the idle screen", time.Minute, func(s string) bool { return strings.Contains(s, "any key to pair") })
+	n := count()
+	if n != 2 {
+		t.Errorf("%d codes asked for before going idle, want 2 (idle_after)", n)
+	}
+	time.Sleep(time.Minute)
+	if got := count() - n; got != 0 {
+		t.Errorf("%d device authorization requests in a minute of idle, want 0", got)
+	}
+	pressed := time.Now()
+	tmux("send-keys", "-t", "idle", "r")
+	wait("a code after the key", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
+	mu.Lock()
+	last := codes[len(codes)-1]
+	mu.Unlock()
+	if lag := last.Sub(pressed); count() != n+1 || lag > time.Second {
+		t.Errorf("after the key: %d more codes, the request %v after the key; want 1 within a second", count()-n, lag)
+	}
+	t.Logf("idle: %d codes before idle, 0 in the next minute, a code %v after the key", n, last.Sub(pressed).Round(time.Millisecond))
+}
