@@ -41,6 +41,16 @@
 //     the stored one (paired and awaiting_user), when a new code is asked
 //     for with Renew (all but paired), or when a stored code or token it
 //     adopts can no longer be used.
+//   - expired goes to idle (6) instead when the code was the IdleAfter-th
+//     in a row that ended with no key pressed: nobody is at the device, so
+//     it asks the server for nothing until a key (RFC 8628 §3.5: after a
+//     code expires, wait for the user before starting again). Any key
+//     leaves idle for unpaired; a restart stays idle.
+//   - paired goes to unpaired when the person at the device presses X and
+//     then A within 5 s: the tokens are revoked and forgotten as `pairingd
+//     unpair` does. A (Renew) asks for a new code in every state but
+//     paired; Y shows the details over any state; B and MENU quit only an
+//     app (Machine.Quit).
 //   - paired with a credential to exchange (the Data Exporter API) stays
 //     paired when a check or a refused report finds its token rejected:
 //     it exchanges the credential again at once.
