@@ -85,6 +85,10 @@ type Config struct {
 	// LogOutput is stderr (under systemd: the journal) or syslog (for
 	// BusyBox init, where stderr is lost).
 	LogOutput string
+	// App says pairingd runs as an application in the foreground (the
+	// muOS launcher passes --app): B, Esc and MENU quit, so the launcher
+	// returns and the system menu takes the screen back.
+	App bool
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -101,6 +105,9 @@ type key struct {
 	// flag named flag.
 	table bool
 	flag  string
+	// boolean marks a key whose file value is true or false and whose
+	// flag may stand alone (--app is --app=true).
+	boolean bool
 }
 
 func str(p func(*Config) *string) func(*Config, string) error {
@@ -123,6 +130,7 @@ var keys = []key{
 	{name: "profile", usage: "server wire protocol: " + strings.Join(oauth.ProfileNames(), ", "), set: oneOf(func(c *Config) *string { return &c.Profile }, oauth.ProfileNames()...)},
 	{name: "healthcheck_url", usage: "URL checked at start, after pairing and while paired (optional)", set: str(func(c *Config) *string { return &c.HealthcheckURL })},
 	{name: "insecure_skip_verify", usage: "turn TLS certificate verification off (never in production; use ca_file)", set: setBool(func(c *Config) *bool { return &c.InsecureSkipVerify })},
+	{name: "app", usage: "run as an app in the foreground: B/Esc/MENU quit", boolean: true, set: setBool(func(c *Config) *bool { return &c.App })},
 	{name: "issuer", usage: "issuer URL; endpoints are discovered from it", set: str(func(c *Config) *string { return &c.Issuer })},
 	{name: "device_authorization_endpoint", usage: "device authorization endpoint URL", set: str(func(c *Config) *string { return &c.DeviceAuthorizationEndpoint })},
 	{name: "token_endpoint", usage: "token endpoint URL", set: str(func(c *Config) *string { return &c.TokenEndpoint })},
@@ -252,6 +260,12 @@ func Flags(fs *flag.FlagSet) func(c *Config) error {
 			fs.Var(params[k.name], k.flag, k.usage)
 			continue
 		}
+		if k.boolean {
+			v := new(string)
+			fs.Var((*boolFlag)(v), name, k.usage)
+			vals[k.name] = v
+			continue
+		}
 		vals[k.name] = fs.String(name, "", k.usage)
 	}
 	return func(c *Config) error {
@@ -276,6 +290,15 @@ func Flags(fs *flag.FlagSet) func(c *Config) error {
 		return nil
 	}
 }
+
+// boolFlag is a boolean key's flag: it keeps the text given (checked
+// by the key's set, so the error names the flag like any other) and may
+// stand alone, meaning true.
+type boolFlag string
+
+func (b *boolFlag) String() string     { return string(*b) }
+func (b *boolFlag) Set(v string) error { *b = boolFlag(v); return nil }
+func (b *boolFlag) IsBoolFlag() bool   { return true }
 
 type paramList []string
 
@@ -385,12 +408,19 @@ func (c *Config) readFile(file string) error {
 			}
 			continue
 		}
+		if k.boolean {
+			switch v.(type) {
+			case bool, string:
+			default:
+				return fmt.Errorf("%s: key %s: want true or false, got %s", from, n, tomlType(v))
+			}
+		}
 		var s string
 		switch v := v.(type) {
 		case string:
 			s = v
 		case bool:
-			if n != "insecure_skip_verify" {
+			if !k.boolean && n != "insecure_skip_verify" {
 				return fmt.Errorf("%s: key %s: want a string in double quotes, got %s", from, n, tomlType(v))
 			}
 			s = strconv.FormatBool(v)

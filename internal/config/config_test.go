@@ -1068,3 +1068,67 @@ func TestIdleAfterAndInput(t *testing.T) {
 		})
 	}
 }
+
+// TestApp checks the app key, which the muOS launcher turns on with a bare
+// --app: a boolean in the file, PAIRINGD_APP, and a flag that may stand
+// alone; a bad value names where it came from.
+func TestApp(t *testing.T) {
+	noDefaultFile(t)
+	for _, tt := range []struct {
+		name       string
+		file       string
+		env        []string
+		args       []string
+		want       bool
+		wantOrigin string
+	}{
+		{"off by default", "", nil, nil, false, "default"},
+		{"file true", "app = true\n", nil, nil, true, "config {file}"},
+		{"file string", "app = \"true\"\n", nil, nil, true, "config {file}"},
+		{"env", "", []string{"PAIRINGD_APP=1"}, nil, true, "environment PAIRINGD_APP"},
+		{"env false over file", "app = true\n", []string{"PAIRINGD_APP=false"}, nil, false, "environment PAIRINGD_APP"},
+		{"bare flag", "", nil, []string{"--app"}, true, "flag --app"},
+		{"bare flag before another", "", nil, []string{"--app", "--display", "fb"}, true, "flag --app"},
+		{"flag false over env", "", []string{"PAIRINGD_APP=true"}, []string{"--app=false"}, false, "flag --app"},
+		{"single dash", "", nil, []string{"-app"}, true, "flag --app"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			c, err := load(t, path, tt.env, tt.args...)
+			if err != nil {
+				t.Fatalf("Load(%q, %q, %q): %v", tt.file, tt.env, tt.args, err)
+			}
+			if c.App != tt.want {
+				t.Errorf("Load(%q, %q, %q): App = %v, want %v", tt.file, tt.env, tt.args, c.App, tt.want)
+			}
+			if got, want := c.Origin("app"), expand(tt.wantOrigin, path); got != want {
+				t.Errorf("Load(%q, %q, %q): Origin(app) = %q, want %q", tt.file, tt.env, tt.args, got, want)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		file string
+		env  []string
+		args []string
+		want string
+	}{
+		{"number in file", "app = 1\n", nil, nil, `config {file}: key app: want true or false, got a number`},
+		{"word in file", "app = \"yes\"\n", nil, nil, `config {file}: key app: "yes" is not true or false`},
+		{"word in env", "", []string{"PAIRINGD_APP=yes"}, nil, `environment PAIRINGD_APP: key app: "yes" is not true or false`},
+		{"word in flag", "", nil, []string{"--app=on"}, `flag --app: key app: "on" is not true or false`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			_, err := load(t, path, tt.env, tt.args...)
+			if want := expand(tt.want, path); err == nil || err.Error() != want {
+				t.Errorf("Load(%q, %q, %q) = %v, want %s", tt.file, tt.env, tt.args, err, want)
+			}
+		})
+	}
+	fset := flag.NewFlagSet("pairingd", flag.ContinueOnError)
+	Flags(fset)
+	if f := fset.Lookup("app"); f == nil || f.Usage != "run as an app in the foreground: B/Esc/MENU quit" {
+		t.Errorf("--app flag = %+v, want the usage that says B/Esc/MENU quit", f)
+	}
+}

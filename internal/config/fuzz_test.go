@@ -70,7 +70,7 @@ func hasFragment(s string) bool {
 // typo in "display = \"vga\"" is easy to spot; none of them is secret.
 var quotingKeys = map[string]bool{
 	"profile": true, "display": true, "client_auth_method": true, "rotate": true,
-	"denied_cooldown": true, "insecure_skip_verify": true,
+	"denied_cooldown": true, "insecure_skip_verify": true, "app": true,
 	"log_level": true, "log_format": true, "log_output": true,
 }
 
