@@ -19,12 +19,14 @@
 #   --app                 quit on B, Esc or MENU
 #   --rotate DEGREES      the panel's rotation (GET_VAR device screen/rotate;
 #                         before 2025 /run/muos/device/screen/rotate)
-#   PAIRINGD_INPUT_MAP    "A=304,B=305,X=307,Y=306,MENU=354": the key codes
-#                         (decimal, EV_KEY) of the buttons, from the device
-#                         configuration (GET_VAR device input/code/button/*);
-#                         only the buttons muOS names, unset when it names none
-#   PAIRINGD_LANGUAGE     muOS's language setting, as muOS names it
-#                         ("English", ...); unset when there is none
+#   PAIRINGD_INPUT        "304=A&305=B&307=X&306=Y&354=MENU": the key codes
+#                         (decimal, EV_KEY) of the buttons and what they
+#                         are, from the device configuration (GET_VAR
+#                         device input/code/button/*), pairingd's [input]
+#                         table; only the buttons muOS names, unset when it
+#                         names none
+#   PAIRINGD_LANGUAGE     muOS's language setting as a language code (en,
+#                         de, fr, es, pt, it); unset for others and none
 #
 # Everything lives in the app's folder on the SD card (muOS updates replace
 # /opt/muos):
@@ -217,17 +219,25 @@ for role in A B X Y MENU; do
 		code=$(button_code menu_long)
 	fi
 	if [ -n "$code" ]; then
-		INPUT_MAP=${INPUT_MAP:+$INPUT_MAP,}$role=$code
+		INPUT_MAP=${INPUT_MAP:+$INPUT_MAP&}$code=$role
 	fi
 done
 if [ -n "$INPUT_MAP" ]; then
-	PAIRINGD_INPUT_MAP=$INPUT_MAP
-	export PAIRINGD_INPUT_MAP
+	PAIRINGD_INPUT=$INPUT_MAP
+	export PAIRINGD_INPUT
 fi
 
-LANGUAGE_NAME=$(setting_var settings/general/language)
-if [ -n "$LANGUAGE_NAME" ]; then
-	PAIRINGD_LANGUAGE=$LANGUAGE_NAME
+# muOS names its languages in English; pairingd takes their codes.
+case $(setting_var settings/general/language) in
+English) PAIRINGD_LANGUAGE=en ;;
+German | Deutsch) PAIRINGD_LANGUAGE=de ;;
+French | Français) PAIRINGD_LANGUAGE=fr ;;
+Spanish | Español) PAIRINGD_LANGUAGE=es ;;
+Portuguese* | Português*) PAIRINGD_LANGUAGE=pt ;;
+Italian | Italiano) PAIRINGD_LANGUAGE=it ;;
+*) PAIRINGD_LANGUAGE= ;;
+esac
+if [ -n "$PAIRINGD_LANGUAGE" ]; then
 	export PAIRINGD_LANGUAGE
 fi
 
@@ -235,8 +245,8 @@ if [ ! -f pairingd.toml ] && [ -f pairingd.toml.example ]; then
 	cp pairingd.toml.example pairingd.toml
 fi
 mkdir -p state
-printf 'mux_launch.sh: --rotate %s, PAIRINGD_INPUT_MAP=%s, PAIRINGD_LANGUAGE=%s\n' \
-	"$ROTATE" "${PAIRINGD_INPUT_MAP:-}" "${PAIRINGD_LANGUAGE:-}" >"$APP_DIR/pairingd.log"
+printf 'mux_launch.sh: --rotate %s, PAIRINGD_INPUT=%s, PAIRINGD_LANGUAGE=%s\n' \
+	"$ROTATE" "${PAIRINGD_INPUT:-}" "${PAIRINGD_LANGUAGE:-}" >"$APP_DIR/pairingd.log"
 # pairingd keeps state/ at 0700 and pairingd.db at 0600; FAT and exFAT
 # cards have no Unix permissions, so it may log that it tightened them.
 # shellcheck disable=SC2086 # PAIRINGD_ARGS is a word list

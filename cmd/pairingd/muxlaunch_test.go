@@ -211,8 +211,8 @@ func (r launch) check(t *testing.T, rotate, inputMap, language string) {
 	if !slices.Equal(r.args, want) {
 		t.Errorf("pairingd run %q\n want run %q", r.args, want)
 	}
-	if got := r.env["PAIRINGD_INPUT_MAP"]; got != inputMap {
-		t.Errorf("PAIRINGD_INPUT_MAP = %q, want %q", got, inputMap)
+	if got := r.env["PAIRINGD_INPUT"]; got != inputMap {
+		t.Errorf("PAIRINGD_INPUT = %q, want %q", got, inputMap)
 	}
 	if got := r.env["PAIRINGD_LANGUAGE"]; got != language {
 		t.Errorf("PAIRINGD_LANGUAGE = %q, want %q", got, language)
@@ -230,7 +230,7 @@ func (r launch) check(t *testing.T, rotate, inputMap, language string) {
 		t.Errorf("pairingd.toml = %q (%v), want it made from the example", b, err)
 	}
 	log, err := os.ReadFile(filepath.Join(r.appDir, "pairingd.log"))
-	if want := "mux_launch.sh: --rotate " + rotate + ", PAIRINGD_INPUT_MAP=" + inputMap + ", PAIRINGD_LANGUAGE=" + language + "\n"; err != nil || !strings.HasPrefix(string(log), want) {
+	if want := "mux_launch.sh: --rotate " + rotate + ", PAIRINGD_INPUT=" + inputMap + ", PAIRINGD_LANGUAGE=" + language + "\n"; err != nil || !strings.HasPrefix(string(log), want) {
 		t.Errorf("pairingd.log = %q (%v), want it to start with %q", log, err, want)
 	}
 }
@@ -256,7 +256,7 @@ func rg28xx(l *launcher) *launcher {
 func TestMuxLaunchCurrentMuOS(t *testing.T) {
 	l := rg28xx(newLauncher(t, fakeFuncCurrent))
 	r := l.launch("")
-	r.check(t, "90", "A=304,B=305,X=307,Y=306,MENU=354", "German")
+	r.check(t, "90", "304=A&305=B&307=X&306=Y&354=MENU", "de")
 	want := []string{"SETUP_APP pairingd ", "SET_DEFAULT_GOVERNOR"}
 	if !slices.Equal(r.calls, want) {
 		t.Errorf("func.sh calls %q, want %q (SETUP_APP sets the app up, as muOS's own apps do)", r.calls, want)
@@ -287,7 +287,7 @@ func TestMuxLaunchBefore2025(t *testing.T) {
 		"tmp/con_go", "system",
 	)
 	r := l.launch("")
-	r.check(t, "180", "A=304,B=305,X=307,Y=306,MENU=316", "English")
+	r.check(t, "180", "304=A&305=B&307=X&306=Y&316=MENU", "en")
 	if b, err := os.ReadFile(filepath.Join(r.tmp, "act_go")); err != nil || string(b) != "app\n" {
 		t.Errorf("act_go = %q (%v), want app: back to the Applications menu", b, err)
 	}
@@ -349,12 +349,12 @@ func TestMuxLaunchInputMap(t *testing.T) {
 		want string
 	}{
 		{"none", nil, ""},
-		{"some", []string{d + "code/button/a", "305", d + "code/button/b", "304", d + "code/button/menu_long", "316"}, "A=305,B=304,MENU=316"},
-		{"zero and junk are skipped", []string{d + "code/button/a", "0", d + "code/button/b", "30x", d + "code/button/x", "307"}, "X=307"},
-		{"not a key", []string{d + "code/button/a", "17", d + "type/button/a", "3", d + "code/button/b", "305", d + "type/button/b", "1"}, "B=305"},
+		{"some", []string{d + "code/button/a", "305", d + "code/button/b", "304", d + "code/button/menu_long", "316"}, "305=A&304=B&316=MENU"},
+		{"zero and junk are skipped", []string{d + "code/button/a", "0", d + "code/button/b", "30x", d + "code/button/x", "307"}, "307=X"},
+		{"not a key", []string{d + "code/button/a", "17", d + "type/button/a", "3", d + "code/button/b", "305", d + "type/button/b", "1"}, "305=B"},
 		{"modern swaps", []string{d + "code/button/a", "304", d + "code/button/b", "305", d + "code/button/x", "307", d + "code/button/y", "306",
-			"run/muos/controller", "modern"}, "A=305,B=304,X=306,Y=307"},
-		{"retro keeps", []string{d + "code/button/a", "304", d + "code/button/b", "305", "run/muos/controller", "retro"}, "A=304,B=305"},
+			"run/muos/controller", "modern"}, "305=A&304=B&306=X&307=Y"},
+		{"retro keeps", []string{d + "code/button/a", "304", d + "code/button/b", "305", "run/muos/controller", "retro"}, "304=A&305=B"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLauncher(t, fakeFuncCurrent).set(tt.vars...)
