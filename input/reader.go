@@ -41,7 +41,7 @@ type Reader struct {
 	log    *slog.Logger
 	active func() bool
 	keys   chan display.Key
-	probe  func(*os.File) (caps, error)
+	sys    system
 	watch  *watcher
 	stopAt func() bool // stops the context.AfterFunc
 
@@ -80,12 +80,23 @@ const keyBuffer = 16
 // Cancelling ctx stops the reading as Close does; Close must still be
 // called.
 func Open(ctx context.Context, o Options) (*Reader, error) {
-	return open(ctx, o, probeDevice)
+	return open(ctx, o, system{open: openDevice, probe: probeDevice})
 }
 
-// open is Open with the capability probe given, so that tests can use
-// files that are no evdev devices.
-func open(ctx context.Context, o Options, probe func(*os.File) (caps, error)) (*Reader, error) {
+// system is how a Reader opens and probes a device node, which tests
+// replace to use files that are no evdev devices.
+type system struct {
+	open  func(path string) (*os.File, error)
+	probe func(*os.File) (caps, error)
+}
+
+// openDevice opens a device node for reading.
+func openDevice(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// open is Open with the system given.
+func open(ctx context.Context, o Options, sys system) (*Reader, error) {
 	r := &Reader{
 		dir:    o.Dir,
 		keymap: merged(o.Map),
@@ -93,7 +104,7 @@ func open(ctx context.Context, o Options, probe func(*os.File) (caps, error)) (*
 		log:    o.Logger,
 		active: o.Active,
 		keys:   make(chan display.Key, keyBuffer),
-		probe:  probe,
+		sys:    sys,
 		devs:   map[string]*device{},
 		denied: map[string]bool{},
 	}
@@ -204,12 +215,12 @@ func (r *Reader) try(path string) {
 	if skip {
 		return
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := r.sys.open(path)
 	if err != nil {
 		r.openFailed(path, err)
 		return
 	}
-	c, err := r.probe(f)
+	c, err := r.sys.probe(f)
 	if err != nil {
 		f.Close()
 		r.log.Debug("input: not an input device", "path", path, "err", err)
