@@ -12,9 +12,11 @@ import (
 // Linux, whatever the size of the userland's time_t), then type, code and
 // value. 24 bytes on 64-bit systems, 16 on 32-bit ones (armv6, armv7).
 type kernelEvent struct {
-	sec, usec uintptr
-	typ, code uint16
-	value     int32
+	_ uintptr // time.tv_sec
+	_ uintptr // time.tv_usec
+	_ uint16  // type
+	_ uint16  // code
+	_ int32   // value
 }
 
 // eventSize is the size of an event read from an evdev device on this
