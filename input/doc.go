@@ -36,10 +36,12 @@
 //
 // # Permissions
 //
-// Nodes are root:input 0660 on systemd images: the service user is in the
-// input group (the unit's SupplementaryGroups=input). On muOS the daemon
-// runs as root. A device that cannot be opened (EACCES) is logged once, at
-// Info, and skipped; it is tried again if its permissions change.
+// Nodes are root:input 0660 on systemd images, and the service user is in
+// the input group: the unit has SupplementaryGroups=input, and under
+// DevicePolicy=closed also DeviceAllow=char-input r. On muOS the daemon
+// runs as root. A device that cannot be opened (EACCES, or EPERM from the
+// device cgroup) is logged once, at Info, and skipped; it is tried again
+// if its permissions change.
 //
 // # The default map
 //

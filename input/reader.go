@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Active, when set, is asked at each key: while it says false (the
 	// screen is not ours, say another VT is in front) keys are dropped.
+	// It is called from the Reader's goroutines.
 	Active func() bool
 }
 
@@ -47,7 +49,7 @@ type Reader struct {
 
 	mu     sync.Mutex
 	devs   map[string]*device // by path
-	denied map[string]bool    // paths whose EACCES was logged
+	denied map[string]bool    // paths whose refusal was logged
 	closed bool
 
 	wg        sync.WaitGroup
@@ -73,9 +75,11 @@ const keyBuffer = 16
 // alone. When Open returns, the devices present are open, so Style is
 // already right.
 //
-// Device nodes are usually root:input 0660: the daemon's user must be in
-// the input group (the systemd unit's SupplementaryGroups=input). A
-// device that cannot be opened is logged once, at Info, and skipped.
+// Device nodes are usually root:input 0660: the daemon's user is in the
+// input group on systemd images (SupplementaryGroups=input, and
+// DeviceAllow=char-input r beside DevicePolicy=closed). A device that
+// cannot be opened for want of permission is logged once, at Info, and
+// skipped.
 //
 // Cancelling ctx stops the reading as Close does; Close must still be
 // called.
@@ -100,7 +104,7 @@ func open(ctx context.Context, o Options, sys system) (*Reader, error) {
 	r := &Reader{
 		dir:    o.Dir,
 		keymap: merged(o.Map),
-		over:   o.Map,
+		over:   maps.Clone(o.Map),
 		log:    o.Logger,
 		active: o.Active,
 		keys:   make(chan display.Key, keyBuffer),

@@ -23,13 +23,13 @@ import (
 // capabilities are looked up by name instead of asked by ioctl.
 type fakeSys struct {
 	mu     sync.Mutex
-	caps   map[string]caps // by base name
-	denied map[string]bool // base names whose open fails with EACCES
-	opens  map[string]int  // opens tried, by base name
+	caps   map[string]caps          // by base name
+	denied map[string]syscall.Errno // base names whose open fails, and how
+	opens  map[string]int           // opens tried, by base name
 }
 
 func newFakeSys() *fakeSys {
-	return &fakeSys{caps: map[string]caps{}, denied: map[string]bool{}, opens: map[string]int{}}
+	return &fakeSys{caps: map[string]caps{}, denied: map[string]syscall.Errno{}, opens: map[string]int{}}
 }
 
 // openCount is how many times the node name was opened or refused.
@@ -46,8 +46,8 @@ func (s *fakeSys) system() system {
 			denied := s.denied[filepath.Base(path)]
 			s.opens[filepath.Base(path)]++
 			s.mu.Unlock()
-			if denied {
-				return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EACCES}
+			if denied != 0 {
+				return nil, &fs.PathError{Op: "open", Path: path, Err: denied}
 			}
 			return openDevice(path)
 		},
@@ -63,10 +63,11 @@ func (s *fakeSys) system() system {
 	}
 }
 
-func (s *fakeSys) deny(name string, denied bool) {
+// deny makes opening name fail with errno, or succeed when it is 0.
+func (s *fakeSys) deny(name string, errno syscall.Errno) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.denied[name] = denied
+	s.denied[name] = errno
 }
 
 // fakeDev is a device node: a FIFO whose writing end the test holds.
@@ -346,36 +347,41 @@ func TestReaderSlowReceiver(t *testing.T) {
 }
 
 func TestReaderPermission(t *testing.T) {
-	dir := t.TempDir()
-	s := newFakeSys()
-	s.deny("event0", true)
-	pad := s.plug(t, dir, "event0", padCaps())
-	var logs logtest.Buffer
-	r := openFake(t, s, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	const msg = "skipping a device we may not read"
-	if got := strings.Count(logs.String(), msg); got != 1 {
-		t.Errorf("%q logged %d times after Open, want 1:\n%s", msg, got, logs.String())
-	}
-	// udev changes the node's permissions (IN_ATTRIB): tried again,
-	// refused again, not logged again.
-	if err := os.Chmod(pad.path, 0o640); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "a second open", func() bool { return s.openCount("event0") >= 2 })
-	if got := strings.Count(logs.String(), msg); got != 1 {
-		t.Errorf("%q logged %d times after a chmod, want 1:\n%s", msg, got, logs.String())
-	}
-	if got := r.Style(); got != display.StyleNone {
-		t.Errorf("Style with the only device refused = %s, want none", styleName(got))
-	}
-	// Now the user may: the next change opens it.
-	s.deny("event0", false)
-	if err := os.Chmod(pad.path, 0o660); err != nil {
-		t.Fatal(err)
-	}
-	waitStyle(t, r, display.StyleGamepad)
-	if !strings.Contains(logs.String(), "level=INFO") || !strings.Contains(logs.String(), "permission denied") {
-		t.Errorf("the log lacks an Info line with the error:\n%s", logs.String())
+	// EACCES from the node's mode, EPERM from systemd's device cgroup.
+	for _, errno := range []syscall.Errno{syscall.EACCES, syscall.EPERM} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			dir := t.TempDir()
+			s := newFakeSys()
+			s.deny("event0", errno)
+			pad := s.plug(t, dir, "event0", padCaps())
+			var logs logtest.Buffer
+			r := openFake(t, s, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			const msg = "skipping a device we may not read"
+			if got := strings.Count(logs.String(), msg); got != 1 {
+				t.Errorf("%q logged %d times after Open, want 1:\n%s", msg, got, logs.String())
+			}
+			// udev changes the node's permissions (IN_ATTRIB): tried
+			// again, refused again, not logged again.
+			if err := os.Chmod(pad.path, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "a second open", func() bool { return s.openCount("event0") >= 2 })
+			if got := strings.Count(logs.String(), msg); got != 1 {
+				t.Errorf("%q logged %d times after a chmod, want 1:\n%s", msg, got, logs.String())
+			}
+			if got := r.Style(); got != display.StyleNone {
+				t.Errorf("Style with the only device refused = %s, want none", styleName(got))
+			}
+			// Now the user may: the next change opens it.
+			s.deny("event0", 0)
+			if err := os.Chmod(pad.path, 0o660); err != nil {
+				t.Fatal(err)
+			}
+			waitStyle(t, r, display.StyleGamepad)
+			if !strings.Contains(logs.String(), "level=INFO") || !strings.Contains(logs.String(), errno.Error()) {
+				t.Errorf("the log lacks an Info line with the error:\n%s", logs.String())
+			}
+		})
 	}
 }
 
