@@ -56,11 +56,11 @@ PAIRINGD_PRE_BUILD_HOOKS += PAIRINGD_CHECK_BUILD_TAGS
 
 # A fixed uid and gid: the state (device identity, tokens) usually lives on a
 # partition that outlives image rebuilds, where an automatic uid could change.
-# In the video group for /dev/fb0.
+# In the video group for /dev/fb0 and the input group for /dev/input/event*.
 PAIRINGD_UID = 871
 
 define PAIRINGD_USERS
-	pairingd $(PAIRINGD_UID) pairingd $(PAIRINGD_UID) * /var/lib/pairingd - video Device pairing daemon
+	pairingd $(PAIRINGD_UID) pairingd $(PAIRINGD_UID) * /var/lib/pairingd - video,input Device pairing daemon
 endef
 
 define PAIRINGD_INSTALL_CONFIG
