@@ -160,6 +160,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return err
 	}
 	defer disp.Close()
+	if cfg.App {
+		// An app in the foreground (muOS): B and MENU end it, as q does.
+		m.Quit = cancel
+	}
+	keys, err := openInputs(ctx, cfg, disp, logger, m)
+	if err != nil {
+		return err
+	}
+	defer keys.Close()
 
 	m.Clock = pairing.SystemClock()
 	notifier := systemd.New(logger)

@@ -377,3 +377,19 @@ func (d *Display) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// Foreground reports whether the display owns the screen now: its VT is in
+// front, or it did not take the console. Keys pressed while another VT
+// (muOS's frontend, a shell) is in front are not meant for pairingd.
+func (d *Display) Foreground() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	if d.con == nil {
+		return true
+	}
+	active, err := d.con.Active()
+	return err != nil || active
+}

@@ -827,3 +827,29 @@ func TestCloseKeep(t *testing.T) {
 		}
 	}
 }
+
+// Foreground follows the console: keys count only while our VT is in
+// front, always without a console, and never after Close.
+func TestForeground(t *testing.T) {
+	dev := newDev(t, devSpec{w: 64, h: 48, bpp: 32})
+	d, err := attach(dev, Options{Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Foreground() {
+		t.Errorf("without a console: Foreground() = false, want true")
+	}
+	con := &fakeConsole{}
+	d.con = con
+	if d.Foreground() {
+		t.Errorf("another VT in front: Foreground() = true, want false")
+	}
+	con.active.Store(true)
+	if !d.Foreground() {
+		t.Errorf("our VT in front: Foreground() = false, want true")
+	}
+	d.Close()
+	if d.Foreground() {
+		t.Errorf("after Close: Foreground() = true, want false")
+	}
+}
