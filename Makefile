@@ -180,15 +180,11 @@ qemu-test: build $(DIST_BINS)
 # loopback; the host decodes the QR code from QEMU's screendumps, presses
 # Enter and Esc, and approves through the guest (vmtest/). The kernel and
 # busybox packages are fetched once into build/vm/cache (apt-get download).
-# VMTEST_INPUT=optional skips the key tests while pairingd has no input
-# support (holds no /dev/input device open; no --app flag), instead of
-# failing them.
 VMTEST_TIMEOUT ?= 15m
-VMTEST_INPUT   ?=
 vm-test: dist/pairingd-linux-amd64
 	env GOOS=linux $(XENV_amd64) $(GO) build $(GOFLAGS) $(RELEASE_GCFLAGS) \
 		-ldflags "$(LDFLAGS) $(STATIC_LDFLAGS)" -o build/vm/devauthserver ./cmd/devauthserver
-	VMTEST_INPUT='$(VMTEST_INPUT)' scripts/vm-test.sh dist/pairingd-linux-amd64 build/vm/devauthserver \
+	scripts/vm-test.sh dist/pairingd-linux-amd64 build/vm/devauthserver \
 		$(GO) test $(GOFLAGS) -tags=$(TAGS),vmtest -count=1 -v -timeout $(VMTEST_TIMEOUT) ./vmtest
 
 # Debian and Raspberry Pi OS: arm64, armhf (the armv6 binary, so that one

@@ -21,12 +21,6 @@ import (
 // with the user code.
 var qrRE = regexp.MustCompile(`^http://127\.0\.0\.1:8080/device\?user_code=([A-Z0-9]{4}-[A-Z0-9]{4})$`)
 
-// inputOptional is VMTEST_INPUT=optional: the key tests skip, rather than
-// fail, while pairingd has no input support: Enter while pairingd holds no
-// /dev/input device open, Esc while `pairingd run` has no --app flag. They
-// count again by themselves once it does.
-var inputOptional = os.Getenv("VMTEST_INPUT") == "optional"
-
 const (
 	bootTimeout = 3 * time.Minute // QEMU start to the first QR code (TCG, a busy host)
 	keyTimeout  = 20 * time.Second
@@ -274,9 +268,6 @@ func TestVM(t *testing.T) {
 		// KeyA (Enter on a keyboard) asks for a new code while one is shown.
 		open := r.inputs()
 		t.Logf("input devices pairingd holds open: %s", cmp.Or(open, "none"))
-		if open == "" && inputOptional {
-			t.Skip("Enter → new code not tested: pairingd holds no /dev/input device open (no input support yet; VMTEST_INPUT=optional)")
-		}
 		events := r.pressKey("ret")
 		payload, img, err := r.vm.WaitQR(func(p string) bool { return !strings.HasSuffix(p, "="+code) }, keyTimeout)
 		seen := events()
@@ -304,25 +295,17 @@ func TestVM(t *testing.T) {
 	})
 
 	t.Run("EscQuits", func(t *testing.T) {
-		noApp := strings.Contains(r.vm.Serial(), "VMTEST pairingd run has no --app flag")
-		if noApp && inputOptional {
-			t.Skip("Esc → quit not tested: pairingd run has no --app flag yet (VMTEST_INPUT=optional)")
-		}
 		events := r.pressKey("esc")
 		_, _, err := r.vm.WaitSerial(0, regexp.MustCompile(`VMTEST pairingd exited rc=(\d+)`), keyTimeout)
 		seen := events()
 		t.Logf("input events after Esc: %s", seen)
 		switch {
-		case err == nil && noApp:
-			t.Errorf("pairingd exited after Esc, but it was run without --app")
 		case err == nil:
 			r.step("pairingd quit after Esc")
 			m, _, _ := r.vm.WaitSerial(0, regexp.MustCompile(`VMTEST pairingd exited rc=(\d+)`), time.Second)
 			if m[1] != "0" {
 				t.Errorf("pairingd quit after Esc with exit code %s, want 0", m[1])
 			}
-		case noApp:
-			t.Errorf("Esc did not quit: pairingd run has no --app flag yet (it ran as a service); input events: %s", seen)
 		default:
 			t.Errorf("pairingd --app still running %v after Esc; input events: %s", keyTimeout, seen)
 		}
