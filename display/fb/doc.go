@@ -25,11 +25,19 @@
 // quiet zone of 4 modules (ISO/IEC 18004) is drawn light, white, with black
 // modules, on the dark page. If the screen cannot fit that, the text alone
 // is shown with a line saying so. The user code is the largest text
-// (RFC 8628 §3.3.1: it is shown even with a QR code), then come the URI
-// without its scheme, the time left as m:ss with a shrinking bar, and the
-// detail. Text is the Inconsolata 8×16 bitmap font scaled by whole numbers
-// chosen from the screen size; a rune the font lacks is drawn as '?', and ✓
-// is drawn by hand.
+// (RFC 8628 §3.3.1: it is shown even with a QR code), in groups of four
+// (display.GroupCode) and as large as fits on one line, then come the URI
+// without its scheme, the time left as m:ss with a shrinking bar, the
+// detail and the screen's Lines, left-aligned and cut with "…" when too
+// long. A screen without a code has its headline large; one that says
+// nothing else ("Press A or any key to pair") has it filling the screen.
+// The screen's actions are drawn in rows across the bottom, each key's
+// name in a key cap and then what it does ("[A] new code"), in fewer rows
+// or shortened labels on a narrow screen. When the text does not fit even
+// at the smallest scale, the detail and the Lines lose lines first. Text
+// is the Inconsolata 8×16 bitmap font scaled by whole numbers chosen from
+// the screen size; a rune the font lacks is drawn as '?', and ✓ is drawn
+// by hand.
 //
 // # Console
 //

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
@@ -334,9 +335,14 @@ func TestGolden(t *testing.T) {
 		s    display.Screen
 	}{
 		{"landscape-1280x720", RenderOptions{Width: 1280, Height: 720, BPP: 32}, SampleScreen(t0)},
-		{"portrait-480x640-rot90", RenderOptions{Width: 480, Height: 640, BPP: 16, Rotate: 90}, SampleScreen(t0)},
-		{"square-720x720-rot180", RenderOptions{Width: 720, Height: 720, BPP: 32, BGR: true, Rotate: 180}, SampleScreen(t0)},
+		{"portrait-480x640-rot90", RenderOptions{Width: 480, Height: 640, BPP: 16, Rotate: 90}, noKeys(SampleScreen(t0))},
+		{"square-720x720-rot180", RenderOptions{Width: 720, Height: 720, BPP: 32, BGR: true, Rotate: 180}, noKeys(SampleScreen(t0))},
 		{"paired-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, display.Screen{Headline: "Paired ✓", Tone: display.ToneOK, Detail: "Paired with pete@example.com"}},
+		{"keys-240x320", RenderOptions{Width: 240, Height: 320, BPP: 16}, withActions(SampleScreen(t0), gamepadKeys...)},
+		{"keyboard-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, keyboardScreen()},
+		{"idle-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, idleScreen()},
+		{"idle-240x320", RenderOptions{Width: 240, Height: 320, BPP: 16}, idleScreen()},
+		{"details-640x480", RenderOptions{Width: 640, Height: 480, BPP: 32}, detailsScreen()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -851,5 +857,272 @@ func TestForeground(t *testing.T) {
 	d.Close()
 	if d.Foreground() {
 		t.Errorf("after Close: Foreground() = true, want false")
+	}
+}
+
+// TestKeyHint checks that the actions are drawn at the bottom with their
+// keys' names, below the QR code and the text and within the screen, on
+// every size down to a 240×320 handheld in portrait, and that the QR code
+// still decodes there.
+func TestKeyHint(t *testing.T) {
+	keyboard := keyboardScreen().Actions
+	for _, tt := range []struct {
+		w, h, rot int
+		actions   []display.Action
+		wantRows  int
+	}{
+		{240, 320, 0, gamepadKeys, 1},
+		{240, 320, 0, keyboard, 2},
+		{320, 240, 0, keyboard, 1},
+		{480, 640, 90, gamepadKeys, 1},
+		{640, 480, 0, keyboard, 1},
+		{720, 720, 180, gamepadKeys, 1},
+		{1280, 720, 0, keyboard, 1},
+	} {
+		t.Run(fmt.Sprintf("%dx%d-%s", tt.w, tt.h, tt.actions[0].Name), func(t *testing.T) {
+			dev := newDev(t, devSpec{w: tt.w, h: tt.h, bpp: 32})
+			d, _ := newDisplay(t, dev, tt.rot)
+			s := withActions(SampleScreen(t0), tt.actions...)
+			if err := d.Show(s); err != nil {
+				t.Fatal(err)
+			}
+			d.mu.Lock()
+			l := d.lay
+			d.mu.Unlock()
+			var names, labels []string
+			for _, row := range l.hint.rows {
+				if w := rowWidth(row, l.hint.scale); w > l.hintArea.Dx() {
+					t.Errorf("a row of keys is %d px wide, the screen has %d", w, l.hintArea.Dx())
+				}
+				for _, it := range row {
+					names, labels = append(names, it.name), append(labels, it.label)
+				}
+			}
+			var wantNames, wantLabels []string
+			for _, a := range tt.actions {
+				wantNames, wantLabels = append(wantNames, a.Name), append(wantLabels, a.Label)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(wantNames) || fmt.Sprint(labels) != fmt.Sprint(wantLabels) {
+				t.Errorf("keys %q %q, want %q %q", names, labels, wantNames, wantLabels)
+			}
+			if got := len(l.hint.rows); got != tt.wantRows {
+				t.Errorf("keys in %d rows, want %d", got, tt.wantRows)
+			}
+			lw, lh := logicalSize(tt.w, tt.h, tt.rot)
+			if !l.hintArea.In(image.Rect(0, 0, lw, lh)) || l.hintArea.Min.Y < l.text.Max.Y || l.hintArea.Min.Y < l.qr.Max.Y {
+				t.Errorf("keys at %v: off the %dx%d screen, or over the text %v or the QR code %v", l.hintArea, lw, lh, l.text, l.qr)
+			}
+			if l.hint.scale > l.body {
+				t.Errorf("keys at scale %d, larger than the body text's %d", l.hint.scale, l.body)
+			}
+			img := unrotate(screenOf(t, d), tt.rot)
+			caps := 0
+			f, _ := dev.Format()
+			r, g, b := f.Decode(f.Encode(colCap.r, colCap.g, colCap.b))
+			for y := l.hintArea.Min.Y; y < l.hintArea.Max.Y; y++ {
+				for x := l.hintArea.Min.X; x < l.hintArea.Max.X; x++ {
+					if img.RGBAAt(x, y) == (color.RGBA{r, g, b, 0xff}) {
+						caps++
+					}
+				}
+			}
+			if caps == 0 {
+				t.Errorf("no key cap drawn in %v", l.hintArea)
+			}
+			if got, err := displaytest.DecodeImage(img); err != nil || got != s.QR {
+				t.Errorf("QR code with the keys shown decodes to %q, %v; want %q", got, err, s.QR)
+			}
+		})
+	}
+	// Without actions nothing is drawn for them and the text has the
+	// whole height.
+	l := plan(640, 480, noKeys(SampleScreen(t0)), mustQR(t, SampleScreen(t0).QR), "")
+	if len(l.hint.rows) != 0 || !l.hintArea.Empty() {
+		t.Errorf("screen without actions: keys %+v at %v, want none", l.hint, l.hintArea)
+	}
+}
+
+// TestPlanHint checks how the keys fit a width: in one row at the largest
+// scale, in two rows rather than small print, and with labels shortened
+// when one row per action is still too wide.
+func TestPlanHint(t *testing.T) {
+	long := []display.Action{
+		{Key: display.KeyA, Name: "Enter", Label: "ask the server for a new code"},
+		{Key: display.KeyB, Name: "Esc", Label: "quit"},
+	}
+	for _, tt := range []struct {
+		name    string
+		actions []display.Action
+		width   int
+		most    int
+		want    [][]string // rows of "name label"
+		scale   int
+	}{
+		{"one row at the most", gamepadKeys, 600, 2, [][]string{{"A new code", "Y details", "B quit"}}, 2},
+		{"one row smaller", gamepadKeys, 450, 3, [][]string{{"A new code", "Y details", "B quit"}}, 2},
+		{"two rows, not small print", keyboardScreen().Actions, 320, 2, [][]string{{"Enter new code"}, {"I details", "Esc quit"}}, 2},
+		{"one row of small print", gamepadKeys, 300, 1, [][]string{{"A new code", "Y details", "B quit"}}, 1},
+		{"rows at scale 1", keyboardScreen().Actions, 160, 1, [][]string{{"Enter new code"}, {"I details", "Esc quit"}}, 1},
+		{"label shortened", long, 120, 1, [][]string{{"Enter ask the…"}, {"Esc quit"}}, 1},
+		{"name alone", []display.Action{{Name: "MENU"}}, 100, 1, [][]string{{"MENU "}}, 1},
+		{"untrusted", []display.Action{{Name: "A\x1b[2J", Label: "new\ncode"}}, 300, 1, [][]string{{"A?[2J new code"}}, 1},
+		{"none", nil, 300, 2, nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := planHint(tt.actions, tt.width, tt.most)
+			var got [][]string
+			for _, row := range h.rows {
+				var r []string
+				for _, it := range row {
+					r = append(r, it.name+" "+it.label)
+				}
+				got = append(got, r)
+				if w := rowWidth(row, h.scale); w > tt.width {
+					t.Errorf("row %q is %d px wide, more than %d", r, w, tt.width)
+				}
+			}
+			if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tt.want) || h.scale != tt.scale {
+				t.Errorf("planHint(%d px, scale up to %d) = %q at scale %d, want %q at %d", tt.width, tt.most, got, h.scale, tt.want, tt.scale)
+			}
+		})
+	}
+}
+
+// TestDetailsLines checks that a screen's Lines are drawn under the
+// detail, one a line, left-aligned with each other, and cut with "…" where
+// they are too long, on a large screen and on a small one.
+func TestDetailsLines(t *testing.T) {
+	s := detailsScreen()
+	for _, sz := range []struct{ w, h int }{{640, 480}, {240, 320}, {1280, 720}} {
+		l := plan(sz.w, sz.h, s, nil, "")
+		if len(l.items) != 3 {
+			t.Fatalf("%dx%d: %d items, want the headline, the detail and the lines", sz.w, sz.h, len(l.items))
+		}
+		if got := l.items[1].lines; len(got) != 1 || got[0] != s.Detail {
+			t.Errorf("%dx%d: detail %q, want %q", sz.w, sz.h, got, s.Detail)
+		}
+		it := l.items[2]
+		if !it.block || it.scale != l.body || it.scale >= l.items[0].scale {
+			t.Errorf("%dx%d: lines block %v at scale %d, want a block at the body scale %d, below the headline's %d", sz.w, sz.h, it.block, it.scale, l.body, l.items[0].scale)
+		}
+		if len(it.lines) != len(s.Lines) {
+			t.Fatalf("%dx%d: lines %q, want all %d of them", sz.w, sz.h, it.lines, len(s.Lines))
+		}
+		cols := l.text.Dx() / (regular.advance() * it.scale)
+		for i, line := range it.lines {
+			want := s.Lines[i]
+			switch {
+			case utf8.RuneCountInString(line) > cols:
+				t.Errorf("%dx%d: line %q longer than the %d columns", sz.w, sz.h, line, cols)
+			case line != want && !(strings.HasSuffix(line, "…") && strings.HasPrefix(want, strings.TrimSuffix(line, "…"))):
+				t.Errorf("%dx%d: line %q, want %q or its start and …", sz.w, sz.h, line, want)
+			}
+		}
+		if l.height() > l.text.Dy() {
+			t.Errorf("%dx%d: text %d px high in a column of %d", sz.w, sz.h, l.height(), l.text.Dy())
+		}
+	}
+	// Ten lines on a small landscape screen: what does not fit goes, the
+	// last line first, and "…" says so.
+	s.Lines = nil
+	for i := range 10 {
+		s.Lines = append(s.Lines, fmt.Sprintf("Line %d: a fact", i+1))
+	}
+	l := plan(320, 240, s, nil, "")
+	it := l.items[len(l.items)-1]
+	if l.height() > l.text.Dy() || len(it.lines) == 0 || len(it.lines) == 10 || !strings.HasSuffix(it.lines[len(it.lines)-1], "…") {
+		t.Errorf("10 lines on 320x240: %q, %d px high in %d; want the first few and …", it.lines, l.height(), l.text.Dy())
+	}
+}
+
+// TestIdleLarge checks that a screen with a headline alone (and its key)
+// shows it large: wider than half the screen, in at most three lines of
+// whole words, in the top two fifths of the height or less, and as large
+// as a 60% width allows when it is short.
+func TestIdleLarge(t *testing.T) {
+	for _, tt := range []struct {
+		w, h      int
+		headline  string
+		wantScale int
+		wantLines []string
+	}{
+		{640, 480, "Press A or any key to pair", 4, []string{"Press A or any", "key to pair"}},
+		{240, 320, "Press A or any key to pair", 2, []string{"Press A or any", "key to pair"}},
+		{1280, 720, "Press A or any key to pair", 7, []string{"Press A or any", "key to pair"}},
+		{480, 640, "Press A or any key to pair", 4, []string{"Press A or any", "key to pair"}},
+		{720, 720, "Press Enter to pair", 7, []string{"Press Enter", "to pair"}},
+		{640, 480, "Paired ✓", 5, []string{"Paired ✓"}},
+	} {
+		s := idleScreen()
+		s.Headline = tt.headline
+		l := plan(tt.w, tt.h, s, nil, "")
+		if len(l.items) != 1 {
+			t.Fatalf("%dx%d: items %+v, want the headline alone", tt.w, tt.h, l.items)
+		}
+		it := l.items[0]
+		widest := 0
+		for _, line := range it.lines {
+			widest = max(widest, textWidth(line, bold, it.scale))
+		}
+		if it.scale != tt.wantScale || fmt.Sprint(it.lines) != fmt.Sprint(tt.wantLines) {
+			t.Errorf("%dx%d: %q at scale %d, want %q at %d", tt.w, tt.h, it.lines, it.scale, tt.wantLines, tt.wantScale)
+		}
+		if widest*2 < tt.w || widest > l.text.Dx() || it.height()*5 > l.text.Dy()*2 || len(l.hint.rows) != 1 {
+			t.Errorf("%dx%d: headline %d×%d px in a column of %v, keys %+v; want it wider than half the screen, within the column, at most 2/5 of its height, and the key below",
+				tt.w, tt.h, widest, it.height(), l.text.Size(), l.hint)
+		}
+	}
+}
+
+// TestUserCodeScale checks that the user code, in groups, is at least as
+// large as it was before the keys were shown (the scales in want), and
+// larger where the column is wider than twice the body text and one step
+// allowed.
+func TestUserCodeScale(t *testing.T) {
+	for _, tt := range []struct {
+		w, h int
+		want int
+	}{
+		{240, 320, 3}, {320, 240, 2}, {480, 320, 3}, {480, 640, 3}, {640, 480, 4}, {720, 720, 4}, {1280, 720, 8}, {1920, 1080, 12},
+	} {
+		for _, s := range []display.Screen{withActions(SampleScreen(t0), gamepadKeys...), keyboardScreen()} {
+			s.Detail = "Or open example.com/device and enter the code."
+			l := plan(tt.w, tt.h, s, mustQR(t, s.QR), "")
+			var code item
+			for _, it := range l.items {
+				if it.fg == colCode {
+					code = it
+				}
+			}
+			if want := display.GroupCode(s.UserCode); fmt.Sprint(code.lines) != fmt.Sprint([]string{want}) {
+				t.Errorf("%dx%d: code %q, want %q on one line", tt.w, tt.h, code.lines, want)
+			}
+			if code.scale < tt.want {
+				t.Errorf("%dx%d %s keys: code at scale %d, want at least %d", tt.w, tt.h, s.Actions[0].Name, code.scale, tt.want)
+			}
+			if l.height() > l.text.Dy() {
+				t.Errorf("%dx%d: text %d px high in a column of %d", tt.w, tt.h, l.height(), l.text.Dy())
+			}
+		}
+	}
+}
+
+// TestBalanced checks that a wrapped headline's lines are as even as its
+// number of lines allows.
+func TestBalanced(t *testing.T) {
+	for _, tt := range []struct {
+		s    string
+		cols int
+		want []string
+	}{
+		{"Press A or any key to pair", 21, []string{"Press A or any", "key to pair"}},
+		{"Press A or any key to pair", 30, []string{"Press A or any key to pair"}},
+		{"Paired ✓", 6, []string{"Paired", "✓"}},
+		{"one two three four five six seven", 8, []string{"one two", "three", "four…"}},
+		{"", 10, nil},
+	} {
+		if got := balanced(tt.s, tt.cols, 3); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("balanced(%q, %d) = %q, want %q", tt.s, tt.cols, got, tt.want)
+		}
 	}
 }

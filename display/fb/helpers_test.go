@@ -163,3 +163,67 @@ func changedRows(a, b [][]byte) int {
 	}
 	return n
 }
+
+// noKeys is s without its actions: a screen on a device without input.
+func noKeys(s display.Screen) display.Screen {
+	s.Actions = nil
+	return s
+}
+
+// gamepadKeys are the actions of a pairing screen on a handheld running
+// pairingd as an app.
+var gamepadKeys = []display.Action{
+	{Key: display.KeyA, Name: "A", Label: "new code"},
+	{Key: display.KeyY, Name: "Y", Label: "details"},
+	{Key: display.KeyB, Name: "B", Label: "quit"},
+}
+
+// withActions is s with actions as.
+func withActions(s display.Screen, as ...display.Action) display.Screen {
+	s.Actions = as
+	return s
+}
+
+// keyboardScreen is a pairing screen with keyboard keys and a code without
+// a dash, which is shown in groups.
+func keyboardScreen() display.Screen {
+	s := SampleScreen(t0)
+	s.UserCode = "WDJBMJHT"
+	s.QR = "https://example.com/device?user_code=WDJBMJHT"
+	s.Detail = "Or open example.com/device and enter the code."
+	s.Actions = []display.Action{
+		{Key: display.KeyA, Name: "Enter", Label: "new code"},
+		{Key: display.KeyY, Name: "I", Label: "details"},
+		{Key: display.KeyB, Name: "Esc", Label: "quit"},
+	}
+	return s
+}
+
+// idleScreen is the screen of a device waiting for a key before it asks
+// for a code: its headline alone, and the key.
+func idleScreen() display.Screen {
+	return display.Screen{
+		Headline: "Press A or any key to pair",
+		Actions:  []display.Action{{Key: display.KeyA, Name: "A", Label: "pair"}},
+	}
+}
+
+// detailsScreen is the details screen: facts, one a line, one of them too
+// long for a small screen.
+func detailsScreen() display.Screen {
+	return display.Screen{
+		Headline: "Details",
+		Detail:   "Not paired",
+		Lines: []string{
+			"Device: Pete's RG35XX",
+			"Server: https://auth.example.com/realms/handhelds",
+			"Client: pairingd-muos",
+			"Code: WDJB-MJHT, 9:41 left",
+			"Version: 0.9.0 (arm64)",
+		},
+		Actions: []display.Action{
+			{Key: display.KeyB, Name: "B", Label: "back"},
+			{Key: display.KeyX, Name: "X", Label: "unpair"},
+		},
+	}
+}

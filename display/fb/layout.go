@@ -24,6 +24,7 @@ var (
 	colBar   = rgb{0x4f, 0xa3, 0xff}
 	colLight = rgb{0xff, 0xff, 0xff}
 	colDark  = rgb{0x00, 0x00, 0x00}
+	colCap   = rgb{0x3d, 0x45, 0x52}
 )
 
 const (
@@ -46,6 +47,8 @@ const (
 	// tooSmall replaces the QR code when it cannot be drawn with
 	// minModule pixels per module.
 	tooSmall = "Screen too small for a QR code"
+	// maxScale bounds the large text's scale: 128-pixel letters.
+	maxScale = 16
 )
 
 // itemKind is what a laid-out item is.
@@ -65,8 +68,10 @@ type item struct {
 	font  *font
 	scale int
 	fg    rgb
-	gap   int // space above
-	h     int // height of a bar
+	gap   int  // space above
+	h     int  // height of a bar
+	block bool // lines left-aligned with each other (the details), not each centred
+	trim  int  // 0, or how late its lines may go when nothing else makes the screen fit
 }
 
 func (it item) height() int {
@@ -88,6 +93,9 @@ type layout struct {
 	items    []item
 	cdPrefix string // expiresIn or ""
 	cdScale  int
+	body     int             // the body text's scale
+	hint     keyHint         // the keys, at the bottom of the screen
+	hintArea image.Rectangle // where the hint is drawn; empty without actions
 
 	// Set when drawn.
 	cd     image.Rectangle // the countdown line
@@ -120,9 +128,30 @@ func shortURI(u string) string {
 
 // plan lays out s on a w×h logical screen. bits is the QR code (nil for
 // none) and qrProblem a reason it could not be made ("" if none).
+//
+// The keys go in rows at the bottom across the whole width, at the
+// largest scale, up to one step per 240 pixels of the short side, that
+// leaves the body text no smaller than they are; the QR code and the text
+// share what is above them.
 func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
+	for hs := max(1, min(w, h)/240); ; hs-- {
+		l := planHinted(w, h, s, bits, qrProblem, hs)
+		if l.hint.scale <= l.body || hs <= 1 {
+			return l
+		}
+	}
+}
+
+// planHinted is plan with the keys at a scale of at most hintMost.
+func planHinted(w, h int, s display.Screen, bits [][]bool, qrProblem string, hintMost int) layout {
 	var l layout
 	pad := max(4, min(w, h)/32)
+	l.hint = planHint(s.Actions, w-2*pad, hintMost)
+	top := h // the height above the hint
+	if hh := l.hint.height(); hh > 0 {
+		top = h - pad - hh
+		l.hintArea = image.Rect(pad, top, w-pad, h-pad)
+	}
 	code := s.ShowsCode()
 	notice := qrProblem
 	if code && bits != nil {
@@ -130,13 +159,13 @@ func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
 		var pref, most int
 		landscape := w >= h
 		if landscape {
-			avail := h - 2*pad
+			avail := top - 2*pad
 			pref = min(avail, w/2)
 			most = min(avail, w-3*pad-minTextCols*regular.advance())
 		} else {
 			avail := w - 2*pad
 			pref = min(avail, h/2)
-			most = min(avail, h-3*pad-minTextRows*regular.lineHeight())
+			most = min(avail, top-3*pad-minTextRows*regular.lineHeight())
 		}
 		m := pref / tm
 		if m < minModule {
@@ -146,13 +175,13 @@ func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
 			side := m * tm
 			l.module = m
 			if landscape {
-				y := (h - side) / 2
+				y := (top - side) / 2
 				l.qr = image.Rect(pad, y, pad+side, y+side)
-				l.text = image.Rect(l.qr.Max.X+pad, pad, w-pad, h-pad)
+				l.text = image.Rect(l.qr.Max.X+pad, pad, w-pad, top-pad)
 			} else {
 				x := (w - side) / 2
 				l.qr = image.Rect(x, pad, x+side, pad+side)
-				l.text = image.Rect(pad, l.qr.Max.Y+pad, w-pad, h-pad)
+				l.text = image.Rect(pad, l.qr.Max.Y+pad, w-pad, top-pad)
 				l.centred = true
 			}
 		} else {
@@ -160,32 +189,166 @@ func plan(w, h int, s display.Screen, bits [][]bool, qrProblem string) layout {
 		}
 	}
 	if l.qr.Empty() {
-		l.text = image.Rect(pad, pad, w-pad, h-pad)
+		l.text = image.Rect(pad, pad, w-pad, top-pad)
 		l.centred = true
 	}
 
 	// Body text scale: one step per 240 pixels of the short side, but
 	// not so large that the column holds fewer than comfortCols
-	// characters. The large line (the user code, or the headline of a
-	// screen without a code) is bigger still. Shrink both until
-	// everything fits.
-	big := s.UserCode
+	// characters. The large line is bigger still: the user code as
+	// large as fits on one line; the headline of a screen without a
+	// code twice the body and one step, or filling the screen when it is
+	// all there is (bareScale). Shrink both until everything fits, at
+	// each size trying half the space between the blocks before a
+	// smaller one; if nothing fits, the detail and the details lose
+	// lines.
+	bare := !code && s.Detail == "" && len(s.Lines) == 0
+	bigRunes := max(1, utf8.RuneCountInString(display.GroupCode(clean(s.UserCode))))
 	if !code {
-		big = s.Headline
+		bigRunes = max(1, utf8.RuneCountInString(clean(s.Headline)))
 	}
-	bigRunes := max(1, utf8.RuneCountInString(clean(big)))
 	sb0 := max(1, min(min(w, h)/240, l.text.Dx()/(comfortCols*regular.advance())))
 	for sb := sb0; sb >= 1; sb-- {
-		kMax := max(sb+1, min(2*sb+1, l.text.Dx()/(bigRunes*bold.advance())))
+		one := l.text.Dx() / (bigRunes * bold.advance()) // the scale of one line
+		var kMax int
+		switch {
+		case code && s.UserCode == "":
+			kMax = sb + 1 // no large line: the scale does not matter
+		case code:
+			kMax = one
+		case bare:
+			kMax = bareScale(s.Headline, l.text.Dx(), l.text.Dy())
+		default:
+			kMax = min(2*sb+1, one)
+		}
+		kMax = min(maxScale, max(sb+1, kMax))
 		for k := kMax; k > sb; k-- {
-			l.items = l.items[:0]
-			l.fill(s, notice, sb, k)
-			if l.height() <= l.text.Dy() || (sb == 1 && k == 2) {
+			for _, gap := range []int{regular.lineHeight() * sb / 2, regular.lineHeight() * sb / 4} {
+				l.items = l.items[:0]
+				l.body = sb
+				l.fill(s, notice, sb, k, gap)
+				if l.height() <= l.text.Dy() {
+					return l
+				}
+			}
+			// On the smallest body text, the detail loses lines
+			// before the code goes below the scale it had before the
+			// keys took a row (3); then the headline goes too.
+			if sb == 1 && k == min(3, kMax) && l.trimToFit(trimDetail) {
+				return l
+			}
+			if sb == 1 && k == 2 {
+				l.trimToFit(trimHeadline)
 				return l
 			}
 		}
 	}
 	return l
+}
+
+// bareScale is the scale for a headline that is all a screen says ("Press
+// A or any key to pair"): in one, two or three lines, whichever is larger,
+// but one line no wider than three fifths of the column (a short headline
+// does not run edge to edge) and the lines no taller than two fifths of it.
+func bareScale(headline string, w, h int) int {
+	best := 1
+	for n := 1; n <= 3; n++ {
+		c := narrowest(headline, n)
+		if c == 0 {
+			continue
+		}
+		k := min(w/(c*bold.advance()), h*2/5/(n*bold.lineHeight()))
+		if n == 1 {
+			k = min(k, w*3/5/(c*bold.advance()))
+		}
+		best = max(best, k)
+	}
+	return best
+}
+
+// narrowest is the fewest columns in which wrap puts s in at most n lines
+// without cutting a word, or 0 when it cannot.
+func narrowest(s string, n int) int {
+	s = clean(s)
+	total := utf8.RuneCountInString(s)
+	if total == 0 {
+		return 0
+	}
+	word := 0
+	for _, f := range strings.Fields(s) {
+		word = max(word, utf8.RuneCountInString(f))
+	}
+	for c := max(word, (total+n-1)/n); c <= total; c++ {
+		if lines := wrap(s, c, n+1); len(lines) <= n {
+			return c
+		}
+	}
+	return total
+}
+
+// balanced wraps s like wrap, in as many lines as wrap makes of it in cols,
+// but as narrow as that many lines allow, so that the last line is not a
+// word on its own: "Press A or any key to pair" in 21 columns is "Press A
+// or any" and "key to pair", not "Press A or any key to" and "pair".
+func balanced(s string, cols, maxLines int) []string {
+	lines := wrap(s, cols, maxLines)
+	if len(lines) < 2 || strings.HasSuffix(lines[len(lines)-1], "…") {
+		return lines
+	}
+	if c := narrowest(s, len(lines)); c > 0 && c < cols {
+		return wrap(s, c, maxLines)
+	}
+	return lines
+}
+
+// Trim levels of items: what may lose lines when nothing else makes a
+// screen fit, in order.
+const (
+	trimDetail   = 1 // the detail and the details
+	trimHeadline = 2 // the headline above a code
+)
+
+// trimToFit takes lines off the items of trim level up to level, the last
+// such item first, until the items fit the text column, and reports
+// whether they do. A line that goes is marked by "…" on the one before it.
+func (l *layout) trimToFit(level int) bool {
+	for l.height() > l.text.Dy() {
+		i := len(l.items) - 1
+		for i >= 0 && !(l.items[i].trim > 0 && l.items[i].trim <= level && len(l.items[i].lines) > 0) {
+			i--
+		}
+		if i < 0 {
+			return false
+		}
+		it := &l.items[i]
+		if len(it.lines) == 1 {
+			l.items = append(l.items[:i], l.items[i+1:]...)
+			if i == 0 && len(l.items) > 0 {
+				l.items[0].gap = 0
+			}
+			continue
+		}
+		it.lines = it.lines[:len(it.lines)-1]
+		cols := l.text.Dx() / (it.font.advance() * it.scale)
+		last := &it.lines[len(it.lines)-1]
+		if !strings.HasSuffix(*last, "…") {
+			*last = truncate(*last+" …", cols)
+		}
+	}
+	return true
+}
+
+// truncate cuts s to at most cols characters, ending it in "…" when
+// anything was cut.
+func truncate(s string, cols int) string {
+	rs := []rune(s)
+	if len(rs) <= cols {
+		return s
+	}
+	if cols < 1 {
+		return ""
+	}
+	return strings.TrimRight(string(rs[:cols-1]), " ") + "…"
 }
 
 // height is the items' total height.
@@ -197,31 +360,40 @@ func (l *layout) height() int {
 	return n
 }
 
-// fill lays out the text of s at body scale sb and large scale k.
-func (l *layout) fill(s display.Screen, notice string, sb, k int) {
+// fill lays out the text of s at body scale sb and large scale k, with gap
+// pixels between the blocks.
+func (l *layout) fill(s display.Screen, notice string, sb, k, gap int) {
 	cols := func(f *font, scale int) int { return l.text.Dx() / (f.advance() * scale) }
-	gap := regular.lineHeight() * sb / 2
+	push := func(it item) {
+		if len(it.lines) == 0 {
+			return
+		}
+		if len(l.items) > 0 {
+			it.gap = gap
+		}
+		l.items = append(l.items, it)
+	}
 	add := func(text string, f *font, scale int, fg rgb, maxLines int) {
-		if text == "" {
-			return
+		push(item{kind: itemText, lines: wrap(text, cols(f, scale), maxLines), font: f, scale: scale, fg: fg})
+	}
+	// details is the screen's Lines, one line each, cut to the column.
+	details := func() {
+		var lines []string
+		for _, line := range s.Lines {
+			if line = clean(line); strings.TrimSpace(line) != "" {
+				lines = append(lines, truncate(line, cols(regular, sb)))
+			}
 		}
-		lines := wrap(text, cols(f, scale), maxLines)
-		if len(lines) == 0 {
-			return
-		}
-		g := gap
-		if len(l.items) == 0 {
-			g = 0
-		}
-		l.items = append(l.items, item{kind: itemText, lines: lines, font: f, scale: scale, fg: fg, gap: g})
+		push(item{kind: itemText, lines: lines, font: regular, scale: sb, fg: colText, block: true, trim: trimDetail})
 	}
 	if !s.ShowsCode() {
-		add(s.Headline, bold, k, toneColour(s.Tone), 3)
-		add(s.Detail, regular, sb, colText, 5)
+		push(item{kind: itemText, lines: balanced(s.Headline, cols(bold, k), 3), font: bold, scale: k, fg: toneColour(s.Tone)})
+		push(item{kind: itemText, lines: wrap(s.Detail, cols(regular, sb), 5), font: regular, scale: sb, fg: colText, trim: trimDetail})
+		details()
 		return
 	}
-	add(s.Headline, bold, sb, toneColour(s.Tone), 2)
-	add(s.UserCode, bold, k, colCode, 2)
+	push(item{kind: itemText, lines: wrap(s.Headline, cols(bold, sb), 2), font: bold, scale: sb, fg: toneColour(s.Tone), trim: trimHeadline})
+	add(display.GroupCode(clean(s.UserCode)), bold, k, colCode, 2)
 	add(notice, regular, sb, colWarn, 2)
 	add(shortURI(s.URI), regular, sb, colText, 3)
 	if !s.Deadline.IsZero() {
@@ -238,7 +410,8 @@ func (l *layout) fill(s display.Screen, notice string, sb, k int) {
 			item{kind: itemCountdown, font: regular, scale: sb, fg: colMuted, gap: g},
 			item{kind: itemBar, h: 4 * sb, gap: 2*sb + 2})
 	}
-	add(s.Detail, regular, sb, colMuted, 3)
+	push(item{kind: itemText, lines: wrap(s.Detail, cols(regular, sb), 3), font: regular, scale: sb, fg: colMuted, trim: trimDetail})
+	details()
 }
 
 // lineX is where a line of width lw starts in the text column.
@@ -273,8 +446,16 @@ func (l *layout) draw(c *canvas, bits [][]bool) {
 		switch it.kind {
 		case itemText:
 			lh := it.font.lineHeight() * it.scale
+			widest := 0
 			for _, line := range it.lines {
-				c.drawString(l.lineX(textWidth(line, it.font, it.scale)), y, line, it.font, it.scale, it.fg, colBG)
+				widest = max(widest, textWidth(line, it.font, it.scale))
+			}
+			for _, line := range it.lines {
+				x := l.lineX(widest)
+				if !it.block {
+					x = l.lineX(textWidth(line, it.font, it.scale))
+				}
+				c.drawString(x, y, line, it.font, it.scale, it.fg, colBG)
 				y += lh
 			}
 		case itemCountdown:
@@ -286,6 +467,7 @@ func (l *layout) draw(c *canvas, bits [][]bool) {
 		}
 	}
 	l.region = l.cd.Union(l.bar).Intersect(c.bounds())
+	l.hint.draw(c, l.hintArea)
 }
 
 // appendTimeLeft appends display.TimeLeft(deadline, now) to b without
