@@ -2,8 +2,9 @@
 // for "make demo" and for a device whose screen is a terminal or the Linux
 // console. It takes the whole terminal (the alternate screen, raw mode),
 // draws the pairing screen centred, redraws it when the terminal is
-// resized, keeps the countdown current by itself and reads two keys: q or
-// Ctrl-C to quit, r to ask for a fresh code.
+// resized, keeps the countdown current by itself, shows what the keys do
+// (the screen's actions, "Enter: new code · I: details · Esc: quit") and
+// passes the keys pressed on by their role (display.Key).
 //
 // # What is shown
 //
@@ -38,9 +39,12 @@
 //
 // # Keys
 //
-// tcell puts the terminal in raw mode, so Ctrl-C arrives as a key, not as
-// SIGINT: Options.OnQuit must stop the program. It and Options.OnRenew run
-// on the display's event goroutine and must not block or call Close.
+// Enter, space and r are display.KeyA; Esc and q KeyB; u KeyX; i and ?
+// KeyY; any other key KeyOther. They go to Options.OnKey, and the caller
+// decides what each does on the screen it showed. tcell puts the terminal
+// in raw mode, so Ctrl-C arrives as a key, not as SIGINT: it goes to
+// Options.OnInterrupt, which must stop the program. Both run on the
+// display's event goroutine and must not block or call Close.
 //
 // # Untrusted text
 //

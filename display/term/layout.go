@@ -98,13 +98,15 @@ type span struct {
 }
 
 // Priorities of lines: when the terminal is too short, lines of the
-// highest number go first. The user code and the URI stay.
+// highest number go first. The user code and the URI stay, and what the
+// keys do goes last of the rest.
 const (
 	prioEssential = iota // user code, URI, the note why there is no QR code
+	prioHint
 	prioCountdown
 	prioHeadline
 	prioDetail
-	prioHint
+	prioLines   // the screen's Lines, the details
 	prioSpacing // blank lines, and rows kept free for a detail
 )
 
@@ -112,6 +114,7 @@ const (
 type textLine struct {
 	spans []span
 	prio  int
+	block bool // left-aligned with the block lines next to it, not centred on its own
 }
 
 // width is the line's width in cells.
@@ -155,8 +158,9 @@ const detailRows = 2
 // the other; the QR code with the text beside it (the usual fit on 80×24);
 // the same two with less important lines left out; the text alone with a
 // note that the terminal is too small. The user code and the URI are in
-// every one. qrNote says why there is no QR code although s.QR is set.
-func lay(s display.Screen, q *qrImage, qrNote string, w, h int, now time.Time, hint string) frame {
+// every one. qrNote says why there is no QR code although s.QR is set;
+// hint is the actions to show, one string each.
+func lay(s display.Screen, q *qrImage, qrNote string, w, h int, now time.Time, hint []string) frame {
 	w, h = max(w, 1), max(h, 1)
 	if q != nil {
 		for _, drop := range []bool{false, true} {
@@ -186,7 +190,7 @@ func lay(s display.Screen, q *qrImage, qrNote string, w, h int, now time.Time, h
 // one above the other, each line centred. With drop, lines are left out
 // in order of priority until the rest fits; what does not fit then is cut
 // off at the bottom. It reports whether everything left fits.
-func stacked(s display.Screen, q *qrImage, note []textLine, w, h int, now time.Time, hint string, drop bool) (frame, bool) {
+func stacked(s display.Screen, q *qrImage, note []textLine, w, h int, now time.Time, hint []string, drop bool) (frame, bool) {
 	if q != nil && q.w > w {
 		return frame{}, false
 	}
@@ -205,27 +209,35 @@ func stacked(s display.Screen, q *qrImage, note []textLine, w, h int, now time.T
 	}
 	var f frame
 	y := max((h-total)/2, 0)
-	centre := func(l textLine) {
-		f.lines = append(f.lines, placed{x: max((w-l.width())/2, 0), y: y, line: l})
-		y++
+	centre := func(ls []textLine) {
+		for i, l := range ls {
+			lw := l.width()
+			if l.block {
+				// The block's lines start where its widest does.
+				for j := i - 1; j >= 0 && ls[j].block; j-- {
+					lw = max(lw, ls[j].width())
+				}
+				for j := i + 1; j < len(ls) && ls[j].block; j++ {
+					lw = max(lw, ls[j].width())
+				}
+			}
+			f.lines = append(f.lines, placed{x: max((w-lw)/2, 0), y: y, line: l})
+			y++
+		}
 	}
-	for _, l := range head {
-		centre(l)
-	}
+	centre(head)
 	if q != nil {
 		f.qr, f.qrX, f.qrY = q, (w-q.w)/2, y
 		y += qh
 	}
-	for _, l := range text {
-		centre(l)
-	}
+	centre(text)
 	return f, true
 }
 
 // beside lays out the QR code q on the left and the text in a column on
 // its right, the two centred together. With drop, lines are left out in
 // order of priority until the text fits.
-func beside(s display.Screen, q *qrImage, w, h int, now time.Time, hint string, drop bool) (frame, bool) {
+func beside(s display.Screen, q *qrImage, w, h int, now time.Time, hint []string, drop bool) (frame, bool) {
 	tw := w - q.w - gap
 	if q.h > h || tw < minTextWidth {
 		return frame{}, false
@@ -290,9 +302,9 @@ func headLines(s display.Screen, width int) []textLine {
 	return append(ls, blank)
 }
 
-// textLines is the user code, the URI, the countdown, the detail and the
-// keys, wrapped to width.
-func textLines(s display.Screen, width int, now time.Time, hint string) []textLine {
+// textLines is the user code in groups, the URI, the countdown, the
+// detail, the screen's Lines and the keys, wrapped to width.
+func textLines(s display.Screen, width int, now time.Time, hint []string) []textLine {
 	var ls []textLine
 	add := func(label, text string, style tcell.Style, prio int) {
 		l := textLine{spans: []span{{label, plainStyle}, {text, style}}, prio: prio}
@@ -310,7 +322,7 @@ func textLines(s display.Screen, width int, now time.Time, hint string) []textLi
 		}
 	}
 	if s.UserCode != "" {
-		add("Code: ", s.UserCode, boldStyle, prioEssential)
+		add("Code: ", display.GroupCode(s.UserCode), boldStyle, prioEssential)
 	}
 	if s.URI != "" {
 		add("Go to: ", s.URI, plainStyle, prioEssential)
@@ -327,13 +339,51 @@ func textLines(s display.Screen, width int, now time.Time, hint string) []textLi
 			ls = append(ls, blank)
 		}
 	}
-	if hint != "" {
+	if len(s.Lines) > 0 {
 		ls = append(ls, blank)
-		for _, l := range wrap(hint, width) {
+		for _, line := range s.Lines {
+			for _, l := range wrap(line, width) {
+				ls = append(ls, textLine{spans: []span{{l, plainStyle}}, prio: prioLines, block: true})
+			}
+		}
+	}
+	if len(hint) > 0 {
+		ls = append(ls, blank)
+		for _, l := range hintLines(hint, width) {
 			ls = append(ls, textLine{spans: []span{{l, hintStyle}}, prio: prioHint})
 		}
 	}
 	return ls
+}
+
+// hintSep goes between two actions on a line.
+const hintSep = " · "
+
+// hintLines puts the actions in lines of at most width cells, as many to
+// a line as fit, in order; one too wide for a line of its own is wrapped.
+func hintLines(keys []string, width int) []string {
+	var out []string
+	line := ""
+	for _, k := range keys {
+		switch {
+		case line == "":
+			line = k
+		case uniseg.StringWidth(line+hintSep+k) <= width:
+			line += hintSep + k
+		default:
+			out = append(out, line)
+			line = k
+		}
+		if uniseg.StringWidth(line) > width {
+			w := wrap(line, width)
+			out = append(out, w[:len(w)-1]...)
+			line = w[len(w)-1]
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
 }
 
 // countdownText is the text of the countdown line.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/gdamore/tcell/v2"
 
@@ -24,13 +25,16 @@ type Options struct {
 	Screen tcell.Screen
 	// Now is the clock for the countdown; nil means time.Now.
 	Now func() time.Time
-	// OnQuit is called when the user presses q or Ctrl-C. The terminal
-	// is in raw mode, so Ctrl-C sends no SIGINT: OnQuit must stop the
-	// program (cancel its context). nil ignores the keys.
-	OnQuit func()
-	// OnRenew is called when the user presses r, to ask for a fresh
-	// code. nil ignores the key and does not offer it.
-	OnRenew func()
+	// OnKey is called with the role of each key the user presses: Enter,
+	// space and r are display.KeyA, Esc and q KeyB, u KeyX, i and ?
+	// KeyY, and any other key KeyOther (see keyOf). What a key does is
+	// the caller's to decide, for the screen it showed. nil ignores the
+	// keys, and the screen's actions are then not shown either.
+	OnKey func(display.Key)
+	// OnInterrupt is called when the user presses Ctrl-C. The terminal is
+	// in raw mode, so Ctrl-C sends no SIGINT: OnInterrupt must stop the
+	// program (cancel its context). nil ignores it.
+	OnInterrupt func()
 	// Term overrides $TERM for choosing how the QR code is drawn; ""
 	// reads the environment. It does not change which terminal
 	// description tcell uses.
@@ -41,11 +45,11 @@ type Options struct {
 // safe for concurrent use; it draws from the caller of Show, from an event
 // goroutine (resizes) and from a countdown goroutine.
 type Display struct {
-	scr     tcell.Screen
-	now     func() time.Time
-	onQuit  func()
-	onRenew func()
-	mode    mode
+	scr         tcell.Screen
+	now         func() time.Time
+	onKey       func(display.Key)
+	onInterrupt func()
+	mode        mode
 
 	mu     sync.Mutex
 	cur    display.Screen // sanitized
@@ -80,13 +84,13 @@ func New(o Options) (*Display, error) {
 		name = os.Getenv("TERM")
 	}
 	d := &Display{
-		scr:     scr,
-		now:     o.Now,
-		onQuit:  o.OnQuit,
-		onRenew: o.OnRenew,
-		mode:    chooseMode(name, scr.CharacterSet()),
-		kick:    make(chan struct{}, 1),
-		done:    make(chan struct{}),
+		scr:         scr,
+		now:         o.Now,
+		onKey:       o.OnKey,
+		onInterrupt: o.OnInterrupt,
+		mode:        chooseMode(name, scr.CharacterSet()),
+		kick:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
 	}
 	if d.now == nil {
 		d.now = time.Now
@@ -150,6 +154,16 @@ func clean(s display.Screen) display.Screen {
 	s.UserCode = sanitize.Line(s.UserCode, 0)
 	s.URI = sanitize.Line(s.URI, 0)
 	s.Detail = sanitize.Line(s.Detail, 0)
+	s.Actions = append([]display.Action(nil), s.Actions...)
+	for i, a := range s.Actions {
+		s.Actions[i].Name = sanitize.Line(a.Name, 0)
+		s.Actions[i].Label = sanitize.Line(a.Label, 0)
+	}
+	lines := make([]string, 0, len(s.Lines))
+	for _, l := range s.Lines {
+		lines = append(lines, sanitize.Line(l, 0))
+	}
+	s.Lines = lines
 	return s
 }
 
@@ -170,20 +184,27 @@ func (d *Display) drawLocked(full bool) {
 	}
 }
 
-// hint is the line naming the keys.
-func (d *Display) hint() string {
+// hint is the screen's actions, "Enter: new code", to show under the
+// text; none when nothing listens to the keys.
+func (d *Display) hint() []string {
+	if d.onKey == nil {
+		return nil
+	}
 	var keys []string
-	if d.onRenew != nil && d.cur.Offers(display.KeyA) {
-		keys = append(keys, "r: new code")
+	for _, a := range d.cur.Actions {
+		switch {
+		case a.Name != "" && a.Label != "":
+			keys = append(keys, a.Name+": "+a.Label)
+		case a.Name != "" || a.Label != "":
+			keys = append(keys, a.Name+a.Label)
+		}
 	}
-	if d.onQuit != nil {
-		keys = append(keys, "q: quit")
-	}
-	return strings.Join(keys, " · ")
+	return keys
 }
 
 // events handles the screen's events until Close finalises it: a resize
-// redraws, q and Ctrl-C call OnQuit, r calls OnRenew.
+// redraws, Ctrl-C calls OnInterrupt, and any other key goes to OnKey by
+// its role.
 func (d *Display) events() {
 	defer d.wg.Done()
 	for {
@@ -197,34 +218,56 @@ func (d *Display) events() {
 			}
 			d.mu.Unlock()
 		case *tcell.EventKey:
-			f := d.action(ev)
 			d.mu.Lock()
 			closed := d.closed
 			d.mu.Unlock()
-			if f != nil && !closed {
-				f()
+			if closed {
+				continue
+			}
+			k, interrupt := keyOf(ev)
+			switch {
+			case interrupt && d.onInterrupt != nil:
+				d.onInterrupt()
+			case !interrupt && d.onKey != nil:
+				d.onKey(k)
 			}
 		}
 	}
 }
 
-// action is the callback for a key, or nil.
-func (d *Display) action(ev *tcell.EventKey) func() {
+// keyOf is the role of a key on a terminal, and whether it is Ctrl-C
+// instead. Letters count in either case; with Ctrl, Alt or Meta held, a
+// letter is some other key.
+func keyOf(ev *tcell.EventKey) (k display.Key, interrupt bool) {
 	switch ev.Key() {
 	case tcell.KeyCtrlC, tcell.KeyETX:
-		return d.onQuit
+		return display.KeyNone, true
+	case tcell.KeyEnter:
+		return display.KeyA, false
+	case tcell.KeyEscape:
+		return display.KeyB, false
 	case tcell.KeyRune:
-		if ev.Modifiers()&(tcell.ModCtrl|tcell.ModAlt|tcell.ModMeta) != 0 {
-			return nil
-		}
-		switch ev.Rune() {
-		case 'q', 'Q':
-			return d.onQuit
-		case 'r', 'R':
-			return d.onRenew
-		}
+	default:
+		return display.KeyOther, false
 	}
-	return nil
+	r := unicode.ToLower(ev.Rune())
+	if ev.Modifiers()&(tcell.ModCtrl|tcell.ModAlt|tcell.ModMeta) != 0 {
+		if r == 'c' && ev.Modifiers()&tcell.ModCtrl != 0 {
+			return display.KeyNone, true
+		}
+		return display.KeyOther, false
+	}
+	switch r {
+	case ' ', 'r':
+		return display.KeyA, false
+	case 'q':
+		return display.KeyB, false
+	case 'u':
+		return display.KeyX, false
+	case 'i', '?':
+		return display.KeyY, false
+	}
+	return display.KeyOther, false
 }
 
 // minTick bounds how often the countdown wakes, should the clock stand
@@ -276,7 +319,7 @@ func (d *Display) untilChangeLocked() (time.Duration, bool) {
 
 // Close stops the countdown and the event goroutine, waits for them, and
 // finalises the screen, which restores the terminal. A second Close does
-// nothing. It must not be called from OnQuit or OnRenew.
+// nothing. It must not be called from OnKey or OnInterrupt.
 func (d *Display) Close() error {
 	d.mu.Lock()
 	if d.closed {

@@ -1,6 +1,7 @@
 package term
 
 import (
+	"fmt"
 	"image"
 	"image/color"
 	"strings"
@@ -23,10 +24,17 @@ var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
 // code must still fit beside the text on an 80×24 terminal.
 const url60 = "https://auth.example.com/realm/dev/device?user_code=WDJBMJHT"
 
+// keyboardKeys are the actions of a pairing screen on a terminal.
+var keyboardKeys = []display.Action{
+	{Key: display.KeyA, Name: "Enter", Label: "new code"},
+	{Key: display.KeyY, Name: "I", Label: "details"},
+	{Key: display.KeyB, Name: "Esc", Label: "quit"},
+}
+
 func awaiting(deadline time.Time) display.Screen {
 	return display.Screen{
 		Headline: "Scan to pair this device",
-		Actions:  []display.Action{{Key: display.KeyA, Name: "Enter", Label: "new code"}},
+		Actions:  keyboardKeys,
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       url60,
@@ -188,7 +196,7 @@ func TestShow(t *testing.T) {
 			h:      24,
 			screen: awaiting(t0.Add(10 * time.Minute)),
 			wantQR: true,
-			want:   []string{"Scan to pair this device", "Code: WDJB-MJHT", "Go to:", "https://auth.example.com/device", "Code expires in 10:00", "r: new code · q: quit"},
+			want:   []string{"Scan to pair this device", "Code: WDJB-MJHT", "Go to:", "https://auth.example.com/device", "Code expires in 10:00", "Enter: new code · I: details", "Esc: quit"},
 		},
 		{
 			name:   "120x50 stacked",
@@ -233,16 +241,27 @@ func TestShow(t *testing.T) {
 			want: []string{"No QR code: the address is too long for one.", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
 		},
 		{
-			name:   "paired",
+			name: "paired",
+			w:    80,
+			h:    24,
+			screen: display.Screen{
+				Headline: "Paired ✓", Tone: display.ToneOK, Detail: "Paired with alice@example.com",
+				Actions: []display.Action{{Key: display.KeyX, Name: "U", Label: "unpair"}, {Key: display.KeyB, Name: "Esc", Label: "quit"}},
+			},
+			want: []string{"Paired ✓", "Paired with alice@example.com", "U: unpair · Esc: quit"},
+		},
+		{
+			name:   "code without a dash, in groups",
 			w:      80,
 			h:      24,
-			screen: display.Screen{Headline: "Paired ✓", Tone: display.ToneOK, Detail: "Paired with alice@example.com"},
-			want:   []string{"Paired ✓", "Paired with alice@example.com", "q: quit"},
+			screen: func() display.Screen { s := awaiting(t0.Add(10 * time.Minute)); s.UserCode = "WDJBMJHT"; return s }(),
+			wantQR: true,
+			want:   []string{"Code: WDJB MJHT"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				d, sim := start(t, tt.w, tt.h, Options{Now: fixed, Term: tt.term, OnQuit: func() {}, OnRenew: func() {}})
+				d, sim := start(t, tt.w, tt.h, Options{Now: fixed, Term: tt.term, OnKey: func(display.Key) {}, OnInterrupt: func() {}})
 				defer d.Close()
 				if err := d.Show(tt.screen); err != nil {
 					t.Fatal(err)
@@ -285,7 +304,7 @@ func TestShow(t *testing.T) {
 // testdata/awaiting_80x24.golden; go test -update rewrites it.
 func TestGolden(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		d, sim := start(t, 80, 24, Options{Now: fixed, OnQuit: func() {}, OnRenew: func() {}})
+		d, sim := start(t, 80, 24, Options{Now: fixed, OnKey: func(display.Key) {}, OnInterrupt: func() {}})
 		defer d.Close()
 		s := awaiting(t0.Add(9*time.Minute + 30*time.Second))
 		s.Detail = "Waiting for you to approve the code."
@@ -331,41 +350,63 @@ func TestResize(t *testing.T) {
 	})
 }
 
+// TestKeys feeds key events to the display and checks the role OnKey gets
+// for each, and that Ctrl-C goes to OnInterrupt alone.
 func TestKeys(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
 		key       tcell.Key
 		r         rune
 		mod       tcell.ModMask
-		wantQuit  int32
-		wantRenew int32
+		want      display.Key // KeyNone: OnKey is not called
+		interrupt bool
 	}{
-		{"q", tcell.KeyRune, 'q', tcell.ModNone, 1, 0},
-		{"Q", tcell.KeyRune, 'Q', tcell.ModNone, 1, 0},
-		{"Ctrl-C", tcell.KeyCtrlC, 0, tcell.ModCtrl, 1, 0},
-		{"Ctrl-C as ETX", tcell.KeyETX, 0, tcell.ModNone, 1, 0},
-		{"Ctrl-C as rune", tcell.KeyRune, 'c', tcell.ModCtrl, 1, 0},
-		{"r", tcell.KeyRune, 'r', tcell.ModNone, 0, 1},
-		{"Alt-q", tcell.KeyRune, 'q', tcell.ModAlt, 0, 0},
-		{"x", tcell.KeyRune, 'x', tcell.ModNone, 0, 0},
-		{"Enter", tcell.KeyEnter, 0, tcell.ModNone, 0, 0},
+		{"Enter", tcell.KeyEnter, 0, tcell.ModNone, display.KeyA, false},
+		{"r", tcell.KeyRune, 'r', tcell.ModNone, display.KeyA, false},
+		{"R", tcell.KeyRune, 'R', tcell.ModNone, display.KeyA, false},
+		{"space", tcell.KeyRune, ' ', tcell.ModNone, display.KeyA, false},
+		{"Esc", tcell.KeyEscape, 0, tcell.ModNone, display.KeyB, false},
+		{"q", tcell.KeyRune, 'q', tcell.ModNone, display.KeyB, false},
+		{"Q", tcell.KeyRune, 'Q', tcell.ModNone, display.KeyB, false},
+		{"u", tcell.KeyRune, 'u', tcell.ModNone, display.KeyX, false},
+		{"U", tcell.KeyRune, 'U', tcell.ModNone, display.KeyX, false},
+		{"i", tcell.KeyRune, 'i', tcell.ModNone, display.KeyY, false},
+		{"I", tcell.KeyRune, 'I', tcell.ModNone, display.KeyY, false},
+		{"?", tcell.KeyRune, '?', tcell.ModNone, display.KeyY, false},
+		{"x", tcell.KeyRune, 'x', tcell.ModNone, display.KeyOther, false},
+		{"é", tcell.KeyRune, 'é', tcell.ModNone, display.KeyOther, false},
+		{"Alt-q", tcell.KeyRune, 'q', tcell.ModAlt, display.KeyOther, false},
+		{"Up", tcell.KeyUp, 0, tcell.ModNone, display.KeyOther, false},
+		{"Tab", tcell.KeyTab, 0, tcell.ModNone, display.KeyOther, false},
+		{"F1", tcell.KeyF1, 0, tcell.ModNone, display.KeyOther, false},
+		{"Ctrl-C", tcell.KeyCtrlC, 0, tcell.ModCtrl, display.KeyNone, true},
+		{"Ctrl-C as ETX", tcell.KeyETX, 0, tcell.ModNone, display.KeyNone, true},
+		{"Ctrl-C as rune", tcell.KeyRune, 'c', tcell.ModCtrl, display.KeyNone, true},
+		{"Ctrl-C as control character", tcell.KeyRune, '\x03', tcell.ModNone, display.KeyNone, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var quit, renew atomic.Int32
+				var keys []display.Key
+				var interrupts atomic.Int32
 				d, sim := start(t, 80, 24, Options{
-					Now:     fixed,
-					OnQuit:  func() { quit.Add(1) },
-					OnRenew: func() { renew.Add(1) },
+					Now:         fixed,
+					OnKey:       func(k display.Key) { keys = append(keys, k) },
+					OnInterrupt: func() { interrupts.Add(1) },
 				})
 				defer d.Close()
-				sim.InjectKey(tt.key, tt.r, tt.mod)
-				synctest.Wait()
-				if got, want := quit.Load(), tt.wantQuit; got != want {
-					t.Errorf("OnQuit called %d times, want %d", got, want)
+				if err := sim.PostEvent(tcell.NewEventKey(tt.key, tt.r, tt.mod)); err != nil {
+					t.Fatal(err)
 				}
-				if got, want := renew.Load(), tt.wantRenew; got != want {
-					t.Errorf("OnRenew called %d times, want %d", got, want)
+				synctest.Wait()
+				var want []display.Key
+				if tt.want != display.KeyNone {
+					want = []display.Key{tt.want}
+				}
+				if fmt.Sprint(keys) != fmt.Sprint(want) {
+					t.Errorf("OnKey got %v, want %v", keys, want)
+				}
+				if got, want := interrupts.Load() == 1, tt.interrupt; got != want {
+					t.Errorf("OnInterrupt called %d times, want it called: %v", interrupts.Load(), want)
 				}
 			})
 		})
@@ -375,9 +416,79 @@ func TestKeys(t *testing.T) {
 		d, sim := start(t, 80, 24, Options{Now: fixed})
 		defer d.Close()
 		sim.InjectKey(tcell.KeyRune, 'q', tcell.ModNone)
-		sim.InjectKey(tcell.KeyRune, 'r', tcell.ModNone)
+		sim.InjectKey(tcell.KeyCtrlC, 0, tcell.ModCtrl)
 		synctest.Wait()
 	})
+}
+
+// TestActionsAndLines checks that the screen's actions are shown with
+// their keys' names only when something listens to the keys, wrapped
+// between actions on a narrow terminal, and that the screen's Lines are
+// shown left-aligned with each other.
+func TestActionsAndLines(t *testing.T) {
+	details := display.Screen{
+		Headline: "Details",
+		Detail:   "Not paired",
+		Lines:    []string{"Device: Pete's RG35XX", "Server: https://auth.example.com", "Client: pairingd\x1b[2J"},
+		Actions:  []display.Action{{Key: display.KeyB, Name: "Esc", Label: "back"}, {Key: display.KeyX, Name: "U", Label: "unpair"}},
+	}
+	for _, tt := range []struct {
+		name   string
+		w, h   int
+		onKey  bool
+		screen display.Screen
+		want   []string // whole rows, trimmed
+		unwant []string
+	}{
+		{"details", 80, 24, true, details,
+			[]string{"Details", "Not paired", "Device: Pete's RG35XX", "Server: https://auth.example.com", "Client: pairingd[2J", "Esc: back · U: unpair"}, nil},
+		{"no one listening", 80, 24, false, details,
+			[]string{"Device: Pete's RG35XX"}, []string{"Esc: back", "unpair"}},
+		{"narrow", 30, 40, true, awaiting(t0.Add(time.Minute)),
+			[]string{"Enter: new code · I: details", "Esc: quit"}, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				o := Options{Now: fixed}
+				if tt.onKey {
+					o.OnKey = func(display.Key) {}
+				}
+				d, sim := start(t, tt.w, tt.h, o)
+				defer d.Close()
+				if err := d.Show(tt.screen); err != nil {
+					t.Fatal(err)
+				}
+				rows := text(d, sim)
+				trimmed := map[string]bool{}
+				for _, r := range rows {
+					trimmed[strings.TrimSpace(r)] = true
+				}
+				screen := strings.Join(rows, "\n")
+				for _, want := range tt.want {
+					if !trimmed[want] {
+						t.Errorf("no row reads %q:\n%s", want, screen)
+					}
+				}
+				for _, unwant := range tt.unwant {
+					if strings.Contains(screen, unwant) {
+						t.Errorf("screen shows %q:\n%s", unwant, screen)
+					}
+				}
+				// The Lines start in one column.
+				col := -1
+				for _, r := range rows {
+					for _, l := range tt.screen.Lines {
+						if i := strings.Index(r, l[:8]); i >= 0 {
+							if col >= 0 && i != col {
+								t.Errorf("line %q starts at column %d, the one before at %d:\n%s", l, i, col, screen)
+							}
+							col = i
+						}
+					}
+				}
+			})
+		})
+	}
 }
 
 // TestCountdown runs in a synctest bubble, on its fake clock: the
@@ -419,8 +530,7 @@ func TestCountdown(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var quit atomic.Int32
-		d, sim := start(t, 80, 24, Options{OnQuit: func() { quit.Add(1) }})
+		d, sim := start(t, 80, 24, Options{OnKey: func(display.Key) {}, OnInterrupt: func() {}})
 		if err := d.Show(awaiting(time.Now().Add(time.Minute))); err != nil {
 			t.Fatal(err)
 		}
