@@ -18,9 +18,10 @@ import (
 
 // openDisplay opens the configured display. auto picks fb when the
 // framebuffer is writable and no graphical session owns the screen, else
-// term when stdout is a terminal, else plain. On term, quit is called for q
-// or Ctrl-C (raw mode: no SIGINT) and renew for r.
+// term when stdout is a terminal, else plain. On term, quit is called for
+// Ctrl-C (raw mode: no SIGINT) and the keys go to keyHandler(renew, quit).
 func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit, renew func()) (display.Display, error) {
+	termOpts := term.Options{Now: time.Now, OnKey: keyHandler(renew, quit), OnInterrupt: quit}
 	f, isFile := stdout.(*os.File)
 	tty := isFile && xterm.IsTerminal(int(f.Fd()))
 	kind := cfg.Display
@@ -37,14 +38,14 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit,
 		// fall back rather than show nothing.
 		logger.Warn("framebuffer unusable; falling back", "err", err)
 		if tty {
-			return term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
+			return term.New(termOpts)
 		}
 		return plain.New(stdout, time.Now), nil
 	case "term":
 		if !tty {
 			return nil, errors.New("display term: stdout is not a terminal; use --display plain or fb")
 		}
-		d, err := term.New(term.Options{Now: time.Now, OnQuit: quit, OnRenew: renew})
+		d, err := term.New(termOpts)
 		if err == nil || cfg.Display == "term" {
 			return d, err
 		}
@@ -54,6 +55,19 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit,
 		return plain.New(stdout, time.Now), nil
 	default:
 		return plain.New(stdout, time.Now), nil
+	}
+}
+
+// keyHandler is what the terminal's keys do: A asks for a new code
+// (renew), B and MENU quit, the others nothing yet.
+func keyHandler(renew, quit func()) func(display.Key) {
+	return func(k display.Key) {
+		switch k {
+		case display.KeyA:
+			renew()
+		case display.KeyB, display.KeyMenu:
+			quit()
+		}
 	}
 }
 
