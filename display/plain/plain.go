@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
@@ -31,11 +32,11 @@ func New(w io.Writer, now func() time.Time) *Display {
 	return &Display{w: w, now: now}
 }
 
-// Show writes s. A screen whose headline, user code, URI or QR
-// payload differ from the last one written gets a whole block; one that
-// differs only in detail or deadline gets one line each, so a retry loop
-// ("Can't reach the server, retrying in 20 s") does not repeat the QR code
-// in the log. An identical screen writes nothing.
+// Show writes s. A screen whose headline, user code, URI, QR payload or
+// Lines differ from the last one written gets a whole block; one that
+// differs only in detail, deadline or actions gets one line each, so a
+// retry loop ("Can't reach the server, retrying in 20 s") does not repeat
+// the QR code in the log. An identical screen writes nothing.
 //
 // A QR payload too long to encode is not an error: the block says so and
 // still has the code and the URI, which is what RFC 8628 requires.
@@ -51,6 +52,10 @@ func (d *Display) Show(s display.Screen) error {
 		}
 		if s.Detail != d.last.Detail && s.Detail != "" {
 			b.WriteString(s.Detail)
+			b.WriteByte('\n')
+		}
+		if k := keys(s.Actions); k != keys(d.last.Actions) && k != "" {
+			b.WriteString(k)
 			b.WriteByte('\n')
 		}
 	}
@@ -69,15 +74,31 @@ func (d *Display) Show(s display.Screen) error {
 
 // key is the part of a Screen whose change deserves a whole new block.
 type key struct {
-	headline, userCode, uri, qr string
+	headline, userCode, uri, qr, lines string
 }
 
 func blockKey(s display.Screen) key {
-	return key{s.Headline, s.UserCode, s.URI, s.QR}
+	return key{s.Headline, s.UserCode, s.URI, s.QR, strings.Join(s.Lines, "\n")}
+}
+
+// keys is the line of the actions, "Keys: A new code, Y details", or ""
+// without any.
+func keys(actions []display.Action) string {
+	var ks []string
+	for _, a := range actions {
+		if k := strings.TrimSpace(a.Name + " " + a.Label); k != "" {
+			ks = append(ks, k)
+		}
+	}
+	if len(ks) == 0 {
+		return ""
+	}
+	return "Keys: " + strings.Join(ks, ", ")
 }
 
 // block writes the whole screen: a blank line to set it apart in a log, the
-// headline, the code and URI as text, the expiry, the QR code, the detail.
+// headline, the code and URI as text, the expiry, the QR code, the detail,
+// the Lines and the keys.
 func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 	b.WriteByte('\n')
 	if s.Headline != "" {
@@ -112,6 +133,12 @@ func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 	}
 	if s.Detail != "" {
 		fmt.Fprintf(b, "%s\n", s.Detail)
+	}
+	for _, l := range s.Lines {
+		fmt.Fprintf(b, "%s\n", l)
+	}
+	if k := keys(s.Actions); k != "" {
+		fmt.Fprintf(b, "%s\n", k)
 	}
 }
 

@@ -22,6 +22,7 @@ func (c *clock) now() time.Time { return c.t }
 func awaiting() display.Screen {
 	return display.Screen{
 		Headline: "Scan to pair this device",
+		Actions:  []display.Action{{Key: display.KeyA, Name: "A", Label: "new code"}, {Key: display.KeyY, Name: "Y", Label: "details"}},
 		UserCode: "WDJB-MJHT",
 		URI:      "https://auth.example.com/device",
 		QR:       "https://auth.example.com/realms/devices/device?user_code=WDJB-MJHT",
@@ -36,6 +37,23 @@ func TestGoldenAwaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Text(t, "plain_awaiting.golden", buf.String())
+}
+
+// TestGoldenDetails writes the details screen: its facts one a line, then
+// the keys.
+func TestGoldenDetails(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, (&clock{t0}).now)
+	s := display.Screen{
+		Headline: "Details",
+		Detail:   "Not paired",
+		Lines:    []string{"Device: Pete's RG35XX", "Server: https://auth.example.com/realms/handhelds", "Client: pairingd-muos"},
+		Actions:  []display.Action{{Key: display.KeyB, Name: "B", Label: "back"}, {Key: display.KeyX, Name: "X", Label: "unpair"}},
+	}
+	if err := d.Show(s); err != nil {
+		t.Fatal(err)
+	}
+	golden.Text(t, "plain_details.golden", buf.String())
 }
 
 // qrLines returns the half-block lines of out: the QR code.
@@ -58,7 +76,7 @@ func TestAwaitingBlock(t *testing.T) {
 	}
 	out := buf.String()
 	// RFC 8628 §3.3.1: the code, and the URI, as text even with a QR.
-	for _, want := range []string{s.Headline, "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00 (at 12:41)"} {
+	for _, want := range []string{s.Headline, "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00 (at 12:41)", "Keys: A new code, Y details"} {
 		if !strings.Contains(out, want+"\n") {
 			t.Errorf("output lacks line %q:\n%s", want, out)
 		}
@@ -115,6 +133,16 @@ func TestUpdates(t *testing.T) {
 			wantQR: true,
 		},
 		{
+			name:      "actions only",
+			next:      func() display.Screen { s := awaiting(); s.Actions = s.Actions[:1]; return s }(),
+			wantLines: []string{"Keys: A new code"},
+		},
+		{
+			name:      "actions gone",
+			next:      func() display.Screen { s := awaiting(); s.Actions = nil; return s }(),
+			wantLines: []string{},
+		},
+		{
 			name: "paired",
 			next: display.Screen{
 				Headline: "Paired ✓",
@@ -122,6 +150,15 @@ func TestUpdates(t *testing.T) {
 				Detail:   "Paired with alice@example.com",
 			},
 			wantIn: []string{"Paired ✓", "Paired with alice@example.com"},
+		},
+		{
+			name: "details",
+			next: display.Screen{
+				Headline: "Details",
+				Lines:    []string{"Device: Pete's RG35XX", "Server: https://auth.example.com"},
+				Actions:  []display.Action{{Key: display.KeyB, Name: "B", Label: "back"}},
+			},
+			wantIn: []string{"Details", "Device: Pete's RG35XX", "Server: https://auth.example.com", "Keys: B back"},
 		},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
