@@ -134,20 +134,15 @@ func fitsRows(rows [][]keyItem, width, scale int) bool {
 	return true
 }
 
-// shorten cuts the label of an item wider than width pixels at scale 1,
-// and the name too when the cap alone does not fit.
+// shorten cuts the label of an item wider than width pixels at scale 1 to
+// end in "…", or drops it when not even two characters of it fit.
 func shorten(it keyItem, width int) keyItem {
-	adv := regular.advance()
-	for it.width(1) > width && it.label != "" {
-		n := utf8.RuneCountInString(it.label)
-		over := (it.width(1) - width + adv - 1) / adv
-		it.label = truncate(it.label, n-over)
-		if n-over < 2 {
+	if over := it.width(1) - width; over > 0 {
+		n := utf8.RuneCountInString(it.label) - (over+regular.advance()-1)/regular.advance()
+		it.label = truncate(it.label, n)
+		if n < 2 {
 			it.label = ""
 		}
-	}
-	if it.width(1) > width {
-		it.name = truncate(it.name, max(1, (width-2*capPad)/adv))
 	}
 	return it
 }

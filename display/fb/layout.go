@@ -309,30 +309,29 @@ const (
 )
 
 // trimToFit takes lines off the items of trim level up to level, the last
-// such item first, until the items fit the text column, and reports
-// whether they do. A line that goes is marked by "…" on the one before it.
+// line of the last such item first, until the items fit the text column,
+// and reports whether they do. A line that goes is marked by "…" at the
+// end of the one before it.
 func (l *layout) trimToFit(level int) bool {
 	for l.height() > l.text.Dy() {
 		i := len(l.items) - 1
-		for i >= 0 && !(l.items[i].trim > 0 && l.items[i].trim <= level && len(l.items[i].lines) > 0) {
+		for i >= 0 && !(l.items[i].trim > 0 && l.items[i].trim <= level) {
 			i--
 		}
 		if i < 0 {
 			return false
 		}
-		it := &l.items[i]
-		if len(it.lines) == 1 {
-			l.items = append(l.items[:i], l.items[i+1:]...)
-			if i == 0 && len(l.items) > 0 {
-				l.items[0].gap = 0
+		if it := &l.items[i]; len(it.lines) > 1 {
+			it.lines = it.lines[:len(it.lines)-1]
+			last := &it.lines[len(it.lines)-1]
+			if !strings.HasSuffix(*last, "…") {
+				*last = truncate(*last+" …", l.text.Dx()/(it.font.advance()*it.scale))
 			}
 			continue
 		}
-		it.lines = it.lines[:len(it.lines)-1]
-		cols := l.text.Dx() / (it.font.advance() * it.scale)
-		last := &it.lines[len(it.lines)-1]
-		if !strings.HasSuffix(*last, "…") {
-			*last = truncate(*last+" …", cols)
+		l.items = append(l.items[:i], l.items[i+1:]...)
+		if i == 0 && len(l.items) > 0 {
+			l.items[0].gap = 0
 		}
 	}
 	return true

@@ -112,9 +112,9 @@ const (
 
 // textLine is one line of text.
 type textLine struct {
-	spans []span
-	prio  int
-	block bool // left-aligned with the block lines next to it, not centred on its own
+	spans  []span
+	prio   int
+	blockW int // when set, the width of the block the line is in, which is centred, not the line
 }
 
 // width is the line's width in cells.
@@ -209,28 +209,24 @@ func stacked(s display.Screen, q *qrImage, note []textLine, w, h int, now time.T
 	}
 	var f frame
 	y := max((h-total)/2, 0)
-	centre := func(ls []textLine) {
-		for i, l := range ls {
-			lw := l.width()
-			if l.block {
-				// The block's lines start where its widest does.
-				for j := i - 1; j >= 0 && ls[j].block; j-- {
-					lw = max(lw, ls[j].width())
-				}
-				for j := i + 1; j < len(ls) && ls[j].block; j++ {
-					lw = max(lw, ls[j].width())
-				}
-			}
-			f.lines = append(f.lines, placed{x: max((w-lw)/2, 0), y: y, line: l})
-			y++
+	centre := func(l textLine) {
+		lw := l.width()
+		if l.blockW > 0 {
+			lw = l.blockW
 		}
+		f.lines = append(f.lines, placed{x: max((w-lw)/2, 0), y: y, line: l})
+		y++
 	}
-	centre(head)
+	for _, l := range head {
+		centre(l)
+	}
 	if q != nil {
 		f.qr, f.qrX, f.qrY = q, (w-q.w)/2, y
 		y += qh
 	}
-	centre(text)
+	for _, l := range text {
+		centre(l)
+	}
 	return f, true
 }
 
@@ -341,10 +337,16 @@ func textLines(s display.Screen, width int, now time.Time, hint []string) []text
 	}
 	if len(s.Lines) > 0 {
 		ls = append(ls, blank)
+		var block []string
+		bw := 0
 		for _, line := range s.Lines {
 			for _, l := range wrap(line, width) {
-				ls = append(ls, textLine{spans: []span{{l, plainStyle}}, prio: prioLines, block: true})
+				block = append(block, l)
+				bw = max(bw, uniseg.StringWidth(l))
 			}
+		}
+		for _, l := range block {
+			ls = append(ls, textLine{spans: []span{{l, plainStyle}}, prio: prioLines, blockW: bw})
 		}
 	}
 	if len(hint) > 0 {
