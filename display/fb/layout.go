@@ -232,8 +232,9 @@ func planHinted(w, h int, s display.Screen, bits [][]bool, qrProblem string, hin
 				}
 			}
 			// On the smallest body text, the detail loses lines
-			// before the code goes below the scale it had before the
-			// keys took a row (3); then the headline goes too.
+			// rather than the code going below scale 3 (24-pixel
+			// letters, what a 240-pixel screen gives it); below
+			// that, the headline goes too.
 			if sb == 1 && k == min(3, kMax) && l.trimToFit(trimDetail) {
 				return l
 			}
