@@ -18,10 +18,10 @@ import (
 
 // openDisplay opens the configured display. auto picks fb when the
 // framebuffer is writable and no graphical session owns the screen, else
-// term when stdout is a terminal, else plain. On term, quit is called for
-// Ctrl-C (raw mode: no SIGINT) and the keys go to keyHandler(renew, quit).
-func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit, renew func()) (display.Display, error) {
-	termOpts := term.Options{Now: time.Now, OnKey: keyHandler(renew, quit), OnInterrupt: quit}
+// term when stdout is a terminal, else plain. On term, interrupt is called
+// for Ctrl-C (raw mode: no SIGINT) and every other key goes to press.
+func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, interrupt func(), press func(display.Key)) (display.Display, error) {
+	termOpts := term.Options{Now: time.Now, OnKey: press, OnInterrupt: interrupt}
 	f, isFile := stdout.(*os.File)
 	tty := isFile && xterm.IsTerminal(int(f.Fd()))
 	kind := cfg.Display
@@ -55,19 +55,6 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, quit,
 		return plain.New(stdout, time.Now), nil
 	default:
 		return plain.New(stdout, time.Now), nil
-	}
-}
-
-// keyHandler is what the terminal's keys do: A asks for a new code
-// (renew), B and MENU quit, the others nothing yet.
-func keyHandler(renew, quit func()) func(display.Key) {
-	return func(k display.Key) {
-		switch k {
-		case display.KeyA:
-			renew()
-		case display.KeyB, display.KeyMenu:
-			quit()
-		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // terminal display (in tmux, as a person sees it) against the development
 // server with 5 s codes: after idle_after (2) codes expire unseen, no
 // device authorization request arrives for a minute; one key brings a code
-// within a second.
+// within a second. Then the details, and q to quit.
 func TestIdleInTmux(t *testing.T) {
 	needBinary(t)
 	if _, err := exec.LookPath("tmux"); err != nil {
@@ -48,7 +48,7 @@ func TestIdleInTmux(t *testing.T) {
 	}
 	cmd := strings.Join([]string{pairingdBin, "run", "--display", "term", "--issuer", as.issuer, "--client-id", "idle-test",
 		"--state-dir", state, "--idle-after", "2", "2>" + filepath.Join(t.TempDir(), "log")}, " ")
-	tmux("new-session", "-d", "-s", "idle", "-x", "100", "-y", "40", "env -u PAIRINGD_CONFIG "+cmd+"; sleep 30")
+	tmux("new-session", "-d", "-s", "idle", "-x", "100", "-y", "40", "env -u PAIRINGD_CONFIG "+cmd+"; echo EXITED rc=$?; sleep 30")
 	t.Cleanup(func() { tmux("kill-server") })
 	wait := func(what string, limit time.Duration, ok func(screen string) bool) string {
 		t.Helper()
@@ -83,4 +83,18 @@ func TestIdleInTmux(t *testing.T) {
 		t.Errorf("after the key: %d more codes, the request %v after the key; want 1 within a second", count()-n, lag)
 	}
 	t.Logf("idle: %d codes before idle, 0 in the next minute, a code %v after the key", n, last.Sub(pressed).Round(time.Millisecond))
+
+	// The other keys, as the screen names them: i the details, any key
+	// back, q quits (the terminal is run in the foreground).
+	if s := tmux("capture-pane", "-p", "-t", "idle"); !strings.Contains(s, "Enter: new code") || !strings.Contains(s, "Esc: quit") {
+		t.Errorf("the screen does not name the keys:\n%s", s)
+	}
+	tmux("send-keys", "-t", "idle", "i")
+	wait("the details", 5*time.Second, func(s string) bool {
+		return strings.Contains(s, "Details") && strings.Contains(s, "Server: "+as.issuer) && strings.Contains(s, "State: awaiting_user")
+	})
+	tmux("send-keys", "-t", "idle", "x")
+	wait("the code again", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
+	tmux("send-keys", "-t", "idle", "q")
+	wait("pairingd ending on q", 10*time.Second, func(s string) bool { return strings.Contains(s, "EXITED rc=0") })
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/term"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
@@ -149,19 +150,26 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		}
 	}()
 
-	// q or Ctrl-C on the terminal display stops the daemon like SIGINT.
+	// Ctrl-C on the terminal display stops the daemon like SIGINT, and so
+	// do Esc and q there (Machine.Quit).
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// The machine is filled in once the store is open; Renew may come
 	// from the display before that.
 	m := &pairing.Machine{}
-	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Renew)
+	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Press)
 	if err != nil {
 		return err
 	}
 	defer disp.Close()
+	if _, ok := disp.(*term.Display); ok {
+		// Someone at the terminal runs it in the foreground: keyboard
+		// keys, and Esc or q end it.
+		m.KeyStyle = func() display.KeyStyle { return display.StyleKeyboard }
+		m.Quit = cancel
+	}
 	if cfg.App {
-		// An app in the foreground (muOS): B and MENU end it, as q does.
+		// An app in the foreground (muOS): B and MENU end it.
 		m.Quit = cancel
 	}
 	keys, err := openInputs(ctx, cfg, disp, logger, m)
