@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
@@ -90,6 +91,10 @@ type Machine struct {
 	// Addrs lists the device's network addresses for the details screen;
 	// nil shows them as unknown.
 	Addrs func() []string
+	// Text is the catalogue of the screens' fixed texts (headlines, the
+	// actions' labels); nil is English. The details the Machine builds
+	// from what happened are English whatever it is.
+	Text *msg.Catalog
 	// HealthURL, when set, is fetched (any 2xx is healthy) at start, right
 	// after pairing and every CheckEvery while paired, with the access
 	// token when there is one, before the profile's own check (an

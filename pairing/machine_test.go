@@ -17,6 +17,7 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/internal/logtest"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/pairing/oauth/oauthtest"
 	"github.com/pairingd/pairingd/store"
@@ -444,6 +445,31 @@ func TestDenied(t *testing.T) {
 		}
 		if s := h.last(); !shows(s, AwaitingUser) || s.UserCode != "CODE-0002" {
 			t.Errorf("screen after the cool-down = %+v, want the new code CODE-0002", s)
+		}
+		h.stop()
+	})
+}
+
+// The Machine's catalogue names the screens: a denial in German, while
+// the systemd status stays English like the log.
+func TestMachineText(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []oauthtest.Reply{oauthtest.OAuthReply(400, "access_denied")}
+		h := newHarness(t, srv, nil)
+		h.m.Text = msg.Lookup("de")
+		h.m.KeyStyle = func() display.KeyStyle { return display.StyleGamepad }
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		s := h.last()
+		if got, want := s.Headline, "Die Kopplung wurde abgelehnt"; got != want {
+			t.Errorf("headline after denial = %q, want %q", got, want)
+		}
+		if got, want := actionText(s.Actions), "A: neuer Code, Y: Details"; got != want {
+			t.Errorf("actions after denial = %q, want %q", got, want)
+		}
+		if st := h.status.all(); len(st) == 0 || !strings.HasPrefix(st[len(st)-1], "Pairing was denied: ") {
+			t.Errorf("last status = %q, want the English \"Pairing was denied: …\"", st)
 		}
 		h.stop()
 	})

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
 )
@@ -66,16 +67,16 @@ func (m *Machine) notify() {
 	}
 }
 
-// headlines is each state's headline: the only wording of it, which every
-// display shows as given.
-var headlines = map[State]string{
-	Unpaired:     "Getting a pairing code…",
-	AwaitingUser: "Scan to pair this device",
-	Paired:       "Paired ✓",
-	Denied:       "Pairing was denied",
-	Error:        "Can't pair right now",
-	Expired:      "The code expired",
-	Idle:         "Press any key to pair",
+// headlines is each state's headline in the catalogue: the only wording
+// of it, which every display shows as given.
+var headlines = map[State]msg.ID{
+	Unpaired:     msg.HeadlineUnpaired,
+	AwaitingUser: msg.HeadlineAwaitingUser,
+	Paired:       msg.HeadlinePaired,
+	Denied:       msg.HeadlineDenied,
+	Error:        msg.HeadlineError,
+	Expired:      msg.HeadlineExpired,
+	Idle:         msg.HeadlineIdle,
 }
 
 // tones is how each state's headline reads; a display colours it (the
@@ -101,28 +102,30 @@ func (m *Machine) screen() display.Screen {
 
 // Controls is what the person at the device can press: how its keys are
 // named (display.StyleNone when there is no input), and whether B quits,
-// which only an app in the foreground does.
+// which only an app in the foreground does; and the language of the
+// screen's texts.
 type Controls struct {
 	Style display.KeyStyle
 	Quit  bool
+	// Text is the catalogue of the screen's texts; nil is English.
+	Text *msg.Catalog
 }
 
 // Screen is the pairing screen for a state: the daemon's, and `pairingd
 // render`'s, so a device builder checks the layout with the real texts.
 // For AwaitingUser, c is the code on screen and deadline its expiry; other
 // states show no code. The actions are those of the state (actions) that
-// the controls can press.
+// the controls can press. The fixed texts are ctl.Text's; detail is shown
+// as given.
 func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Controls) display.Screen {
 	s := display.Screen{
-		Headline: headlines[st],
+		Headline: ctl.Text.T(headlines[st]),
 		Tone:     tones[st],
 		Actions:  actions(st, ctl),
 		Detail:   detail,
 	}
 	if st == Idle {
-		if name := ctl.Style.Name(display.KeyA); name != "" {
-			s.Headline = "Press " + name + " or any key to pair"
-		}
+		s.Headline = ctl.Text.T(msg.HeadlineIdle, cmpName(ctl.Style.Name(display.KeyA), "A"))
 	}
 	if st == AwaitingUser {
 		s.UserCode = c.UserCode
@@ -135,7 +138,7 @@ func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Contr
 		}
 		s.Deadline = deadline
 		if s.Detail == "" {
-			s.Detail = "Or open " + shortURI(c.VerificationURI) + " and enter the code."
+			s.Detail = ctl.Text.T(msg.OpenAndEnter, shortURI(c.VerificationURI))
 		}
 	}
 	return s
@@ -159,7 +162,8 @@ func (m *Machine) statusLine() string {
 	case Idle:
 		return "Idle: nobody scanned the last codes; waiting for a key press to pair"
 	default:
-		return fmt.Sprintf("%s: %s", headlines[m.state], m.detail)
+		// English, like the rest of the status and the log.
+		return fmt.Sprintf("%s: %s", msg.English().T(headlines[m.state]), m.detail)
 	}
 }
 
@@ -188,10 +192,10 @@ func lowerFirst(s string) string {
 	return string(unicode.ToLower(c)) + s[n:]
 }
 
-// controls are the Machine's: the style of the inputs present now, and
-// quitting when Quit is set.
+// controls are the Machine's: the style of the inputs present now,
+// quitting when Quit is set, and its catalogue.
 func (m *Machine) controls() Controls {
-	c := Controls{Quit: m.Quit != nil}
+	c := Controls{Quit: m.Quit != nil, Text: m.Text}
 	if m.KeyStyle != nil {
 		c.Style = m.KeyStyle()
 	}
@@ -204,22 +208,20 @@ func (m *Machine) controls() Controls {
 // app. A key the controls lack is left out.
 func actions(st State, ctl Controls) []display.Action {
 	var out []display.Action
-	add := func(k display.Key, label string) {
+	add := func(k display.Key, label msg.ID) {
 		if name := ctl.Style.Name(k); name != "" {
-			out = append(out, display.Action{Key: k, Name: name, Label: label})
+			out = append(out, display.Action{Key: k, Name: name, Label: ctl.Text.T(label)})
 		}
 	}
 	switch st {
 	case Paired:
-		add(display.KeyX, "unpair")
-	case Idle:
-		add(display.KeyA, "pair")
+		add(display.KeyX, msg.ActionUnpair)
 	default:
-		add(display.KeyA, "new code")
+		add(display.KeyA, msg.ActionNewCode)
 	}
-	add(display.KeyY, "details")
+	add(display.KeyY, msg.ActionDetails)
 	if ctl.Quit {
-		add(display.KeyB, "quit")
+		add(display.KeyB, msg.ActionQuit)
 	}
 	return out
 }

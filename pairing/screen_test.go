@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/store"
 )
 
@@ -29,7 +30,7 @@ func TestScreen(t *testing.T) {
 		Denied:       {display.ToneBad, "A: new code, Y: details, B: quit"},
 		Error:        {display.ToneBad, "A: new code, Y: details, B: quit"},
 		Expired:      {display.ToneWarn, "A: new code, Y: details, B: quit"},
-		Idle:         {display.ToneInfo, "A: pair, Y: details, B: quit"},
+		Idle:         {display.ToneInfo, "A: new code, Y: details, B: quit"},
 	}
 	seen := map[string]State{}
 	for _, name := range StateNames() {
@@ -98,6 +99,34 @@ func TestScreenActionsFollowControls(t *testing.T) {
 	} {
 		if got := actionText(Screen(tt.st, store.Code{}, "", time.Time{}, tt.ctl).Actions); got != tt.want {
 			t.Errorf("%s with %+v: actions %q, want %q", tt.st, tt.ctl, got, tt.want)
+		}
+	}
+}
+
+// The fixed texts come from the controls' catalogue: the headline, the
+// actions' labels and the hint for a code without a complete URI; the
+// detail the Machine gives stays as given. Key names are the keys'.
+func TestScreenLanguage(t *testing.T) {
+	code := store.Code{UserCode: "WDJB-MJHT", VerificationURI: "https://example.com/device"}
+	for _, tt := range []struct {
+		lang     string
+		st       State
+		detail   string
+		headline string
+		actions  string
+		wantDet  string
+	}{
+		{"de", AwaitingUser, "", "Scannen, um dieses Gerät zu koppeln", "A: neuer Code, Y: Details, B: beenden", "Oder example.com/device öffnen und den Code eingeben."},
+		{"fr", Paired, "Paired with x", "Associé ✓", "X: dissocier, Y: détails, B: quitter", "Paired with x"},
+		{"es", Denied, "", "Se rechazó la vinculación", "A: nuevo código, Y: detalles, B: salir", ""},
+		{"pt", Expired, "", "O código expirou", "A: novo código, Y: detalhes, B: sair", ""},
+		{"it", Error, "", "Impossibile associare ora", "A: nuovo codice, Y: dettagli, B: esci", ""},
+		{"en", Unpaired, "", "Getting a pairing code…", "A: new code, Y: details, B: quit", ""},
+	} {
+		ctl := Controls{Style: display.StyleGamepad, Quit: true, Text: msg.Lookup(tt.lang)}
+		s := Screen(tt.st, code, tt.detail, time.Time{}, ctl)
+		if got := actionText(s.Actions); s.Headline != tt.headline || got != tt.actions || s.Detail != tt.wantDet {
+			t.Errorf("%s %s: headline %q, actions %q, detail %q; want %q, %q, %q", tt.lang, tt.st, s.Headline, got, s.Detail, tt.headline, tt.actions, tt.wantDet)
 		}
 	}
 }
