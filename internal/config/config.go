@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/pairing/oauth"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// muOS launcher passes --app): B, Esc and MENU quit, so the launcher
 	// returns and the system menu takes the screen back.
 	App bool
+	// Language is the screen's language, a tag of msg.Tags; "" leaves it
+	// to the locale environment (msg.Choose).
+	Language string
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -146,6 +150,7 @@ var keys = []key{
 	{name: "display", usage: "auto, fb, term or plain", set: oneOf(func(c *Config) *string { return &c.Display }, "auto", "fb", "term", "plain")},
 	{name: "framebuffer", usage: "framebuffer device for display fb", set: str(func(c *Config) *string { return &c.Framebuffer })},
 	{name: "rotate", usage: "rotate the framebuffer picture clockwise: 0, 90, 180 or 270", set: setRotate},
+	{name: "language", usage: "screen language (" + strings.Join(msg.Tags(), ", ") + "); default from LC_ALL, LC_MESSAGES or LANG", set: setLanguage},
 	{name: "ca_file", usage: "PEM file of extra CA certificates to trust", set: str(func(c *Config) *string { return &c.CAFile })},
 	{name: "device_name", usage: "device name (default: the host name)", set: str(func(c *Config) *string { return &c.DeviceName })},
 	{name: "device_model", usage: "device model (default: /proc/device-tree/model)", set: str(func(c *Config) *string { return &c.DeviceModel })},
@@ -217,6 +222,20 @@ func setRotate(c *Config, v string) error {
 		return nil
 	}
 	return fmt.Errorf("%q is not one of 0, 90, 180, 270", v)
+}
+
+// setLanguage takes a language tag or a locale name (de_DE.UTF-8, what a
+// launcher may pass on) and keeps its tag; "" is no setting.
+func setLanguage(c *Config, v string) error {
+	tag, ok := msg.Parse(v)
+	switch {
+	case v == "":
+		tag = ""
+	case !ok:
+		return fmt.Errorf("%q is not one of %s (or a locale like de_DE.UTF-8)", v, strings.Join(msg.Tags(), ", "))
+	}
+	c.Language = tag
+	return nil
 }
 
 func setDuration(c *Config, v string) error {

@@ -508,6 +508,51 @@ func TestDeniedCooldown(t *testing.T) {
 	}
 }
 
+// The language key keeps a tag, from a tag or a locale name; unset, it is
+// "" whatever LANG says, since msg.Choose reads the locale.
+func TestLanguage(t *testing.T) {
+	noDefaultFile(t)
+	for _, tt := range []struct {
+		name    string
+		file    string
+		env     []string
+		args    []string
+		want    string
+		wantErr string // whole error, {file} for the path; "" for none
+	}{
+		{name: "default", want: ""},
+		{name: "locale environment is not the key", env: []string{"LANG=de_DE.UTF-8", "LC_ALL=fr_FR.UTF-8"}, want: ""},
+		{name: "file", file: `language = "de"`, want: "de"},
+		{name: "locale name", file: `language = "pt_BR.UTF-8"`, want: "pt"},
+		{name: "C", file: `language = "C"`, want: "en"},
+		{name: "empty is unset", file: `language = ""`, want: ""},
+		{name: "environment", env: []string{"PAIRINGD_LANGUAGE=it"}, want: "it"},
+		{name: "flag over file", file: `language = "de"`, args: []string{"--language", "es_ES"}, want: "es"},
+		{name: "unknown", file: `language = "ja"`,
+			wantErr: `config {file}: key language: "ja" is not one of en, de, fr, es, pt, it (or a locale like de_DE.UTF-8)`},
+		{name: "a name, not a tag", args: []string{"--language=Deutsch"},
+			wantErr: `flag --language: key language: "Deutsch" is not one of en, de, fr, es, pt, it (or a locale like de_DE.UTF-8)`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.file)
+			c, err := load(t, path, tt.env, tt.args...)
+			if tt.wantErr != "" {
+				want := expand(tt.wantErr, path)
+				if err == nil || err.Error() != want {
+					t.Errorf("Load(%q, %q, %q) = %v, want %s", tt.file, tt.env, tt.args, err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load(%q, %q, %q) error: %v", tt.file, tt.env, tt.args, err)
+			}
+			if got := c.Language; got != tt.want {
+				t.Errorf("Load(%q, %q, %q) Language = %q, want %q", tt.file, tt.env, tt.args, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestStateDir(t *testing.T) {
 	noDefaultFile(t)
 	for _, tt := range []struct {
