@@ -84,12 +84,14 @@ func needBinary(t *testing.T) {
 }
 
 // childEnv is the environment of a pairingd subprocess: ours, without
-// anything that would configure pairingd behind the test's back.
+// anything that would configure pairingd behind the test's back (the
+// locale would choose the screens' language, and the tests read English).
 func childEnv() []string {
 	var env []string
 	for _, e := range os.Environ() {
 		if strings.HasPrefix(e, "PAIRINGD_") || strings.HasPrefix(e, "NOTIFY_SOCKET=") ||
-			strings.HasPrefix(e, "STATE_DIRECTORY=") {
+			strings.HasPrefix(e, "STATE_DIRECTORY=") || strings.HasPrefix(e, "LC_ALL=") ||
+			strings.HasPrefix(e, "LC_MESSAGES=") || strings.HasPrefix(e, "LANG=") {
 			continue
 		}
 		env = append(env, e)

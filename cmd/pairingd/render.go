@@ -64,7 +64,7 @@ func cmdRender(_ context.Context, cfg config.Config, opts cmdOpts, e env) error 
 		pairing.Expired: "The code expired. Getting a new one.",
 	}[st]
 	code := store.Code{UserCode: o.userCode, VerificationURI: base, VerificationURIComplete: uri}
-	screen := pairing.Screen(st, code, detail, now.Add(o.left), pairing.Controls{Style: display.StyleGamepad})
+	screen := pairing.Screen(st, code, detail, now.Add(o.left), pairing.Controls{Style: display.StyleGamepad, Text: screenText(cfg, e)})
 
 	switch {
 	case o.fb != "":

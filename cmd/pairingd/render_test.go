@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pairingd/pairingd/display/displaytest"
+	"github.com/pairingd/pairingd/internal/config"
 )
 
 // TestRender draws screens through the framebuffer path into PNGs, as a
@@ -24,6 +25,8 @@ func TestRender(t *testing.T) {
 		{"portrait RG28XX", []string{"--size", "480x640", "--rotate", "90", "--bpp", "16"}, true},
 		{"muOS square", []string{"--size", "720x720", "--rotate", "180", "--bpp", "32", "--bgr"}, true},
 		{"paired", []string{"--size", "640x480", "--state", "paired"}, false},
+		{"german", []string{"--size", "720x720", "--language", "de"}, true},
+		{"french paired", []string{"--size", "800x480", "--state", "paired", "--language", "fr_FR.UTF-8"}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "screen.png")
@@ -63,6 +66,7 @@ func TestRenderErrors(t *testing.T) {
 		{[]string{"render", "--png", filepath.Join(dir, "b.png"), "--state", "happy"}, `--state "happy"`},
 		{[]string{"render", "--png", filepath.Join(dir, "c.png"), "--rotate", "45"}, "rotate"},
 		{[]string{"render", "--png", filepath.Join(dir, "d.png"), "--bpp", "8"}, "8"},
+		{[]string{"render", "--png", filepath.Join(dir, "e.png"), "--language", "klingon"}, `key language: "klingon"`},
 	} {
 		r := pairingd(t, tt.args...)
 		if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
@@ -71,6 +75,26 @@ func TestRenderErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "d.png")); !os.IsNotExist(err) {
 		t.Errorf("a failed render left its PNG behind")
+	}
+}
+
+// The screens' language: the key, else LC_ALL, LC_MESSAGES or LANG of the
+// process's environment, else English.
+func TestScreenText(t *testing.T) {
+	for _, tt := range []struct {
+		key     string
+		environ []string
+		want    string
+	}{
+		{"", nil, "en"},
+		{"", []string{"LANG=de_DE.UTF-8"}, "de"},
+		{"", []string{"LANG=de_DE.UTF-8", "LC_ALL=es_ES.UTF-8"}, "es"},
+		{"it", []string{"LANG=de_DE.UTF-8"}, "it"},
+		{"", []string{"LANG=C.UTF-8"}, "en"},
+	} {
+		if got := screenText(config.Config{Language: tt.key}, env{environ: tt.environ}).Lang(); got != tt.want {
+			t.Errorf("language %q, environment %q: screens in %q, want %q", tt.key, tt.environ, got, tt.want)
+		}
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/term"
 	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/pairing/oauth"
@@ -45,7 +46,13 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// write fails with EPIPE, the display logs it and the loop goes on.
 	signal.Ignore(syscall.SIGPIPE)
 	logger := newLogger(cfg, e)
-	return run(ctx, cfg, logger, e.stdout)
+	return run(ctx, cfg, logger, e.stdout, screenText(cfg, e))
+}
+
+// screenText is the catalogue of the screens' texts: the language key,
+// else the locale of the environment, else English.
+func screenText(cfg config.Config, e env) *msg.Catalog {
+	return msg.Lookup(msg.Choose(cfg.Language, e.environ))
 }
 
 // checkServerConfig checks what the daemon needs to reach the server.
@@ -134,7 +141,7 @@ func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
 // ends (SIGTERM or SIGINT). A store that cannot be opened does not end it:
 // a damaged one is kept aside and replaced (the device pairs again), and
 // any other failure is shown on the display and retried.
-func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, text *msg.Catalog) error {
 	client, err := newClient(cfg, logger)
 	if err != nil {
 		return err
@@ -156,7 +163,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	defer cancel()
 	// The machine is filled in once the store is open; Renew may come
 	// from the display before that.
-	m := &pairing.Machine{}
+	m := &pairing.Machine{Text: text}
 	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Press)
 	if err != nil {
 		return err
@@ -187,7 +194,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		logger.Info("systemd watchdog on", "interval", wd.Interval())
 	}
 
-	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery}
+	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery, text: text}
 	st, err := w.open(ctx, &lock)
 	if err != nil {
 		notifier.Stopping()
@@ -218,7 +225,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		m.Heartbeat = wd.Beat
 	}
 	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
-		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display)
+		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display, "language", text.Lang())
 	// Ready once the store is open and the display is up: waiting for the
 	// user is the healthy steady state, not a slow start.
 	if !w.ready {
@@ -307,7 +314,8 @@ type storeWait struct {
 	notifier   *systemd.Notifier
 	wd         *systemd.Watchdog
 	watchEvery time.Duration
-	ready      bool // READY=1 was sent
+	ready      bool         // READY=1 was sent
+	text       *msg.Catalog // the screens' language
 }
 
 // open takes the daemon lock (when *lock is nil) and opens the store, until
@@ -332,7 +340,7 @@ func (w *storeWait) open(ctx context.Context, lock **sqlite.DaemonLock) (*sqlite
 		}
 		detail := storeTrouble(w.cfg.StateDir, err, wait)
 		w.logger.Error("cannot open the state; retrying", "err", err, "retry_in", wait)
-		if derr := w.disp.Show(pairing.Screen(pairing.Error, store.Code{}, detail, time.Time{}, pairing.Controls{})); derr != nil {
+		if derr := w.disp.Show(pairing.Screen(pairing.Error, store.Code{}, detail, time.Time{}, pairing.Controls{Text: w.text})); derr != nil {
 			w.logger.Warn("display", "err", derr)
 		}
 		w.notifier.Status(detail)
