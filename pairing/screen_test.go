@@ -116,7 +116,7 @@ func TestScreenLanguage(t *testing.T) {
 		actions  string
 		wantDet  string
 	}{
-		{"de", AwaitingUser, "", "Scannen, um dieses Gerät zu koppeln", "A: neuer Code, Y: Details, B: beenden", "Oder example.com/device öffnen und den Code eingeben."},
+		{"de", AwaitingUser, "", "Scannen zum Koppeln", "A: neuer Code, Y: Details, B: beenden", "Oder example.com/device öffnen und Code eingeben."},
 		{"fr", Paired, "Paired with x", "Associé ✓", "X: dissocier, Y: détails, B: quitter", "Paired with x"},
 		{"es", Denied, "", "Se rechazó la vinculación", "A: nuevo código, Y: detalles, B: salir", ""},
 		{"pt", Expired, "", "O código expirou", "A: novo código, Y: detalhes, B: sair", ""},

@@ -1,12 +1,14 @@
 package fb
 
 import (
+	"image"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/display/qr"
 	"github.com/pairingd/pairingd/internal/msg"
 )
 
@@ -90,6 +92,77 @@ func TestCatalogScreens(t *testing.T) {
 		}
 		if err := RenderPNG(io.Discard, s, RenderOptions{Width: 480, Height: 640, BPP: 16, Rotate: 90, Now: now}); err != nil {
 			t.Errorf("%s: %v", lang, err)
+		}
+	}
+}
+
+// cut reports whether the laid-out text items of l lost characters of
+// their texts (wrap ends a text that does not fit with '…'): the items'
+// characters, spaces aside, are not those of any of texts.
+func cut(l layout, texts ...string) (string, bool) {
+	strip := func(s string) string { return strings.ReplaceAll(clean(s), " ", "") }
+	for _, it := range l.items {
+		if it.kind != itemText {
+			continue
+		}
+		got := strip(strings.Join(it.lines, ""))
+		whole := false
+		for _, s := range texts {
+			whole = whole || got == strip(s)
+		}
+		if !whole {
+			return strings.Join(it.lines, " / "), true
+		}
+	}
+	return "", false
+}
+
+// No translation is cut short where English fits: each state's headline,
+// and the hint to type the code, on the README's screen sizes.
+func TestCatalogFits(t *testing.T) {
+	const uri = "https://auth.example.com/device"
+	bits, err := qr.Bitmap(uri + "?user_code=WDJB-MJHT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	headlines := []struct {
+		id   msg.ID
+		code bool
+	}{
+		{msg.HeadlineUnpaired, false},
+		{msg.HeadlineAwaitingUser, true},
+		{msg.HeadlinePaired, false},
+		{msg.HeadlineDenied, false},
+		{msg.HeadlineError, false},
+		{msg.HeadlineExpired, false},
+		{msg.HeadlineIdle, false},
+		{msg.HeadlineDetails, false},
+		{msg.UnpairConfirm, false},
+		{msg.Unpairing, false},
+		{msg.UnpairedNewCode, false},
+	}
+	screen := func(c *msg.Catalog, id msg.ID, code bool) (display.Screen, [][]bool) {
+		s := display.Screen{Headline: sampleText(c, id)}
+		if !code {
+			return s, nil
+		}
+		s.UserCode, s.URI, s.QR = "WDJB-MJHT", uri, uri+"?user_code=WDJB-MJHT"
+		s.Deadline = time.Date(2026, 1, 1, 12, 10, 0, 0, time.UTC)
+		s.Detail = c.T(msg.OpenAndEnter, shortURI(uri))
+		return s, bits
+	}
+	for _, size := range []image.Point{{1280, 720}, {640, 480}, {480, 640}, {720, 720}, {600, 1024}, {800, 480}} {
+		for _, h := range headlines {
+			en, enBits := screen(msg.English(), h.id, h.code)
+			if _, enCut := cut(plan(size.X, size.Y, en, enBits, ""), en.Headline, en.UserCode, shortURI(en.URI), en.Detail); enCut {
+				continue
+			}
+			for _, lang := range msg.Tags()[1:] {
+				s, b := screen(msg.Lookup(lang), h.id, h.code)
+				if lines, bad := cut(plan(size.X, size.Y, s, b, ""), s.Headline, s.UserCode, shortURI(s.URI), s.Detail); bad {
+					t.Errorf("%s at %dx%d: %q is cut short (%q), English is not", lang, size.X, size.Y, lines, s.Headline)
+				}
+			}
 		}
 	}
 }

@@ -76,7 +76,7 @@ func TestT(t *testing.T) {
 		{"english", English(), HeadlineAwaitingUser, nil, "Scan to pair this device"},
 		{"nil is english", nil, ActionQuit, nil, "quit"},
 		{"german", Lookup("de"), HeadlinePaired, nil, "Gekoppelt ✓"},
-		{"args", Lookup("fr"), OpenAndEnter, []any{"example.com/device"}, "Ou ouvrez example.com/device et saisissez le code."},
+		{"args", Lookup("fr"), OpenAndEnter, []any{"example.com/device"}, "Ou ouvrez example.com/device et entrez le code."},
 		{"args in english", nil, HeadlineIdle, []any{"A"}, "Press A or any key to pair"},
 		{"no args keeps the verb", nil, UnpairConfirm, nil, "Press %s within 5 s to unpair"},
 		{"own entry", sparse, HeadlinePaired, nil, "Xx ✓"},

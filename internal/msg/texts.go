@@ -1,8 +1,11 @@
 package msg
 
 // The tables. Each says every message (TestCatalogComplete), with the
-// printf verbs of English in the same order, and uses only characters the
-// framebuffer's fonts draw (display/fb TestCatalogGlyphs). Labels of
+// printf verbs of English in the same order, uses only characters the
+// framebuffer's fonts draw (display/fb TestCatalogGlyphs), and is no
+// longer than fits where English fits (display/fb TestCatalogFits: the
+// awaiting-user headline has two lines of about 15 characters on a
+// 640x480 screen, the hint three of 19). Labels of
 // actions are lower case: a display shows them after a key's name ("A:
 // new code"). Portuguese is Brazilian; Spanish and Italian use the
 // informal "tú" and "tu" of device menus, German and French the neutral
@@ -37,18 +40,18 @@ var english = table{
 
 var german = table{
 	HeadlineUnpaired:     "Kopplungscode wird abgerufen…",
-	HeadlineAwaitingUser: "Scannen, um dieses Gerät zu koppeln",
+	HeadlineAwaitingUser: "Scannen zum Koppeln",
 	HeadlinePaired:       "Gekoppelt ✓",
 	HeadlineDenied:       "Die Kopplung wurde abgelehnt",
 	HeadlineError:        "Koppeln ist gerade nicht möglich",
 	HeadlineExpired:      "Der Code ist abgelaufen",
-	HeadlineIdle:         "Zum Koppeln %s oder eine beliebige Taste drücken",
+	HeadlineIdle:         "Zum Koppeln %s oder andere Taste",
 	HeadlineDetails:      "Details",
 	ActionNewCode:        "neuer Code",
 	ActionUnpair:         "entkoppeln",
 	ActionDetails:        "Details",
 	ActionQuit:           "beenden",
-	OpenAndEnter:         "Oder %s öffnen und den Code eingeben.",
+	OpenAndEnter:         "Oder %s öffnen und Code eingeben.",
 	LabelDevice:          "Gerät",
 	LabelDeviceID:        "Geräte-ID",
 	LabelServer:          "Server",
@@ -64,7 +67,7 @@ var german = table{
 
 var french = table{
 	HeadlineUnpaired:     "Obtention d'un code d'association…",
-	HeadlineAwaitingUser: "Scannez pour associer cet appareil",
+	HeadlineAwaitingUser: "Scannez pour associer",
 	HeadlinePaired:       "Associé ✓",
 	HeadlineDenied:       "L'association a été refusée",
 	HeadlineError:        "Association impossible pour le moment",
@@ -75,7 +78,7 @@ var french = table{
 	ActionUnpair:         "dissocier",
 	ActionDetails:        "détails",
 	ActionQuit:           "quitter",
-	OpenAndEnter:         "Ou ouvrez %s et saisissez le code.",
+	OpenAndEnter:         "Ou ouvrez %s et entrez le code.",
 	LabelDevice:          "Appareil",
 	LabelDeviceID:        "ID de l'appareil",
 	LabelServer:          "Serveur",
@@ -91,7 +94,7 @@ var french = table{
 
 var spanish = table{
 	HeadlineUnpaired:     "Obteniendo un código de vinculación…",
-	HeadlineAwaitingUser: "Escanea para vincular este dispositivo",
+	HeadlineAwaitingUser: "Escanea para vincular",
 	HeadlinePaired:       "Vinculado ✓",
 	HeadlineDenied:       "Se rechazó la vinculación",
 	HeadlineError:        "No se puede vincular ahora",
@@ -102,7 +105,7 @@ var spanish = table{
 	ActionUnpair:         "desvincular",
 	ActionDetails:        "detalles",
 	ActionQuit:           "salir",
-	OpenAndEnter:         "O abre %s e introduce el código.",
+	OpenAndEnter:         "O abre %s y teclea el código.",
 	LabelDevice:          "Dispositivo",
 	LabelDeviceID:        "ID del dispositivo",
 	LabelServer:          "Servidor",
@@ -118,7 +121,7 @@ var spanish = table{
 
 var portuguese = table{
 	HeadlineUnpaired:     "Obtendo um código de pareamento…",
-	HeadlineAwaitingUser: "Escaneie para parear este dispositivo",
+	HeadlineAwaitingUser: "Escaneie para parear",
 	HeadlinePaired:       "Pareado ✓",
 	HeadlineDenied:       "O pareamento foi negado",
 	HeadlineError:        "Não é possível parear agora",
@@ -145,7 +148,7 @@ var portuguese = table{
 
 var italian = table{
 	HeadlineUnpaired:     "Richiesta del codice di associazione…",
-	HeadlineAwaitingUser: "Scansiona per associare questo dispositivo",
+	HeadlineAwaitingUser: "Scansiona per associare",
 	HeadlinePaired:       "Associato ✓",
 	HeadlineDenied:       "L'associazione è stata rifiutata",
 	HeadlineError:        "Impossibile associare ora",
@@ -156,7 +159,7 @@ var italian = table{
 	ActionUnpair:         "dissocia",
 	ActionDetails:        "dettagli",
 	ActionQuit:           "esci",
-	OpenAndEnter:         "Oppure apri %s e inserisci il codice.",
+	OpenAndEnter:         "Oppure apri %s e digita il codice.",
 	LabelDevice:          "Dispositivo",
 	LabelDeviceID:        "ID dispositivo",
 	LabelServer:          "Server",
