@@ -50,8 +50,9 @@ func demoInTmux(t *testing.T, profile string) {
 		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
 		return string(out), err
 	}
+	// English screens whatever the locale: the test reads them.
 	if out, err := tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "50",
-		"make -C "+root+" demo PROFILE="+profile+" DEMO_LISTEN="+addr+"; sleep 60"); err != nil {
+		"PAIRINGD_LANGUAGE=en make -C "+root+" demo PROFILE="+profile+" DEMO_LISTEN="+addr+"; sleep 60"); err != nil {
 		t.Fatalf("tmux new-session: %v: %s", err, out)
 	}
 	t.Cleanup(func() { tmux("kill-server") })
