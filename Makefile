@@ -85,9 +85,10 @@ killstorm:
 demo: build
 	DEMO_LISTEN=$(DEMO_LISTEN) PROFILE=$(PROFILE) scripts/demo.sh
 
-# The README's pictures, drawn through the framebuffer code.
+# The README's pictures, drawn through the framebuffer code, in English
+# whatever the locale.
 screens: build
-	@u="https://auth.example.com/device?user_code=WDJB-MJHT"; \
+	@u="https://auth.example.com/device?user_code=WDJB-MJHT"; export PAIRINGD_LANGUAGE=en; \
 	bin/pairingd render --png docs/screens/landscape-1280x720.png --size 1280x720 --uri "$$u" && \
 	bin/pairingd render --png docs/screens/portrait-rg28xx-480x640-rot90.png --size 480x640 --rotate 90 --bpp 16 --uri "$$u" && \
 	bin/pairingd render --png docs/screens/muos-720x720-rot180.png --size 720x720 --rotate 180 --uri "$$u" && \
