@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/sanitize"
 )
 
@@ -116,9 +117,9 @@ func (m *Machine) confirmEnded() {
 // record and shows a new code.
 func (m *Machine) unpairHere(ctx context.Context) error {
 	m.Logger.Info("unpairing, as confirmed at the device")
-	m.detail = "Unpairing…"
+	m.detail = m.Text.T(msg.Unpairing)
 	m.redraw()
-	revokeErr, err := unpair(ctx, m.Store, m.Client, m.Clock.Now(), "Unpaired at the device.")
+	revokeErr, err := unpair(ctx, m.Store, m.Client, m.Clock.Now(), m.Text.T(msg.UnpairedNewCode))
 	if revokeErr != nil {
 		m.Logger.Warn("revoking the tokens failed; forgotten all the same", "err", revokeErr)
 	}
@@ -173,14 +174,13 @@ func (m *Machine) overlayScreen(base display.Screen) display.Screen {
 	ctl := m.controls()
 	switch m.ui.overlay {
 	case overlayDetails:
-		return display.Screen{Headline: "Details", Tone: display.ToneInfo, Lines: m.details(),
-			Detail: "Press any key to return."}
+		return display.Screen{Headline: m.Text.T(msg.HeadlineDetails), Tone: display.ToneInfo, Lines: m.details(),
+			Detail: m.Text.T(msg.AnyKeyReturns)}
 	case overlayUnpair:
-		name := cmpName(ctl.Style.Name(display.KeyA), "A")
-		s := display.Screen{Headline: "Unpair this device?", Tone: display.ToneWarn,
-			Detail: fmt.Sprintf("Press %s within %d s to unpair. Any other key cancels.", name, int(unpairConfirm/time.Second))}
+		// The confirmation's wording says 5 s: unpairConfirm.
+		s := display.Screen{Headline: m.Text.T(msg.UnpairConfirm, cmpName(ctl.Style.Name(display.KeyA), "A")), Tone: display.ToneWarn}
 		if n := ctl.Style.Name(display.KeyA); n != "" {
-			s.Actions = []display.Action{{Key: display.KeyA, Name: n, Label: "unpair"}}
+			s.Actions = []display.Action{{Key: display.KeyA, Name: n, Label: m.Text.T(msg.ActionUnpair)}}
 		}
 		return s
 	}
@@ -200,7 +200,7 @@ func cmpName(name, def string) string {
 // shortened; no secret is shown.
 func (m *Machine) details() []string {
 	dev := m.Client.Config.Device
-	line := func(label, value string) string { return label + ": " + sanitize.Line(value, 120) }
+	line := func(label msg.ID, value string) string { return m.Text.T(label) + ": " + sanitize.Line(value, 120) }
 	name := dev.Name
 	if dev.Model != "" && dev.Model != name {
 		name = strings.TrimSpace(name + " (" + dev.Model + ")")
@@ -209,28 +209,24 @@ func (m *Machine) details() []string {
 	if len(id) > 8 {
 		id = id[:8]
 	}
-	addrs := "unknown"
+	addrs := "-"
 	if m.Addrs != nil {
-		if a := m.Addrs(); len(a) > 0 {
-			addrs = strings.Join(a, ", ")
-		} else {
-			addrs = "none"
-		}
+		addrs = cmpName(strings.Join(m.Addrs(), ", "), "-")
 	}
 	out := []string{
-		line("Device", cmpName(name, "unnamed")),
-		line("Device ID", cmpName(id, "unknown")),
-		line("Server", cmpName(m.Server.Issuer, m.Client.Endpoints.DeviceAuthorization)),
-		line("Profile", m.Client.Wire().Name()),
-		line("Version", cmpName(dev.ClientVersion, "unknown")),
-		line("Network", addrs),
-		line("State", m.state.String()),
+		line(msg.LabelDevice, cmpName(name, "-")),
+		line(msg.LabelDeviceID, cmpName(id, "-")),
+		line(msg.LabelServer, cmpName(m.Server.Issuer, m.Client.Endpoints.DeviceAuthorization)),
+		line(msg.LabelProfile, m.Client.Wire().Name()),
+		line(msg.LabelVersion, cmpName(dev.ClientVersion, "-")),
+		line(msg.LabelNetwork, addrs),
+		line(msg.LabelState, m.state.String()),
 	}
 	switch {
 	case m.state == Error || m.state == Denied:
-		out = append(out, line("Problem", m.detail))
+		out = append(out, line(msg.LabelProblem, m.detail))
 	case strings.HasPrefix(m.rec.Health, "failed"):
-		out = append(out, line("Problem", m.rec.Health))
+		out = append(out, line(msg.LabelProblem, m.rec.Health))
 	}
 	return out
 }

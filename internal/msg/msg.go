@@ -72,6 +72,8 @@ const (
 	Unpairing
 	// UnpairedNewCode is "Unpaired. Getting a new code.".
 	UnpairedNewCode
+	// AnyKeyReturns is "Press any key to return.", under the details.
+	AnyKeyReturns
 
 	// count is the number of messages; not a message.
 	count

@@ -36,6 +36,7 @@ var english = table{
 	UnpairConfirm:        "Press %s within 5 s to unpair",
 	Unpairing:            "Unpairing…",
 	UnpairedNewCode:      "Unpaired. Getting a new code.",
+	AnyKeyReturns:        "Press any key to return.",
 }
 
 var german = table{
@@ -63,6 +64,7 @@ var german = table{
 	UnpairConfirm:        "Zum Entkoppeln innerhalb von 5 s %s drücken",
 	Unpairing:            "Wird entkoppelt…",
 	UnpairedNewCode:      "Entkoppelt. Neuer Code wird abgerufen.",
+	AnyKeyReturns:        "Beliebige Taste: zurück.",
 }
 
 var french = table{
@@ -90,6 +92,7 @@ var french = table{
 	UnpairConfirm:        "Appuyez sur %s dans les 5 s pour dissocier",
 	Unpairing:            "Dissociation…",
 	UnpairedNewCode:      "Dissocié. Obtention d'un nouveau code.",
+	AnyKeyReturns:        "Une touche pour revenir.",
 }
 
 var spanish = table{
@@ -117,6 +120,7 @@ var spanish = table{
 	UnpairConfirm:        "Pulsa %s en los próximos 5 s para desvincular",
 	Unpairing:            "Desvinculando…",
 	UnpairedNewCode:      "Desvinculado. Obteniendo un código nuevo.",
+	AnyKeyReturns:        "Pulsa una tecla para volver.",
 }
 
 var portuguese = table{
@@ -144,6 +148,7 @@ var portuguese = table{
 	UnpairConfirm:        "Pressione %s em até 5 s para desparear",
 	Unpairing:            "Despareando…",
 	UnpairedNewCode:      "Despareado. Obtendo um novo código.",
+	AnyKeyReturns:        "Pressione uma tecla para voltar.",
 }
 
 var italian = table{
@@ -171,4 +176,5 @@ var italian = table{
 	UnpairConfirm:        "Premi %s entro 5 s per dissociare",
 	Unpairing:            "Dissociazione…",
 	UnpairedNewCode:      "Dissociato. Richiesta di un nuovo codice.",
+	AnyKeyReturns:        "Premi un tasto per tornare.",
 }
