@@ -172,7 +172,11 @@ func writeStatusText(w io.Writer, s statusJSON, now time.Time) {
 		}
 		return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04:05"), relative(t.Sub(now)))
 	}
-	line("State", s.State)
+	if s.State == pairing.Idle.String() {
+		line("State", s.State+" (nobody scanned the last codes; a key pressed at the device asks for a new one)")
+	} else {
+		line("State", s.State)
+	}
 	line("Since", at(s.StateSince))
 	line("Message", s.Message)
 	daemon := "not running"

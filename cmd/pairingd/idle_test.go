@@ -65,6 +65,9 @@ func TestIdleInTmux(t *testing.T) {
 		}
 	}
 	wait("the idle screen", time.Minute, func(s string) bool { return strings.Contains(s, "any key to pair") })
+	if r := pairingd(t, "status", "--state-dir", state); !strings.Contains(r.stdout, "State:             idle (nobody scanned") {
+		t.Errorf("pairingd status while idle: exit %d\n%s", r.code, r.stdout)
+	}
 	n := count()
 	if n != 2 {
 		t.Errorf("%d codes asked for before going idle, want 2 (idle_after)", n)

@@ -193,15 +193,6 @@ func (l *launcher) launch(pairingd string) launch {
 	return res
 }
 
-// flagValue is the value after name in args, and whether name is there.
-func flagValue(args []string, name string) (string, bool) {
-	i := slices.Index(args, name)
-	if i < 0 || i+1 >= len(args) {
-		return "", i >= 0
-	}
-	return args[i+1], true
-}
-
 // check compares the parts of a run every test looks at: the rotation,
 // --app, the input map and the language (none: "").
 func (r launch) check(t *testing.T, rotate, inputMap, language string) {
