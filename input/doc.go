@@ -59,7 +59,8 @@
 // The gamepad's buttons are by position, as the kernel names them (south
 // is the bottom one), which puts A at the bottom as on an Xbox pad. A
 // handheld whose buttons are labelled otherwise, or whose driver sends
-// other codes, needs a Map; on muOS, MuOSMap reads the device's own codes.
+// other codes, needs a Map (the config's [input] table; on muOS the
+// launcher passes the device's own codes from its configuration).
 //
 // Only presses count (value 1), not releases or the auto-repeat (2);
 // a touch screen's tap counts when the finger lifts (BTN_TOUCH going to 0,
