@@ -47,6 +47,9 @@ type Screen struct {
 	// ("Can't reach the server, retrying in 20 s"), or who we are paired
 	// with.
 	Detail string
+	// Words are the display's own words around these texts, in the
+	// screen's language; an empty one is English (Words.OrEnglish).
+	Words Words
 }
 
 // Offers reports whether one of s's actions is done with k.

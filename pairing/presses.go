@@ -175,10 +175,10 @@ func (m *Machine) overlayScreen(base display.Screen) display.Screen {
 	switch m.ui.overlay {
 	case overlayDetails:
 		return display.Screen{Headline: m.Text.T(msg.HeadlineDetails), Tone: display.ToneInfo, Lines: m.details(),
-			Detail: m.Text.T(msg.AnyKeyReturns)}
+			Detail: m.Text.T(msg.AnyKeyReturns), Words: base.Words}
 	case overlayUnpair:
 		// The confirmation's wording says 5 s: unpairConfirm.
-		s := display.Screen{Headline: m.Text.T(msg.UnpairConfirm, cmpName(ctl.Style.Name(display.KeyA), "A")), Tone: display.ToneWarn}
+		s := display.Screen{Headline: m.Text.T(msg.UnpairConfirm, cmpName(ctl.Style.Name(display.KeyA), "A")), Tone: display.ToneWarn, Words: base.Words}
 		if n := ctl.Style.Name(display.KeyA); n != "" {
 			s.Actions = []display.Action{{Key: display.KeyA, Name: n, Label: m.Text.T(msg.ActionUnpair)}}
 		}

@@ -123,6 +123,7 @@ func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Contr
 		Tone:     tones[st],
 		Actions:  actions(st, ctl),
 		Detail:   detail,
+		Words:    words(ctl.Text),
 	}
 	if st == Idle {
 		s.Headline = ctl.Text.T(msg.HeadlineIdle, cmpName(ctl.Style.Name(display.KeyA), "A"))
@@ -142,6 +143,22 @@ func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Contr
 		}
 	}
 	return s
+}
+
+// words are the displays' own words in c's language (nil is English).
+func words(c *msg.Catalog) display.Words {
+	return display.Words{
+		Code:           c.T(msg.WordCode),
+		GoTo:           c.T(msg.WordGoTo),
+		Keys:           c.T(msg.WordKeys),
+		ExpiresIn:      c.T(msg.WordExpiresIn),
+		CodeExpiresIn:  c.T(msg.WordCodeExpiresIn),
+		CodeExpired:    c.T(msg.WordCodeExpired),
+		At:             c.T(msg.WordAt),
+		QRTooLong:      c.T(msg.WordQRTooLong),
+		ScreenTooSmall: c.T(msg.WordScreenTooSmall),
+		Needs:          c.T(msg.WordNeeds),
+	}
 }
 
 // statusLine is the one-line status for systemd: words a person

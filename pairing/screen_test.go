@@ -130,3 +130,22 @@ func TestScreenLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The displays' own words come from the catalogue too: English ones are
+// display.EnglishWords, so a zero Screen reads the same, and every other
+// language sets each word.
+func TestScreenWords(t *testing.T) {
+	if got := Screen(AwaitingUser, store.Code{}, "", time.Time{}, Controls{}).Words; got != display.EnglishWords() {
+		t.Errorf("English words %+v, want display.EnglishWords() %+v", got, display.EnglishWords())
+	}
+	for _, lang := range msg.Tags()[1:] {
+		w := Screen(Paired, store.Code{}, "", time.Time{}, Controls{Text: msg.Lookup(lang)}).Words
+		if w == display.EnglishWords() || w != w.OrEnglish() {
+			t.Errorf("%s words %+v: English, or some missing", lang, w)
+		}
+	}
+	de := Screen(AwaitingUser, store.Code{}, "", time.Time{}, Controls{Text: msg.Lookup("de")}).Words
+	if de.GoTo != "Adresse" || de.ExpiresIn != "Läuft ab in" {
+		t.Errorf("German words %+v", de)
+	}
+}

@@ -197,13 +197,15 @@ func (c *canvas) drawString(x, y int, s string, f *font, scale int, fg, bg rgb) 
 	return x
 }
 
-// drawASCII is drawString for ASCII bytes, which the countdown uses to
+// drawBytes is drawString for UTF-8 bytes, which the countdown uses to
 // draw without allocating.
-func (c *canvas) drawASCII(x, y int, b []byte, f *font, scale int, fg, bg rgb) int {
+func (c *canvas) drawBytes(x, y int, b []byte, f *font, scale int, fg, bg rgb) int {
 	adv := f.advance() * scale
-	for _, ch := range b {
-		c.drawRune(x, y, rune(ch), f, scale, fg, bg)
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		c.drawRune(x, y, r, f, scale, fg, bg)
 		x += adv
+		b = b[n:]
 	}
 	return x
 }

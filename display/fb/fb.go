@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/qr"
@@ -88,13 +89,13 @@ type Display struct {
 	cur     display.Screen
 	start   time.Time // when the current deadline was first shown
 	lay     layout
-	qrFor   string   // payload of qrBits
-	qrBits  [][]bool // QR modules, nil when none
-	qrErr   string   // why there is no QR code for qrFor
-	cdBuf   [32]byte // the countdown text being drawn
-	cdShown [32]byte // the countdown text on the screen
-	cdLen   int      // length of cdShown, -1 for nothing shown
-	barW    int      // width of the bar on the screen
+	qrFor   string                 // payload of qrBits
+	qrBits  [][]bool               // QR modules, nil when none
+	qrErr   bool                   // whether qrFor is too long for a QR code
+	cdBuf   [maxCdPrefix + 16]byte // the countdown text being drawn
+	cdShown [maxCdPrefix + 16]byte // the countdown text on the screen
+	cdLen   int                    // length of cdShown, -1 for nothing shown
+	barW    int                    // width of the bar on the screen
 }
 
 // Open opens the framebuffer device at path and returns a Display on it
@@ -184,7 +185,7 @@ func (d *Display) Show(s display.Screen) error {
 func sameScreen(a, b display.Screen) bool {
 	return a.Headline == b.Headline && a.Tone == b.Tone && a.UserCode == b.UserCode &&
 		a.URI == b.URI && a.QR == b.QR && a.Detail == b.Detail && a.Deadline.Equal(b.Deadline) &&
-		slices.Equal(a.Actions, b.Actions) && slices.Equal(a.Lines, b.Lines)
+		slices.Equal(a.Actions, b.Actions) && slices.Equal(a.Lines, b.Lines) && a.Words == b.Words
 }
 
 // redrawLocked renders the current screen into the back buffer and
@@ -193,8 +194,8 @@ func (d *Display) redrawLocked() {
 	s := d.cur
 	bits := d.qrLocked(s)
 	problem := ""
-	if s.QR != "" && bits == nil {
-		problem = d.qrErr
+	if s.QR != "" && bits == nil && d.qrErr {
+		problem = s.Words.OrEnglish().QRTooLong
 	}
 	d.lay = plan(d.cv.w, d.cv.h, s, bits, problem)
 	d.lay.draw(&d.cv, bits)
@@ -210,11 +211,11 @@ func (d *Display) qrLocked(s display.Screen) [][]bool {
 		return nil
 	}
 	if s.QR != d.qrFor {
-		d.qrFor, d.qrBits, d.qrErr = s.QR, nil, ""
+		d.qrFor, d.qrBits, d.qrErr = s.QR, nil, false
 		bits, err := qr.Bitmap(s.QR)
 		if err != nil {
 			d.log.Error("fb: cannot draw the QR code", "err", err)
-			d.qrErr = "The link is too long for a QR code"
+			d.qrErr = true
 		} else {
 			d.qrBits = bits
 		}
@@ -241,7 +242,7 @@ func (d *Display) countdownLocked() bool {
 	d.barW = bw
 	c := &d.cv
 	c.fillRGB(l.region, colBG)
-	c.drawASCII(l.lineX(len(b)*regular.advance()*l.cdScale), l.cd.Min.Y, b, regular, l.cdScale, colMuted, colBG)
+	c.drawBytes(l.lineX(utf8.RuneCount(b)*regular.advance()*l.cdScale), l.cd.Min.Y, b, regular, l.cdScale, colMuted, colBG)
 	c.fillRGB(l.bar, colTrack)
 	bar := l.bar
 	bar.Max.X = bar.Min.X + bw

@@ -482,12 +482,12 @@ func TestCountdownRunsOut(t *testing.T) {
 			after time.Duration
 			want  string
 		}{
-			{0, expiresIn + "1:02"},
-			{500 * time.Millisecond, expiresIn + "1:01"},
-			{time.Second, expiresIn + "1:00"},
-			{time.Second, expiresIn + "0:59"},
-			{59 * time.Second, expiresIn + "0:00"},
-			{time.Hour, expiresIn + "0:00"},
+			{0, "Expires in " + "1:02"},
+			{500 * time.Millisecond, "Expires in " + "1:01"},
+			{time.Second, "Expires in " + "1:00"},
+			{time.Second, "Expires in " + "0:59"},
+			{59 * time.Second, "Expires in " + "0:00"},
+			{time.Hour, "Expires in " + "0:00"},
 		}
 		for _, st := range steps {
 			time.Sleep(st.after)

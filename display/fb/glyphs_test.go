@@ -164,5 +164,30 @@ func TestCatalogFits(t *testing.T) {
 				}
 			}
 		}
+		// The display's own words: the notes in place of the QR code,
+		// and the words before the countdown, which go when they do
+		// not fit.
+		words := func(c *msg.Catalog) display.Words {
+			return display.Words{ExpiresIn: c.T(msg.WordExpiresIn), QRTooLong: c.T(msg.WordQRTooLong), ScreenTooSmall: c.T(msg.WordScreenTooSmall)}
+		}
+		for _, note := range []msg.ID{msg.WordQRTooLong, msg.WordScreenTooSmall} {
+			en, _ := screen(msg.English(), msg.HeadlineAwaitingUser, true)
+			enL := plan(size.X, size.Y, en, nil, msg.English().T(note))
+			if _, enCut := cut(enL, en.Headline, en.UserCode, msg.English().T(note), shortURI(en.URI), en.Detail); enCut {
+				continue
+			}
+			for _, lang := range msg.Tags()[1:] {
+				c := msg.Lookup(lang)
+				s, _ := screen(c, msg.HeadlineAwaitingUser, true)
+				s.Words = words(c)
+				l := plan(size.X, size.Y, s, nil, c.T(note))
+				if lines, bad := cut(l, s.Headline, s.UserCode, c.T(note), shortURI(s.URI), s.Detail); bad {
+					t.Errorf("%s at %dx%d: %q is cut short, English is not", lang, size.X, size.Y, lines)
+				}
+				if enL.cdPrefix != "" && l.cdPrefix == "" {
+					t.Errorf("%s at %dx%d: no room for %q before the countdown, English has %q", lang, size.X, size.Y, c.T(msg.WordExpiresIn), enL.cdPrefix)
+				}
+			}
+		}
 	}
 }

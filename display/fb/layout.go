@@ -42,11 +42,10 @@ const (
 	// comfortCols is the width, in characters, below which text is not
 	// scaled up.
 	comfortCols = 16
-	// expiresIn starts the countdown line when the column is wide enough.
-	expiresIn = "Expires in "
-	// tooSmall replaces the QR code when it cannot be drawn with
-	// minModule pixels per module.
-	tooSmall = "Screen too small for a QR code"
+	// maxCdPrefix is the most bytes of the words that start the
+	// countdown line (Words.ExpiresIn and a space); longer ones are left
+	// out, like ones the column is too narrow for.
+	maxCdPrefix = 32
 	// maxScale bounds the large text's scale: 128-pixel letters.
 	maxScale = 16
 )
@@ -91,7 +90,7 @@ type layout struct {
 	text     image.Rectangle // the text column
 	centred  bool            // lines centred (portrait, text only) or left-aligned
 	items    []item
-	cdPrefix string // expiresIn or ""
+	cdPrefix string // Words.ExpiresIn and a space, or ""
 	cdScale  int
 	body     int             // the body text's scale
 	hint     keyHint         // the keys, at the bottom of the screen
@@ -185,7 +184,7 @@ func planHinted(w, h int, s display.Screen, bits [][]bool, qrProblem string, hin
 				l.centred = true
 			}
 		} else {
-			notice = tooSmall
+			notice = s.Words.OrEnglish().ScreenTooSmall
 		}
 	}
 	if l.qr.Empty() {
@@ -399,8 +398,8 @@ func (l *layout) fill(s display.Screen, notice string, sb, k, gap int) {
 	if !s.Deadline.IsZero() {
 		l.cdScale = sb
 		l.cdPrefix = ""
-		if cols(regular, sb) >= len(expiresIn)+5 {
-			l.cdPrefix = expiresIn
+		if p := clean(s.Words.OrEnglish().ExpiresIn) + " "; len(p) <= maxCdPrefix && cols(regular, sb) >= utf8.RuneCountInString(p)+5 {
+			l.cdPrefix = p
 		}
 		g := gap
 		if len(l.items) == 0 {

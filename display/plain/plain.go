@@ -47,14 +47,14 @@ func (d *Display) Show(s display.Screen) error {
 		d.block(&b, s)
 	default:
 		if !s.Deadline.Equal(d.last.Deadline) && !s.Deadline.IsZero() {
-			b.WriteString(d.expiry(s.Deadline))
+			b.WriteString(d.expiry(s.Words.OrEnglish(), s.Deadline))
 			b.WriteByte('\n')
 		}
 		if s.Detail != d.last.Detail && s.Detail != "" {
 			b.WriteString(s.Detail)
 			b.WriteByte('\n')
 		}
-		if k := keys(s.Actions); k != keys(d.last.Actions) && k != "" {
+		if k := keys(s.Words.OrEnglish(), s.Actions); k != keys(d.last.Words.OrEnglish(), d.last.Actions) && k != "" {
 			b.WriteString(k)
 			b.WriteByte('\n')
 		}
@@ -75,15 +75,16 @@ func (d *Display) Show(s display.Screen) error {
 // key is the part of a Screen whose change deserves a whole new block.
 type key struct {
 	headline, userCode, uri, qr, lines string
+	words                              display.Words
 }
 
 func blockKey(s display.Screen) key {
-	return key{s.Headline, s.UserCode, s.URI, s.QR, strings.Join(s.Lines, "\n")}
+	return key{s.Headline, s.UserCode, s.URI, s.QR, strings.Join(s.Lines, "\n"), s.Words.OrEnglish()}
 }
 
-// keys is the line of the actions, "Keys: A new code, Y details", or ""
-// without any.
-func keys(actions []display.Action) string {
+// keys is the line of the actions in w, "Keys: A new code, Y details",
+// or "" without any.
+func keys(w display.Words, actions []display.Action) string {
 	var ks []string
 	for _, a := range actions {
 		if k := strings.TrimSpace(a.Name + " " + a.Label); k != "" {
@@ -93,7 +94,7 @@ func keys(actions []display.Action) string {
 	if len(ks) == 0 {
 		return ""
 	}
-	return "Keys: " + strings.Join(ks, ", ")
+	return w.Keys + ": " + strings.Join(ks, ", ")
 }
 
 // block writes the whole screen: a blank line to set it apart in a log, the
@@ -104,19 +105,20 @@ func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 	if s.Headline != "" {
 		fmt.Fprintf(b, "%s\n", s.Headline)
 	}
+	w := s.Words.OrEnglish()
 	if s.UserCode != "" {
-		fmt.Fprintf(b, "Code: %s\n", s.UserCode)
+		fmt.Fprintf(b, "%s: %s\n", w.Code, s.UserCode)
 	}
 	if s.URI != "" {
-		fmt.Fprintf(b, "Go to: %s\n", s.URI)
+		fmt.Fprintf(b, "%s: %s\n", w.GoTo, s.URI)
 	}
 	if !s.Deadline.IsZero() {
-		fmt.Fprintf(b, "%s\n", d.expiry(s.Deadline))
+		fmt.Fprintf(b, "%s\n", d.expiry(w, s.Deadline))
 	}
 	if s.QR != "" {
 		bm, err := qr.Bitmap(s.QR)
 		if err != nil {
-			fmt.Fprintf(b, "(No QR code: %v)\n", err)
+			fmt.Fprintf(b, "(%s: %v)\n", w.QRTooLong, err)
 		} else {
 			// No colours here (see the package comment), so the
 			// glyphs draw the light modules: on the usual light-on-dark
@@ -137,20 +139,20 @@ func (d *Display) block(b *bytes.Buffer, s display.Screen) {
 	for _, l := range s.Lines {
 		fmt.Fprintf(b, "%s\n", l)
 	}
-	if k := keys(s.Actions); k != "" {
+	if k := keys(w, s.Actions); k != "" {
 		fmt.Fprintf(b, "%s\n", k)
 	}
 }
 
-// expiry is the countdown line, with the wall-clock time of the deadline
-// for a log read later.
-func (d *Display) expiry(deadline time.Time) string {
+// expiry is the countdown line in w, with the wall-clock time of the
+// deadline for a log read later.
+func (d *Display) expiry(w display.Words, deadline time.Time) string {
 	now := d.now()
 	at := deadline.Format("15:04")
 	if !deadline.After(now) {
-		return fmt.Sprintf("Code expired (at %s)", at)
+		return fmt.Sprintf("%s (%s %s)", w.CodeExpired, w.At, at)
 	}
-	return fmt.Sprintf("Code expires in %s (at %s)", display.TimeLeft(deadline, now), at)
+	return fmt.Sprintf("%s %s (%s %s)", w.CodeExpiresIn, display.TimeLeft(deadline, now), w.At, at)
 }
 
 // Close does nothing: plain text needs no restoring.

@@ -10,6 +10,9 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/internal/golden"
+	"github.com/pairingd/pairingd/internal/msg"
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
@@ -209,7 +212,7 @@ func TestTooLongForQR(t *testing.T) {
 		t.Fatalf("Show with a too long QR payload: %v, want the text without a QR code", err)
 	}
 	out := buf.String()
-	for _, want := range []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "(No QR code: "} {
+	for _, want := range []string{"Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "(The link is too long for a QR code: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -239,5 +242,39 @@ func TestWriteError(t *testing.T) {
 	err := d.Show(awaiting())
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("Show to a failing writer = %v, want an error wrapping the write error", err)
+	}
+}
+
+// A German screen from the catalogue is German in the block and in the
+// lines that follow it: the labels, the expiry and the keys.
+func TestGermanWords(t *testing.T) {
+	code := store.Code{UserCode: "WDJB-MJHT", VerificationURI: "https://auth.example.com/device"}
+	ctl := pairing.Controls{Style: display.StyleGamepad, Text: msg.Lookup("de")}
+	var buf bytes.Buffer
+	c := &clock{t0}
+	d := New(&buf, c.now)
+	s := pairing.Screen(pairing.AwaitingUser, code, "", t0.Add(10*time.Minute), ctl)
+	if err := d.Show(s); err != nil {
+		t.Fatal(err)
+	}
+	s.Deadline = t0.Add(20 * time.Minute)
+	if err := d.Show(s); err != nil {
+		t.Fatal(err)
+	}
+	c.t = t0.Add(30 * time.Minute)
+	s.Actions = s.Actions[:1]
+	if err := d.Show(s); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"Code: WDJB-MJHT", "Adresse: https://auth.example.com/device", "Code läuft ab in 10:00 (um 12:41)", "Code läuft ab in 20:00 (um 12:51)", "Tasten: A neuer Code, Y Details", "Tasten: A neuer Code"} {
+		if !strings.Contains(out, want+"\n") {
+			t.Errorf("output lacks line %q:\n%s", want, out)
+		}
+	}
+	for _, en := range []string{"Go to:", "Keys:", "expires", " at "} {
+		if strings.Contains(out, en) {
+			t.Errorf("German output has %q:\n%s", en, out)
+		}
 	}
 }

@@ -173,7 +173,8 @@ func lay(s display.Screen, q *qrImage, qrNote string, w, h int, now time.Time, h
 		}
 		// The size the stacked layout needs, which is always enough.
 		need := len(headLines(s, q.w)) + q.h + 1 + len(textLines(s, q.w, now, hint))
-		qrNote = fmt.Sprintf("Terminal too small for the QR code (needs %d×%d)", q.w, need)
+		w := s.Words.OrEnglish()
+		qrNote = fmt.Sprintf("%s (%s %d×%d)", w.ScreenTooSmall, w.Needs, q.w, need)
 	}
 	var note []textLine
 	for _, l := range wrap(qrNote, w) {
@@ -302,6 +303,7 @@ func headLines(s display.Screen, width int) []textLine {
 // detail, the screen's Lines and the keys, wrapped to width.
 func textLines(s display.Screen, width int, now time.Time, hint []string) []textLine {
 	var ls []textLine
+	words := s.Words.OrEnglish()
 	add := func(label, text string, style tcell.Style, prio int) {
 		l := textLine{spans: []span{{label, plainStyle}, {text, style}}, prio: prio}
 		if l.width() <= width {
@@ -318,13 +320,13 @@ func textLines(s display.Screen, width int, now time.Time, hint []string) []text
 		}
 	}
 	if s.UserCode != "" {
-		add("Code: ", display.GroupCode(s.UserCode), boldStyle, prioEssential)
+		add(words.Code+": ", display.GroupCode(s.UserCode), boldStyle, prioEssential)
 	}
 	if s.URI != "" {
-		add("Go to: ", s.URI, plainStyle, prioEssential)
+		add(words.GoTo+": ", s.URI, plainStyle, prioEssential)
 	}
 	if !s.Deadline.IsZero() {
-		add("", countdownText(s.Deadline, now), plainStyle, prioCountdown)
+		add("", countdownText(words, s.Deadline, now), plainStyle, prioCountdown)
 	}
 	detail := wrap(s.Detail, width)
 	for _, l := range detail {
@@ -388,12 +390,12 @@ func hintLines(keys []string, width int) []string {
 	return out
 }
 
-// countdownText is the text of the countdown line.
-func countdownText(deadline, now time.Time) string {
+// countdownText is the text of the countdown line, in w.
+func countdownText(w display.Words, deadline, now time.Time) string {
 	if !deadline.After(now) {
-		return "Code expired"
+		return w.CodeExpired
 	}
-	return "Code expires in " + display.TimeLeft(deadline, now)
+	return w.CodeExpiresIn + " " + display.TimeLeft(deadline, now)
 }
 
 // paint draws f on scr, which the caller has cleared; tcell clips what

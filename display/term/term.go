@@ -127,12 +127,12 @@ func (d *Display) Show(s display.Screen) error {
 		return errors.New("term: Show after Close")
 	}
 	s = clean(s)
-	if !d.shown || s.QR != d.cur.QR {
+	if !d.shown || s.QR != d.cur.QR || s.Words != d.cur.Words {
 		d.qr, d.qrNote = nil, ""
 		if s.QR != "" {
 			bm, err := qr.Bitmap(s.QR)
 			if err != nil {
-				d.qrNote = "No QR code: the address is too long for one."
+				d.qrNote = s.Words.OrEnglish().QRTooLong
 			} else {
 				d.qr = newQRImage(bm, d.mode)
 			}

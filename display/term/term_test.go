@@ -16,6 +16,9 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/displaytest"
 	"github.com/pairingd/pairingd/internal/golden"
+	"github.com/pairingd/pairingd/internal/msg"
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
 )
 
 var t0 = time.Date(2025, 3, 1, 12, 31, 0, 0, time.UTC)
@@ -211,7 +214,7 @@ func TestShow(t *testing.T) {
 			w:      40,
 			h:      12,
 			screen: awaiting(t0.Add(10 * time.Minute)),
-			want:   []string{"Terminal too small for the QR code", "(needs 41×", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00"},
+			want:   []string{"Screen too small for a QR code (needs", "41×31)", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device", "Code expires in 10:00"},
 		},
 		{
 			name:   "linux console 140x50",
@@ -228,7 +231,7 @@ func TestShow(t *testing.T) {
 			w:      80,
 			h:      24,
 			screen: awaiting(t0.Add(10 * time.Minute)),
-			want:   []string{"Terminal too small for the QR code (needs 82×", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
+			want:   []string{"Screen too small for a QR code (needs 82×", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
 		},
 		{
 			name: "too long for a QR code",
@@ -238,7 +241,7 @@ func TestShow(t *testing.T) {
 				Actions: []display.Action{{Key: display.KeyA, Name: "Enter", Label: "new code"}}, UserCode: "WDJB-MJHT", URI: "https://auth.example.com/device",
 				QR: "https://auth.example.com/?" + strings.Repeat("x", 3000),
 			},
-			want: []string{"No QR code: the address is too long for one.", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
+			want: []string{"The link is too long for a QR code", "Code: WDJB-MJHT", "Go to: https://auth.example.com/device"},
 		},
 		{
 			name: "paired",
@@ -330,7 +333,7 @@ func TestResize(t *testing.T) {
 			want   string
 		}{
 			{120, 40, true, "Code: WDJB-MJHT"},
-			{40, 12, false, "Terminal too small for the QR code"},
+			{40, 12, false, "Screen too small for a QR code"},
 			{100, 30, true, "Code: WDJB-MJHT"},
 		} {
 			sim.SetSize(tt.w, tt.h)
@@ -624,5 +627,47 @@ func TestWrap(t *testing.T) {
 		if got := wrap(tt.in, tt.width); strings.Join(got, "|") != strings.Join(tt.want, "|") || len(got) != len(tt.want) {
 			t.Errorf("wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
 		}
+	}
+}
+
+// A German screen from the catalogue has the display's own words in
+// German too: the labels, the countdown and the notes in place of a QR
+// code.
+func TestGermanWords(t *testing.T) {
+	code := store.Code{UserCode: "WDJB-MJHT", VerificationURI: "https://auth.example.com/device", VerificationURIComplete: url60}
+	ctl := pairing.Controls{Style: display.StyleKeyboard, Quit: true, Text: msg.Lookup("de")}
+	s := pairing.Screen(pairing.AwaitingUser, code, "", t0.Add(10*time.Minute), ctl)
+	long := s
+	long.QR = "https://auth.example.com/?" + strings.Repeat("x", 3000)
+	for _, tt := range []struct {
+		name   string
+		w, h   int
+		screen display.Screen
+		want   []string
+	}{
+		{"80x24", 80, 24, s, []string{"Scannen zum Koppeln", "Code: WDJB-MJHT", "Adresse:", "Code läuft ab in 10:00"}},
+		{"40x12 too small", 40, 12, s, []string{"Bildschirm zu klein für einen", "(benötigt 41×", "Code: WDJB-MJHT", "Adresse:"}},
+		{"too long", 80, 24, long, []string{"Der Link ist zu lang für einen QR-Code", "Code: WDJB-MJHT", "Adresse: https://auth.example.com/device"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				d, sim := start(t, tt.w, tt.h, Options{Now: fixed, OnKey: func(display.Key) {}, OnInterrupt: func() {}})
+				defer d.Close()
+				if err := d.Show(tt.screen); err != nil {
+					t.Fatal(err)
+				}
+				screen := strings.Join(text(d, sim), "\n")
+				for _, want := range tt.want {
+					if !strings.Contains(screen, want) {
+						t.Errorf("screen lacks %q:\n%s", want, screen)
+					}
+				}
+				for _, en := range []string{"Go to:", "expires", "too small", "too long", "needs"} {
+					if strings.Contains(screen, en) {
+						t.Errorf("German screen has %q:\n%s", en, screen)
+					}
+				}
+			})
+		})
 	}
 }

@@ -75,6 +75,36 @@ const (
 	// AnyKeyReturns is "Press any key to return.", under the details.
 	AnyKeyReturns
 
+	// The words a display puts around the texts (display.Words). They
+	// have no %s: a display joins a word and its value, "Code:
+	// WDJB-MJHT", "Expires in 9:59".
+
+	// WordCode is "Code", the label of the user code.
+	WordCode
+	// WordGoTo is "Go to", the label of the verification URI.
+	WordGoTo
+	// WordKeys is "Keys", the label of the actions in plain text.
+	WordKeys
+	// WordExpiresIn is "Expires in", before the time left on the
+	// framebuffer's countdown, in a narrow column.
+	WordExpiresIn
+	// WordCodeExpiresIn is "Code expires in", before the time left on a
+	// countdown line of its own.
+	WordCodeExpiresIn
+	// WordCodeExpired is "Code expired", that line once it is over.
+	WordCodeExpired
+	// WordAt is "at", before a clock time: "(at 12:41)".
+	WordAt
+	// WordQRTooLong is "The link is too long for a QR code", in place
+	// of the QR code.
+	WordQRTooLong
+	// WordScreenTooSmall is "Screen too small for a QR code", in place
+	// of the QR code.
+	WordScreenTooSmall
+	// WordNeeds is "needs", before the size a terminal needs for the QR
+	// code: "(needs 41×23)".
+	WordNeeds
+
 	// count is the number of messages; not a message.
 	count
 )

@@ -37,6 +37,16 @@ var english = table{
 	Unpairing:            "Unpairing…",
 	UnpairedNewCode:      "Unpaired. Getting a new code.",
 	AnyKeyReturns:        "Press any key to return.",
+	WordCode:             "Code",
+	WordGoTo:             "Go to",
+	WordKeys:             "Keys",
+	WordExpiresIn:        "Expires in",
+	WordCodeExpiresIn:    "Code expires in",
+	WordCodeExpired:      "Code expired",
+	WordAt:               "at",
+	WordQRTooLong:        "The link is too long for a QR code",
+	WordScreenTooSmall:   "Screen too small for a QR code",
+	WordNeeds:            "needs",
 }
 
 var german = table{
@@ -65,6 +75,16 @@ var german = table{
 	Unpairing:            "Wird entkoppelt…",
 	UnpairedNewCode:      "Entkoppelt. Neuer Code wird abgerufen.",
 	AnyKeyReturns:        "Beliebige Taste: zurück.",
+	WordCode:             "Code",
+	WordGoTo:             "Adresse",
+	WordKeys:             "Tasten",
+	WordExpiresIn:        "Läuft ab in",
+	WordCodeExpiresIn:    "Code läuft ab in",
+	WordCodeExpired:      "Code abgelaufen",
+	WordAt:               "um",
+	WordQRTooLong:        "Der Link ist zu lang für einen QR-Code",
+	WordScreenTooSmall:   "Bildschirm zu klein für einen QR-Code",
+	WordNeeds:            "benötigt",
 }
 
 var french = table{
@@ -93,6 +113,16 @@ var french = table{
 	Unpairing:            "Dissociation…",
 	UnpairedNewCode:      "Dissocié. Obtention d'un nouveau code.",
 	AnyKeyReturns:        "Une touche pour revenir.",
+	WordCode:             "Code",
+	WordGoTo:             "Adresse",
+	WordKeys:             "Touches",
+	WordExpiresIn:        "Expire dans",
+	WordCodeExpiresIn:    "Le code expire dans",
+	WordCodeExpired:      "Code expiré",
+	WordAt:               "à",
+	WordQRTooLong:        "Le lien est trop long pour un code QR",
+	WordScreenTooSmall:   "Écran trop petit pour un code QR",
+	WordNeeds:            "il faut",
 }
 
 var spanish = table{
@@ -121,6 +151,16 @@ var spanish = table{
 	Unpairing:            "Desvinculando…",
 	UnpairedNewCode:      "Desvinculado. Obteniendo un código nuevo.",
 	AnyKeyReturns:        "Pulsa una tecla para volver.",
+	WordCode:             "Código",
+	WordGoTo:             "Ve a",
+	WordKeys:             "Teclas",
+	WordExpiresIn:        "Caduca en",
+	WordCodeExpiresIn:    "El código caduca en",
+	WordCodeExpired:      "Código caducado",
+	WordAt:               "a las",
+	WordQRTooLong:        "El enlace es demasiado largo para un código QR",
+	WordScreenTooSmall:   "Pantalla demasiado pequeña para un código QR",
+	WordNeeds:            "necesita",
 }
 
 var portuguese = table{
@@ -149,6 +189,16 @@ var portuguese = table{
 	Unpairing:            "Despareando…",
 	UnpairedNewCode:      "Despareado. Obtendo um novo código.",
 	AnyKeyReturns:        "Pressione uma tecla para voltar.",
+	WordCode:             "Código",
+	WordGoTo:             "Acesse",
+	WordKeys:             "Teclas",
+	WordExpiresIn:        "Expira em",
+	WordCodeExpiresIn:    "O código expira em",
+	WordCodeExpired:      "Código expirado",
+	WordAt:               "às",
+	WordQRTooLong:        "O link é longo demais para um código QR",
+	WordScreenTooSmall:   "Tela pequena demais para um código QR",
+	WordNeeds:            "precisa de",
 }
 
 var italian = table{
@@ -177,4 +227,14 @@ var italian = table{
 	Unpairing:            "Dissociazione…",
 	UnpairedNewCode:      "Dissociato. Richiesta di un nuovo codice.",
 	AnyKeyReturns:        "Premi un tasto per tornare.",
+	WordCode:             "Codice",
+	WordGoTo:             "Vai su",
+	WordKeys:             "Tasti",
+	WordExpiresIn:        "Scade tra",
+	WordCodeExpiresIn:    "Il codice scade tra",
+	WordCodeExpired:      "Codice scaduto",
+	WordAt:               "alle",
+	WordQRTooLong:        "Il link è troppo lungo per un codice QR",
+	WordScreenTooSmall:   "Schermo troppo piccolo per un codice QR",
+	WordNeeds:            "servono",
 }
