@@ -33,6 +33,17 @@ elif [ -n "${CI:-}" ]; then
 	err "shellcheck is not installed"
 fi
 
+# Config.in parsed as Kconfig parses it (kconfiglib, Debian's
+# python3-kconfiglib): a dependency loop is an error there, which neither
+# check-package nor the lint below sees.
+if /usr/bin/python3 -c 'import kconfiglib' 2>/dev/null; then
+	/usr/bin/python3 scripts/kconfig-check.py "$pkg/Config.in" || err "$pkg/Config.in: Kconfig reports problems"
+elif [ -n "${CI:-}" ]; then
+	err "python3-kconfiglib is not installed (.ci/run installs it)"
+else
+	echo "buildroot-check: python3-kconfiglib not installed: skipping the Kconfig parse (CI runs it)"
+fi
+
 # What the package installs from the source tree must be there.
 for f in build.tags systemd/pairingd.service init/S80pairingd pairingd.example.toml; do
 	grep -q "\$(@D)/$f" "$pkg/pairingd.mk" || err "$pkg/pairingd.mk: no \$(@D)/$f"

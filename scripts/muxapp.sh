@@ -21,6 +21,7 @@ install -m 0755 dist/pairingd-linux-arm64 "$app/pairingd"
 install -m 0644 pairingd.example.toml "$app/pairingd.toml.example"
 install -m 0644 muos/glyph/pairing.png "$app/glyph/pairing.png"
 install -m 0644 muos/README.txt "$app/README.txt"
+install -m 0644 LICENSE "$app/LICENSE"
 printf '%s\n' "$version" >"$app/VERSION"
 
 # Reproducible: fixed times (UTC, as zip stores local time), sorted names,
@@ -31,7 +32,7 @@ rm -f "$out"
 unzip -l "$out"
 
 # The archive's layout.
-want="Pairing/README.txt Pairing/VERSION Pairing/glyph/pairing.png Pairing/mux_lang.ini Pairing/mux_launch.sh Pairing/pairingd Pairing/pairingd.toml.example"
+want="Pairing/LICENSE Pairing/README.txt Pairing/VERSION Pairing/glyph/pairing.png Pairing/mux_lang.ini Pairing/mux_launch.sh Pairing/pairingd Pairing/pairingd.toml.example"
 got=$(unzip -Z1 "$out" | LC_ALL=C sort | tr '\n' ' ')
 if [ "$got" != "$want " ]; then
 	echo "muxapp: unexpected contents: $got" >&2

@@ -14,6 +14,9 @@ PAIRINGD_SITE_METHOD = local
 PAIRINGD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = \
 	--exclude bin --exclude dist --exclude build --exclude buildroot
 
+PAIRINGD_LICENSE = BSD-3-Clause
+PAIRINGD_LICENSE_FILES = LICENSE
+
 PAIRINGD_GOMOD = github.com/pairingd/pairingd
 PAIRINGD_BUILD_TARGETS = cmd/pairingd
 PAIRINGD_LDFLAGS = -s -w -X main.version=$(PAIRINGD_VERSION)
@@ -27,6 +30,14 @@ PAIRINGD_TAGS = $(shell grep -Eo '^[A-Za-z0-9_.]+' $(@D)/build.tags 2>/dev/null)
 ifeq ($(BR2_PACKAGE_PAIRINGD_SYSTEM_SQLITE),y)
 PAIRINGD_TAGS += libsqlite3
 PAIRINGD_DEPENDENCIES += sqlite
+ifeq ($(BR2_PACKAGE_SQLITE_NO_SYNC),y)
+# A power cut must not lose a committed grant (Config.in says why this is
+# not a Kconfig dependency).
+define PAIRINGD_CHECK_SQLITE_SYNC
+	@echo "pairingd: BR2_PACKAGE_PAIRINGD_SYSTEM_SQLITE needs BR2_PACKAGE_SQLITE_NO_SYNC off" >&2; exit 1
+endef
+PAIRINGD_PRE_CONFIGURE_HOOKS += PAIRINGD_CHECK_SQLITE_SYNC
+endif
 endif
 
 # A downloaded tarball is vendored by Buildroot's download step; a local
