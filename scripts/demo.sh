@@ -13,7 +13,7 @@ server=$!
 cleanup() {
 	kill "$server" 2>/dev/null || true
 	wait "$server" 2>/dev/null || true
-	echo "demo state kept in $state (pairingd status --state-dir $state)"
+	echo "demo state kept in $state (bin/pairingd status --state-dir $state)"
 }
 trap cleanup EXIT INT TERM
 

@@ -39,7 +39,8 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 		return usageError{err}
 	}
 	// No reload on SIGHUP (a restart applies a new config and resumes the
-	// code on screen); ignore it rather than die of it.
+	// code on screen); a service ignores it rather than die of it. On the
+	// terminal display it means the terminal went away: run stops then.
 	signal.Ignore(syscall.SIGHUP)
 	// A reader of stdout or stderr that goes away (`| head`, a log pipe
 	// that restarts) must not kill the daemon: with SIGPIPE ignored the
@@ -171,9 +172,13 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	defer disp.Close()
 	if _, ok := disp.(*term.Display); ok {
 		// Someone at the terminal runs it in the foreground: keyboard
-		// keys, and Esc or q end it.
+		// keys, Esc or q end it, and so does closing the terminal (a
+		// hang-up), which would otherwise leave it polling unseen.
 		m.KeyStyle = func() display.KeyStyle { return display.StyleKeyboard }
 		m.Quit = cancel
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGHUP)
+		defer stop()
 	}
 	if cfg.App {
 		// An app in the foreground (muOS): B and MENU end it.
