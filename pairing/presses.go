@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -178,21 +179,13 @@ func (m *Machine) overlayScreen(base display.Screen) display.Screen {
 			Detail: m.Text.T(msg.AnyKeyReturns), Words: base.Words}
 	case overlayUnpair:
 		// The confirmation's wording says 5 s: unpairConfirm.
-		s := display.Screen{Headline: m.Text.T(msg.UnpairConfirm, cmpName(ctl.Style.Name(display.KeyA), "A")), Tone: display.ToneWarn, Words: base.Words}
+		s := display.Screen{Headline: m.Text.T(msg.UnpairConfirm, cmp.Or(ctl.Style.Name(display.KeyA), "A")), Tone: display.ToneWarn, Words: base.Words}
 		if n := ctl.Style.Name(display.KeyA); n != "" {
 			s.Actions = []display.Action{{Key: display.KeyA, Name: n, Label: m.Text.T(msg.ActionUnpair)}}
 		}
 		return s
 	}
 	return base
-}
-
-// cmpName is name, or def when the style has no name for the key.
-func cmpName(name, def string) string {
-	if name == "" {
-		return def
-	}
-	return name
 }
 
 // details are the lines of the details screen: who the device is, which
@@ -211,14 +204,14 @@ func (m *Machine) details() []string {
 	}
 	addrs := "-"
 	if m.Addrs != nil {
-		addrs = cmpName(strings.Join(m.Addrs(), ", "), "-")
+		addrs = cmp.Or(strings.Join(m.Addrs(), ", "), "-")
 	}
 	out := []string{
-		line(msg.LabelDevice, cmpName(name, "-")),
-		line(msg.LabelDeviceID, cmpName(id, "-")),
-		line(msg.LabelServer, cmpName(m.Server.Issuer, m.Client.Endpoints.DeviceAuthorization)),
+		line(msg.LabelDevice, cmp.Or(name, "-")),
+		line(msg.LabelDeviceID, cmp.Or(id, "-")),
+		line(msg.LabelServer, cmp.Or(m.Server.Issuer, m.Client.Endpoints.DeviceAuthorization)),
 		line(msg.LabelProfile, m.Client.Wire().Name()),
-		line(msg.LabelVersion, cmpName(dev.ClientVersion, "-")),
+		line(msg.LabelVersion, cmp.Or(dev.ClientVersion, "-")),
 		line(msg.LabelNetwork, addrs),
 		line(msg.LabelState, m.state.String()),
 	}

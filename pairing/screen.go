@@ -1,6 +1,7 @@
 package pairing
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -126,7 +127,7 @@ func Screen(st State, c store.Code, detail string, deadline time.Time, ctl Contr
 		Words:    words(ctl.Text),
 	}
 	if st == Idle {
-		s.Headline = ctl.Text.T(msg.HeadlineIdle, cmpName(ctl.Style.Name(display.KeyA), "A"))
+		s.Headline = ctl.Text.T(msg.HeadlineIdle, cmp.Or(ctl.Style.Name(display.KeyA), "A"))
 	}
 	if st == AwaitingUser {
 		s.UserCode = c.UserCode
