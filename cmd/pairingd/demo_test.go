@@ -4,8 +4,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,12 +26,6 @@ func TestDemoInTmux(t *testing.T) {
 }
 
 func demoInTmux(t *testing.T, profile string) {
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("tmux is needed for this test (.ci/run installs it): %v", err)
-		}
-		t.Skip("tmux not installed; CI runs this test")
-	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -45,33 +37,12 @@ func demoInTmux(t *testing.T, profile string) {
 	addr := l.Addr().String()
 	l.Close()
 
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tmux := func(args ...string) (string, error) {
-		out, err := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		return string(out), err
-	}
 	// English screens whatever the locale: the test reads them.
-	if out, err := tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "50",
-		"PAIRINGD_LANGUAGE=en make -C "+root+" demo PROFILE="+profile+" DEMO_LISTEN="+addr+"; sleep 60"); err != nil {
-		t.Fatalf("tmux new-session: %v: %s", err, out)
-	}
-	t.Cleanup(func() { tmux("kill-server") })
-
-	screen := func() string {
-		out, _ := tmux("capture-pane", "-p", "-t", "demo")
-		return out
-	}
+	term := startTerminal(t, 120, 50, "PAIRINGD_LANGUAGE=en make -C "+root+" demo PROFILE="+profile+" DEMO_LISTEN="+addr+"; sleep 60")
+	// make demo may build first.
 	waitScreen := func(what string, ok func(string) bool) string {
 		t.Helper()
-		deadline := time.Now().Add(3 * time.Minute) // make demo may build first
-		for time.Now().Before(deadline) {
-			if s := screen(); ok(s) {
-				return s
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("the screen never showed %s; it shows:\n%s", what, screen())
-		return ""
+		return term.waitFor(what, 3*time.Minute, ok)
 	}
 	s := waitScreen("a code", func(s string) bool { return strings.Contains(s, "Code: ") })
 
@@ -106,7 +77,7 @@ func demoInTmux(t *testing.T, profile string) {
 	}
 	waitScreen("Paired", func(s string) bool { return strings.Contains(s, "Paired ✓") })
 
-	tmux("send-keys", "-t", "demo", "C-c")
+	term.send("C-c")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -17,34 +16,19 @@ import (
 // terminal (a service) ignores SIGHUP.
 func TestTerminalHangupEnds(t *testing.T) {
 	needBinary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed; CI runs this test")
-	}
 	t.Parallel()
 	as := startAuthServer(t, devauth.Options{}, nil)
 	state := filepath.Join(t.TempDir(), "state")
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tmux := func(args ...string) string {
-		out, _ := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		return string(out)
-	}
 	cmd := strings.Join([]string{pairingdBin, "run", "--display", "term", "--issuer", as.issuer, "--client-id", "hangup-test",
 		"--state-dir", state, "2>" + filepath.Join(t.TempDir(), "log")}, " ")
-	tmux("new-session", "-d", "-s", "hup", "-x", "100", "-y", "40", "exec "+cmd)
-	t.Cleanup(func() { tmux("kill-server") })
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(tmux("capture-pane", "-p", "-t", "hup"), "Code: ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no code on the terminal:\n%s", tmux("capture-pane", "-p", "-t", "hup"))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	term := startTerminal(t, 100, 40, "exec "+cmd)
+	term.waitFor("a code", 30*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
 	pid, running := sqlite.DaemonPID(state)
 	if !running {
 		t.Fatalf("no daemon holds the state directory")
 	}
-	tmux("kill-server") // the terminal goes away: SIGHUP to the pane
-	deadline = time.Now().Add(10 * time.Second)
+	term.kill() // the terminal goes away: SIGHUP to the pane
+	deadline := time.Now().Add(10 * time.Second)
 	for syscall.Kill(pid, 0) == nil {
 		if time.Now().After(deadline) {
 			syscall.Kill(pid, syscall.SIGKILL)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,9 +18,6 @@ import (
 // within a second. Then the details, and q to quit.
 func TestIdleInTmux(t *testing.T) {
 	needBinary(t)
-	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("tmux not installed; CI runs this test")
-	}
 	t.Parallel()
 	var mu sync.Mutex
 	var codes []time.Time
@@ -41,30 +37,10 @@ func TestIdleInTmux(t *testing.T) {
 		return len(codes)
 	}
 	state := filepath.Join(t.TempDir(), "state")
-	sock := filepath.Join(t.TempDir(), "tmux.sock")
-	tmux := func(args ...string) string {
-		out, _ := exec.Command("tmux", append([]string{"-S", sock}, args...)...).CombinedOutput()
-		return string(out)
-	}
 	cmd := strings.Join([]string{pairingdBin, "run", "--display", "term", "--issuer", as.issuer, "--client-id", "idle-test",
 		"--state-dir", state, "--idle-after", "2", "2>" + filepath.Join(t.TempDir(), "log")}, " ")
-	tmux("new-session", "-d", "-s", "idle", "-x", "100", "-y", "40", "env -u PAIRINGD_CONFIG "+cmd+"; echo EXITED rc=$?; sleep 30")
-	t.Cleanup(func() { tmux("kill-server") })
-	wait := func(what string, limit time.Duration, ok func(screen string) bool) string {
-		t.Helper()
-		deadline := time.Now().Add(limit)
-		for {
-			s := tmux("capture-pane", "-p", "-t", "idle")
-			if ok(s) {
-				return s
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("after %v the screen does not show %s:\n%s", limit, what, s)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
-	wait("the idle screen", time.Minute, func(s string) bool { return strings.Contains(s, "any key to pair") })
+	term := startTerminal(t, 100, 40, "env -u PAIRINGD_CONFIG "+cmd+"; echo EXITED rc=$?; sleep 30")
+	term.waitFor("the idle screen", time.Minute, func(s string) bool { return strings.Contains(s, "any key to pair") })
 	if r := pairingd(t, "status", "--state-dir", state); !strings.Contains(r.stdout, "State:             idle (nobody scanned") {
 		t.Errorf("pairingd status while idle: exit %d\n%s", r.code, r.stdout)
 	}
@@ -77,8 +53,8 @@ func TestIdleInTmux(t *testing.T) {
 		t.Errorf("%d device authorization requests in a minute of idle, want 0", got)
 	}
 	pressed := time.Now()
-	tmux("send-keys", "-t", "idle", "r")
-	wait("a code after the key", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
+	term.send("r")
+	term.waitFor("a code after the key", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
 	mu.Lock()
 	last := codes[len(codes)-1]
 	mu.Unlock()
@@ -89,15 +65,15 @@ func TestIdleInTmux(t *testing.T) {
 
 	// The other keys, as the screen names them: i the details, any key
 	// back, q quits (the terminal is run in the foreground).
-	if s := tmux("capture-pane", "-p", "-t", "idle"); !strings.Contains(s, "Enter: new code") || !strings.Contains(s, "Esc: quit") {
+	if s := term.screen(); !strings.Contains(s, "Enter: new code") || !strings.Contains(s, "Esc: quit") {
 		t.Errorf("the screen does not name the keys:\n%s", s)
 	}
-	tmux("send-keys", "-t", "idle", "i")
-	wait("the details", 5*time.Second, func(s string) bool {
+	term.send("i")
+	term.waitFor("the details", 5*time.Second, func(s string) bool {
 		return strings.Contains(s, "Details") && strings.Contains(s, "Server: "+as.issuer) && strings.Contains(s, "State: awaiting_user")
 	})
-	tmux("send-keys", "-t", "idle", "x")
-	wait("the code again", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
-	tmux("send-keys", "-t", "idle", "q")
-	wait("pairingd ending on q", 10*time.Second, func(s string) bool { return strings.Contains(s, "EXITED rc=0") })
+	term.send("x")
+	term.waitFor("the code again", 5*time.Second, func(s string) bool { return strings.Contains(s, "Code: ") })
+	term.send("q")
+	term.waitFor("pairingd ending on q", 10*time.Second, func(s string) bool { return strings.Contains(s, "EXITED rc=0") })
 }
