@@ -272,6 +272,14 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing) error {
 		s = Unpaired
 	}
 	detail := rec.Message
+	if s == NotConfigured {
+		// Configured now: resume the grant the record still holds, or
+		// pair.
+		s, detail = Unpaired, ""
+		if !rec.Tokens.IsZero() {
+			s = Paired
+		}
+	}
 	mono, wall := m.Clock.Mono(), m.Clock.Now()
 	m.nextAt = mono
 	switch {

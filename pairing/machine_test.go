@@ -1104,3 +1104,48 @@ func TestResumeSendsStatusWritesNothing(t *testing.T) {
 		}
 	})
 }
+
+// A daemon that ran unconfigured recorded NotConfigured; configured and
+// restarted, it pairs at once, or resumes the grant the record still holds.
+func TestConfiguredAfterNotConfigured(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		grant     bool
+		wantState State
+		wantDev   int
+	}{
+		{"no grant: a code at once", false, AwaitingUser, 1},
+		{"a grant kept: paired again", true, Paired, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				srv := newFakeServer()
+				st := storetest.NewFake()
+				st.Update(context.Background(), func(p *store.Pairing) error {
+					p.State = int(NotConfigured)
+					p.Message = "Set issuer in /etc/pairingd/pairingd.toml, then restart pairingd."
+					p.Server = store.Server{Issuer: "https://auth.example", ClientID: "pairingd-test"}
+					if now := testClock().Now(); tt.grant {
+						p.Tokens = store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0", TokenType: "Bearer",
+							IssuedAt: now.Add(-time.Minute), ExpiresAt: now.Add(time.Hour)}
+					}
+					return nil
+				})
+				h := newHarness(t, srv, st)
+				h.start()
+				advance(time.Second)
+				h.stop()
+				rec := h.record()
+				if got := State(rec.State); got != tt.wantState {
+					t.Errorf("state %v, want %v", got, tt.wantState)
+				}
+				if strings.Contains(rec.Message, "restart pairingd") || strings.Contains(h.last().Detail, "restart pairingd") {
+					t.Errorf("the not-configured hint stayed: message %q, screen detail %q", rec.Message, h.last().Detail)
+				}
+				if n := len(srv.requests("/device")); n != tt.wantDev {
+					t.Errorf("%d device codes requested, want %d", n, tt.wantDev)
+				}
+			})
+		})
+	}
+}

@@ -92,8 +92,8 @@ func TestParseState(t *testing.T) {
 			t.Errorf("ParseState(%q) = %v, %v; want the state named so", name, s, ok)
 		}
 	}
-	if got := len(StateNames()); got != 7 {
-		t.Errorf("%d state names, want 7", got)
+	if got := len(StateNames()); got != 8 {
+		t.Errorf("%d state names, want 8", got)
 	}
 	if s, ok := ParseState("paired"); !ok || s != Paired {
 		t.Errorf("ParseState(paired) = %v, %v", s, ok)

@@ -71,25 +71,27 @@ func (m *Machine) notify() {
 // headlines is each state's headline in the catalogue: the only wording
 // of it, which every display shows as given.
 var headlines = map[State]msg.ID{
-	Unpaired:     msg.HeadlineUnpaired,
-	AwaitingUser: msg.HeadlineAwaitingUser,
-	Paired:       msg.HeadlinePaired,
-	Denied:       msg.HeadlineDenied,
-	Error:        msg.HeadlineError,
-	Expired:      msg.HeadlineExpired,
-	Idle:         msg.HeadlineIdle,
+	Unpaired:      msg.HeadlineUnpaired,
+	AwaitingUser:  msg.HeadlineAwaitingUser,
+	Paired:        msg.HeadlinePaired,
+	Denied:        msg.HeadlineDenied,
+	Error:         msg.HeadlineError,
+	Expired:       msg.HeadlineExpired,
+	Idle:          msg.HeadlineIdle,
+	NotConfigured: msg.HeadlineNotConfigured,
 }
 
 // tones is how each state's headline reads; a display colours it (the
 // framebuffer: green, amber, red, or the text colour for ToneInfo).
 var tones = map[State]display.Tone{
-	Unpaired:     display.ToneInfo,
-	AwaitingUser: display.ToneInfo,
-	Paired:       display.ToneOK,
-	Denied:       display.ToneBad,
-	Error:        display.ToneBad,
-	Expired:      display.ToneWarn,
-	Idle:         display.ToneInfo,
+	Unpaired:      display.ToneInfo,
+	AwaitingUser:  display.ToneInfo,
+	Paired:        display.ToneOK,
+	Denied:        display.ToneBad,
+	Error:         display.ToneBad,
+	Expired:       display.ToneWarn,
+	Idle:          display.ToneInfo,
+	NotConfigured: display.ToneWarn,
 }
 
 // screen builds what the display shows now.
@@ -232,14 +234,24 @@ func actions(st State, ctl Controls) []display.Action {
 		}
 	}
 	switch st {
+	case NotConfigured:
+		// No server to ask for a code, nothing to show details of: only
+		// an app can be left.
 	case Paired:
 		add(display.KeyX, msg.ActionUnpair)
+		add(display.KeyY, msg.ActionDetails)
 	default:
 		add(display.KeyA, msg.ActionNewCode)
+		add(display.KeyY, msg.ActionDetails)
 	}
-	add(display.KeyY, msg.ActionDetails)
 	if ctl.Quit {
 		add(display.KeyB, msg.ActionQuit)
 	}
 	return out
+}
+
+// NotConfiguredDetail is the not-configured screen's detail in c's
+// language: the keys to set and the file to set them in.
+func NotConfiguredDetail(c *msg.Catalog, keys []string, file string) string {
+	return c.T(msg.SetKeysThenRestart, strings.Join(keys, ", "), file)
 }

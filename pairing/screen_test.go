@@ -31,6 +31,8 @@ func TestScreen(t *testing.T) {
 		Error:        {display.ToneBad, "A: new code, Y: details, B: quit"},
 		Expired:      {display.ToneWarn, "A: new code, Y: details, B: quit"},
 		Idle:         {display.ToneInfo, "A: new code, Y: details, B: quit"},
+		// Nothing to ask a server for, nothing to show details of.
+		NotConfigured: {display.ToneWarn, "B: quit"},
 	}
 	seen := map[string]State{}
 	for _, name := range StateNames() {

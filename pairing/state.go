@@ -30,16 +30,23 @@ const (
 	// Idle: codes expired one after another with nobody at the device;
 	// no code is asked for until someone presses a key.
 	Idle State = 6
+	// NotConfigured: the configuration names no server (or only the
+	// example's placeholder), so the daemon asks nothing of any server
+	// and says which keys to set. The Machine never enters it: the
+	// daemon records it without running the Machine, and the Machine
+	// leaves it at start.
+	NotConfigured State = 7
 )
 
 var stateNames = map[State]string{
-	Unpaired:     "unpaired",
-	AwaitingUser: "awaiting_user",
-	Paired:       "paired",
-	Denied:       "denied",
-	Error:        "error",
-	Expired:      "expired",
-	Idle:         "idle",
+	Unpaired:      "unpaired",
+	AwaitingUser:  "awaiting_user",
+	Paired:        "paired",
+	Denied:        "denied",
+	Error:         "error",
+	Expired:       "expired",
+	Idle:          "idle",
+	NotConfigured: "not_configured",
 }
 
 // String returns the name used in status output and logs.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/logs"
+	"github.com/pairingd/pairingd/pairing"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -127,7 +128,7 @@ func cli(ctx context.Context, args []string, e env) int {
 		fs.StringVar(&r.size, "size", "720x720", "framebuffer size WIDTHxHEIGHT (before rotation)")
 		fs.IntVar(&r.bpp, "bpp", 32, "bits per pixel: 16, 24 or 32")
 		fs.BoolVar(&r.bgr, "bgr", false, "BGR instead of RGB channel order")
-		fs.StringVar(&r.state, "state", "awaiting_user", "state to show: unpaired, awaiting_user, paired, denied, error or expired")
+		fs.StringVar(&r.state, "state", "awaiting_user", "state to show: "+strings.Join(pairing.StateNames(), ", "))
 		fs.StringVar(&r.userCode, "user-code", "WDJB-MJHT", "user code to show")
 		fs.StringVar(&r.uri, "uri", "", "verification_uri_complete for the QR code (default https://example.com/device?user_code=CODE)")
 		fs.DurationVar(&r.left, "time-left", 9*time.Minute+41*time.Second, "time left on the countdown")

@@ -250,7 +250,10 @@ func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 		return err
 	}
 	defer st.Close()
-	if pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero() {
+	switch {
+	case pairing.State(rec.State) == pairing.NotConfigured:
+		return codeError{exitNotPaired, fmt.Errorf("not paired: pairingd is not configured: %s", rec.Message)}
+	case pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero():
 		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
 	}
 	now := e.wallNow()

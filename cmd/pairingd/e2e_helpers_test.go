@@ -161,8 +161,8 @@ type daemon struct {
 	waitErr  error         // valid after done
 }
 
-// startDaemon runs `pairingd run` on stateDir against issuer with the plain
-// display, plus extra flags. The daemon is killed when the test ends.
+// startDaemon runs `pairingd run` on stateDir against issuer (none when
+// "") with the plain display, plus extra flags. The daemon is killed when the test ends.
 func startDaemon(t *testing.T, stateDir, issuer string, extra ...string) *daemon {
 	t.Helper()
 	return startDaemonEnv(t, stateDir, issuer, nil, extra...)
@@ -172,8 +172,11 @@ func startDaemon(t *testing.T, stateDir, issuer string, extra ...string) *daemon
 func startDaemonEnv(t *testing.T, stateDir, issuer string, env []string, extra ...string) *daemon {
 	t.Helper()
 	needBinary(t)
-	args := append([]string{"run", "--state-dir", stateDir, "--issuer", issuer,
-		"--client-id", "e2e-test", "--display", "plain"}, extra...)
+	args := []string{"run", "--state-dir", stateDir, "--display", "plain"}
+	if issuer != "" {
+		args = append(args, "--issuer", issuer, "--client-id", "e2e-test")
+	}
+	args = append(args, extra...)
 	d := &daemon{
 		t:        t,
 		cmd:      exec.Command(pairingdBin, args...),

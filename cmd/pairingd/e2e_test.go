@@ -479,14 +479,6 @@ func TestStatusExitCodes(t *testing.T) {
 			want: []string{"display", "vga"},
 		},
 		{
-			name: "run without client_id",
-			args: func(dir string) []string {
-				return []string{"run", "--state-dir", dir, "--issuer", "http://127.0.0.1:1", "--display", "plain"}
-			},
-			code: exitUsage,
-			want: []string{"client_id"},
-		},
-		{
 			name: "run with http to a non-loopback issuer",
 			args: func(dir string) []string {
 				return []string{"run", "--state-dir", dir, "--issuer", "http://example.com", "--client-id", "x", "--display", "plain"}

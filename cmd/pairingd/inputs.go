@@ -8,13 +8,20 @@ import (
 	"github.com/pairingd/pairingd/display/fb"
 	"github.com/pairingd/pairingd/input"
 	"github.com/pairingd/pairingd/internal/config"
-	"github.com/pairingd/pairingd/pairing"
 )
 
 // inputs is what openInputs started; Close stops it.
 type inputs struct {
 	r    *input.Reader
 	done chan struct{}
+}
+
+// style names the keys after the inputs found; nil when none were opened.
+func (i *inputs) style() func() display.KeyStyle {
+	if i.r == nil {
+		return nil
+	}
+	return i.r.Style
 }
 
 // Close stops reading and waits for the key forwarder.
@@ -27,10 +34,10 @@ func (i *inputs) Close() {
 }
 
 // openInputs reads the buttons, keyboards and touch screens for the
-// framebuffer display and hands their keys to m; the config's [input] table
-// goes over the default map. The terminal reads its own keys, and plain
-// text has none, so they open nothing.
-func openInputs(ctx context.Context, cfg config.Config, disp display.Display, logger *slog.Logger, m *pairing.Machine) (*inputs, error) {
+// framebuffer display; the config's [input] table
+// goes over the default map; each key goes to press. The terminal reads
+// its own keys, and plain text has none, so they open nothing.
+func openInputs(ctx context.Context, cfg config.Config, disp display.Display, logger *slog.Logger, press func(display.Key)) (*inputs, error) {
 	fbd, ok := disp.(*fb.Display)
 	if !ok {
 		return &inputs{}, nil
@@ -45,12 +52,11 @@ func openInputs(ctx context.Context, cfg config.Config, disp display.Display, lo
 		logger.Warn("no buttons or keys: the screen offers no actions", "err", err)
 		return &inputs{}, nil
 	}
-	m.KeyStyle = r.Style
 	in := &inputs{r: r, done: make(chan struct{})}
 	go func() {
 		defer close(in.done)
 		for k := range r.Keys() {
-			m.Press(k)
+			press(k)
 		}
 	}()
 	return in, nil

@@ -63,6 +63,9 @@ func cmdRender(_ context.Context, cfg config.Config, opts cmdOpts, e env) error 
 		pairing.Error:   "Can't reach the server (no connection). Retrying in 40 s.",
 		pairing.Expired: "The code expired. Getting a new one.",
 	}[st]
+	if st == pairing.NotConfigured {
+		detail = pairing.NotConfiguredDetail(screenText(cfg, e), []string{"issuer", "client_id"}, config.DefaultFile)
+	}
 	code := store.Code{UserCode: o.userCode, VerificationURI: base, VerificationURIComplete: uri}
 	screen := pairing.Screen(st, code, detail, now.Add(o.left), pairing.Controls{Style: display.StyleGamepad, Text: screenText(cfg, e)})
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +36,8 @@ import (
 const httpTimeout = 30 * time.Second
 
 func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
-	if err := checkServerConfig(cfg); err != nil {
+	missing, err := checkServerConfig(cfg)
+	if err != nil {
 		return usageError{err}
 	}
 	// No reload on SIGHUP (a restart applies a new config and resumes the
@@ -47,6 +49,9 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	// write fails with EPIPE, the display logs it and the loop goes on.
 	signal.Ignore(syscall.SIGPIPE)
 	logger := newLogger(cfg, e)
+	if len(missing) > 0 {
+		return waitConfigured(ctx, cfg, missing, logger, e.stdout, screenText(cfg, e))
+	}
 	return run(ctx, cfg, logger, e.stdout, screenText(cfg, e))
 }
 
@@ -56,39 +61,65 @@ func screenText(cfg config.Config, e env) *msg.Catalog {
 	return msg.Lookup(msg.Choose(cfg.Language, e.environ))
 }
 
-// checkServerConfig checks what the daemon needs to reach the server.
-func checkServerConfig(cfg config.Config) error {
+// checkServerConfig checks what the daemon needs to reach the server. It
+// returns the keys still to set when the configuration names no server,
+// or only the example's placeholder (a fresh install): the daemon then
+// waits, saying so, instead of failing and being restarted over and over.
+// A value that is set but wrong is an error.
+func checkServerConfig(cfg config.Config) (missing []string, err error) {
 	spec, err := oauth.LookupProfile(cfg.Profile)
 	if err != nil {
-		return cfg.Errorf("profile", "%v", err)
+		return nil, cfg.Errorf("profile", "%v", err)
 	}
-	switch {
-	case spec.FixedEndpoints() && cfg.Issuer == "":
-		return cfg.Errorf("issuer", "is required with profile %s: the server's base URL", spec.Name)
-	case spec.NeedsClientID && cfg.ClientID == "":
-		return cfg.Errorf("client_id", "is required")
-	case cfg.Issuer == "" && (cfg.DeviceAuthorizationEndpoint == "" || cfg.TokenEndpoint == ""):
-		return cfg.Errorf("issuer", "is required, unless device_authorization_endpoint and token_endpoint are both set")
-	}
-	for _, k := range []struct{ key, val string }{
+	urls := []struct{ key, val string }{
 		{"issuer", cfg.Issuer},
 		{"device_authorization_endpoint", cfg.DeviceAuthorizationEndpoint},
 		{"token_endpoint", cfg.TokenEndpoint},
 		{"revocation_endpoint", cfg.RevocationEndpoint},
 		{"userinfo_endpoint", cfg.UserinfoEndpoint},
 		{"healthcheck_url", cfg.HealthcheckURL},
-	} {
+	}
+	for _, k := range urls {
 		if k.val == "" {
 			continue
 		}
 		if err := oauth.CheckURL(k.val); err != nil {
-			return cfg.Errorf(k.key, "%v", err)
+			return nil, cfg.Errorf(k.key, "%v", err)
 		}
 	}
 	if _, err := cfg.Secret(); err != nil {
-		return err
+		return nil, err
 	}
-	return nil
+	endpoints := cfg.DeviceAuthorizationEndpoint != "" && cfg.TokenEndpoint != ""
+	if cfg.Issuer == "" && (spec.FixedEndpoints() || !endpoints) {
+		missing = append(missing, "issuer")
+	}
+	if spec.NeedsClientID && cfg.ClientID == "" {
+		missing = append(missing, "client_id")
+	}
+	for _, k := range urls {
+		if placeholder(k.val) && !slices.Contains(missing, k.key) {
+			missing = append(missing, k.key)
+		}
+	}
+	return missing, nil
+}
+
+// placeholder reports whether raw names a host of the names reserved for
+// examples (RFC 2606: example.com, .net, .org, and .example, .invalid):
+// the example configuration's, which no real server has.
+func placeholder(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return false
+	}
+	h := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, d := range []string{"example.com", "example.net", "example.org", "example", "invalid"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // newClient builds the client for the configured server and profile.
@@ -170,25 +201,24 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		return err
 	}
 	defer disp.Close()
-	if _, ok := disp.(*term.Display); ok {
-		// Someone at the terminal runs it in the foreground: keyboard
-		// keys, Esc or q end it, and so does closing the terminal (a
-		// hang-up), which would otherwise leave it polling unseen.
+	ctx, stopHangup, onTerm := onTerminal(ctx, disp)
+	defer stopHangup()
+	if onTerm {
 		m.KeyStyle = func() display.KeyStyle { return display.StyleKeyboard }
 		m.Quit = cancel
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, syscall.SIGHUP)
-		defer stop()
 	}
 	if cfg.App {
 		// An app in the foreground (muOS): B and MENU end it.
 		m.Quit = cancel
 	}
-	keys, err := openInputs(ctx, cfg, disp, logger, m)
+	keys, err := openInputs(ctx, cfg, disp, logger, m.Press)
 	if err != nil {
 		return err
 	}
 	defer keys.Close()
+	if style := keys.style(); style != nil {
+		m.KeyStyle = style
+	}
 
 	m.Clock = pairing.SystemClock()
 	notifier := systemd.New(logger)
@@ -240,6 +270,18 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	notifier.Stopping()
 	logger.Info("pairingd stopping")
 	return err
+}
+
+// onTerminal reports whether disp is the terminal display, and then
+// returns ctx ended by a hang-up too: someone runs pairingd in the
+// foreground there (keyboard keys, Esc or q end it), and closing the
+// terminal must end it rather than leave it polling unseen.
+func onTerminal(ctx context.Context, disp display.Display) (context.Context, context.CancelFunc, bool) {
+	if _, ok := disp.(*term.Display); !ok {
+		return ctx, func() {}, false
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGHUP)
+	return ctx, stop, true
 }
 
 // serverSide gives m what it needs to know of the server: the client, the

@@ -35,6 +35,9 @@ const (
 	HeadlineIdle
 	// HeadlineDetails is "Details", the details screen's headline.
 	HeadlineDetails
+	// HeadlineNotConfigured is "Not set up yet": the configuration names
+	// no server, so nothing is asked of one.
+	HeadlineNotConfigured
 
 	// ActionNewCode is "new code", the label of the key that asks for one.
 	ActionNewCode
@@ -74,6 +77,10 @@ const (
 	UnpairedNewCode
 	// AnyKeyReturns is "Press any key to return.", under the details.
 	AnyKeyReturns
+	// SetKeysThenRestart is "Set %s in %s, then restart pairingd.", the
+	// keys to set and the configuration file, on the not-configured
+	// screen.
+	SetKeysThenRestart
 
 	// The words a display puts around the texts (display.Words). They
 	// have no %s: a display joins a word and its value, "Code:

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pairingd/pairingd/display"
+	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/internal/msg"
+	"github.com/pairingd/pairingd/pairing"
+	"github.com/pairingd/pairingd/store"
+	"github.com/pairingd/pairingd/systemd"
+)
+
+// waitConfigured is the daemon of a configuration that names no server yet
+// (a fresh install): it records and shows which keys to set in which file,
+// tells systemd it is ready with that as its status line, and waits to be
+// stopped (or, as an app, for a quit key) without asking anything of any
+// server. Failing instead would only have it restarted over and over; a
+// restart after the file is edited pairs.
+func waitConfigured(ctx context.Context, cfg config.Config, missing []string, logger *slog.Logger, stdout io.Writer, text *msg.Catalog) error {
+	file := cmp.Or(cfg.File, config.DefaultFile)
+	// English for the log, the status line and `pairingd status`.
+	hint := pairing.NotConfiguredDetail(nil, missing, file)
+	statusLine := "Not configured: " + strings.ToLower(hint[:1]) + hint[1:]
+
+	lock, err := lockState(cfg.StateDir)
+	if errors.Is(err, store.ErrLocked) {
+		return err
+	}
+	defer func() {
+		if lock != nil {
+			lock.Close()
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys := make(chan display.Key, 4)
+	press := func(k display.Key) {
+		select {
+		case keys <- k:
+		default:
+		}
+	}
+	disp, err := openDisplay(cfg, stdout, logger, cancel, press)
+	if err != nil {
+		return err
+	}
+	defer disp.Close()
+	ctx, stopHangup, onTerm := onTerminal(ctx, disp)
+	defer stopHangup()
+	in, err := openInputs(ctx, cfg, disp, logger, press)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	ctl := func() pairing.Controls {
+		c := pairing.Controls{Text: text, Quit: onTerm || cfg.App}
+		switch style := in.style(); {
+		case onTerm:
+			c.Style = display.StyleKeyboard
+		case style != nil:
+			c.Style = style()
+		}
+		return c
+	}
+
+	clock := pairing.SystemClock()
+	notifier := systemd.New(logger)
+	wd := systemd.NewWatchdog(notifier, clock.Mono)
+	watchEvery := min(2*time.Second, wd.Interval()/4)
+	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery, text: text}
+	st, err := w.open(ctx, &lock)
+	if err != nil {
+		notifier.Stopping()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	defer st.Close()
+	// Recorded, so that `pairingd status` says it too; a grant the record
+	// holds stays for when the server is configured again.
+	if _, err := st.Update(ctx, func(p *store.Pairing) error {
+		if pairing.State(p.State) != pairing.NotConfigured || p.StateSince.IsZero() {
+			p.StateSince = clock.Now()
+		}
+		p.State = int(pairing.NotConfigured)
+		p.Message = hint
+		return nil
+	}); err != nil {
+		return err
+	}
+	logger.Warn("pairingd is not configured: it asks no server for a code until it is", "file", file,
+		"set", strings.Join(missing, " "), "version", version)
+	show := func() {
+		detail := pairing.NotConfiguredDetail(text, missing, file)
+		if err := disp.Show(pairing.Screen(pairing.NotConfigured, store.Code{}, detail, time.Time{}, ctl())); err != nil {
+			logger.Warn("display", "err", err)
+		}
+	}
+	show()
+	if !w.ready {
+		notifier.Ready()
+	}
+	notifier.Status(statusLine)
+
+	var beat <-chan time.Time
+	if wd != nil {
+		wd.Beat()
+		t := time.NewTicker(watchEvery)
+		defer t.Stop()
+		beat = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			notifier.Stopping()
+			logger.Info("pairingd stopping")
+			return nil
+		case k := <-keys:
+			if (k == display.KeyB || k == display.KeyMenu) && ctl().Quit {
+				cancel()
+				continue
+			}
+			// Another input may have appeared: name its keys.
+			show()
+		case <-beat:
+			wd.Beat()
+		}
+	}
+}
