@@ -80,22 +80,12 @@ func TestUnitSecurityExposure(t *testing.T) {
 // The unit keeps what the daemon needs: the framebuffer, the console and
 // the network must survive the hardening.
 func TestUnitKeepsDevicesAndNetwork(t *testing.T) {
-	b, err := os.ReadFile("pairingd.service")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
-	unit := strings.Join(lines, "\n")
+	unit := uncommented(t, "pairingd.service")
 	for _, want := range []string{
 		"Type=notify", "ExecStart=/usr/bin/pairingd run $PAIRINGD_ARGS", "WatchdogSec=", "Restart=on-failure",
 		"StateDirectory=pairingd", "StateDirectoryMode=0700", "ConfigurationDirectory=pairingd",
 		"User=pairingd", "SupplementaryGroups=video", "DevicePolicy=closed", "DeviceAllow=char-fb rw",
-		"TTYPath=/dev/tty1", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6",
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "RestartPreventExitStatus=2", "StartLimitBurst=",
 	} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("unit lacks %q", want)
@@ -105,5 +95,57 @@ func TestUnitKeepsDevicesAndNetwork(t *testing.T) {
 		if strings.Contains(unit, bad) {
 			t.Errorf("unit has %q: it would hide /dev/fb0 or wait for time sync", bad)
 		}
+	}
+	// The console is the drop-in's: the unit alone starts without a tty1
+	// and leaves its login prompt.
+	for _, bad := range []string{"TTYPath=", "StandardInput=tty", "getty@tty1", "/dev/tty"} {
+		if strings.Contains(unit, bad) {
+			t.Errorf("unit has %q: it would fail without /dev/tty1 or take the login prompt's console", bad)
+		}
+	}
+	dropIn := uncommented(t, "console.conf")
+	for _, want := range []string{"TTYPath=/dev/tty1", "StandardInput=tty", "Conflicts=getty@tty1.service", "DeviceAllow=/dev/tty1 rw"} {
+		if !strings.Contains(dropIn, want) {
+			t.Errorf("console.conf lacks %q", want)
+		}
+	}
+}
+
+// uncommented is the file's text without its comment lines.
+func uncommented(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// The unit with the console drop-in verifies too and stays as hardened.
+func TestConsoleDropInVerifies(t *testing.T) {
+	tool := needTool(t, "systemd-analyze")
+	unit := testUnit(t)
+	d := unit + ".d"
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("console.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(d, "console.conf"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(tool, "verify", unit)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+		t.Errorf("systemd-analyze verify with console.conf: %v\n%s", err, stderr.String())
 	}
 }

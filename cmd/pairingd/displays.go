@@ -12,6 +12,7 @@ import (
 	"github.com/pairingd/pairingd/display/plain"
 	"github.com/pairingd/pairingd/display/term"
 	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/internal/logs"
 	"golang.org/x/sys/unix"
 	xterm "golang.org/x/term"
 )
@@ -30,17 +31,25 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, inter
 	}
 	switch kind {
 	case "fb":
-		d, err := fb.Open(cfg.Framebuffer, fb.Options{Rotate: cfg.Rotate, Now: time.Now, Logger: logger, Console: true})
-		if err == nil || cfg.Display == "fb" {
+		// auto takes the framebuffer only with the console: drawing under
+		// a login prompt that fbcon keeps drawing helps nobody.
+		d, err := fb.Open(cfg.Framebuffer, fb.Options{Rotate: cfg.Rotate, Now: time.Now, Logger: logger,
+			Console: true, NeedConsole: cfg.Display == "auto"})
+		switch {
+		case err == nil || cfg.Display == "fb":
 			return d, err
+		case errors.Is(err, fb.ErrConsoleBusy):
+			logger.Info("not drawing on the framebuffer: the console is not pairingd's (a login prompt may be on it); "+
+				"under systemd the console drop-in gives it to pairingd, or set display = \"fb\"", "err", err)
+		default:
+			// The framebuffer looked usable but is not; say why and fall
+			// back rather than show nothing.
+			logger.Warn("framebuffer unusable; falling back", "err", err)
 		}
-		// auto: the framebuffer looked usable but is not; say why and
-		// fall back rather than show nothing.
-		logger.Warn("framebuffer unusable; falling back", "err", err)
 		if tty {
 			return term.New(termOpts)
 		}
-		return plain.New(stdout, time.Now), nil
+		return newPlain(stdout), nil
 	case "term":
 		if !tty {
 			return nil, errors.New("display term: stdout is not a terminal; use --display plain or fb")
@@ -52,10 +61,18 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, inter
 		// auto: a terminal tcell does not know (release builds carry
 		// the common ones only); plain text still shows the code.
 		logger.Warn("terminal display unusable; falling back to plain", "err", err)
-		return plain.New(stdout, time.Now), nil
+		return newPlain(stdout), nil
 	default:
-		return plain.New(stdout, time.Now), nil
+		return newPlain(stdout), nil
 	}
+}
+
+// newPlain is the plain display: one line per screen in the journal, where
+// a QR code's text art is only noise (and a service's stdout goes there
+// when it has no console); the art elsewhere, where a serial console or a
+// terminal shows it to scan.
+func newPlain(stdout io.Writer) display.Display {
+	return plain.NewWith(stdout, plain.Options{Now: time.Now, Lines: logs.UnderJournal(stdout, os.Environ())})
 }
 
 // autoDisplay chooses for --display auto.

@@ -34,6 +34,11 @@ type Options struct {
 	// and its cursor do not draw over the screen; Close switches it back.
 	// Failing to is logged and ignored.
 	Console bool
+	// NeedConsole, with Console, makes Open fail with ErrConsoleBusy when
+	// the machine has a VT that cannot be acquired: its text (a login
+	// prompt) would draw over the picture and the picture over it. For
+	// choosing a display; one the user asked for draws anyway.
+	NeedConsole bool
 	// TTY is the VT to acquire when Console is set; "" tries /dev/tty0,
 	// then /dev/tty.
 	TTY string
@@ -41,6 +46,10 @@ type Options struct {
 	// that draws one screen and exits; the daemon clears it.
 	Keep bool
 }
+
+// ErrConsoleBusy says the console's VT is not ours to switch to graphics:
+// it belongs to a login prompt, or the service was given no tty.
+var ErrConsoleBusy = errors.New("fb: the console is not ours")
 
 // Mode is a framebuffer's visible size and depth.
 type Mode struct {
@@ -146,10 +155,13 @@ func attach(dev *fbdev.Device, o Options) (*Display, error) {
 	}
 	if o.Console {
 		c, err := fbdev.AcquireConsole(o.TTY)
-		if err != nil {
-			d.log.Warn("fb: drawing without owning the console; its text may show through", "err", err)
-		} else {
+		switch {
+		case err == nil:
 			d.con = c
+		case o.NeedConsole && !errors.Is(err, fbdev.ErrNoVT):
+			return nil, fmt.Errorf("%w: %w", ErrConsoleBusy, err)
+		case !errors.Is(err, fbdev.ErrNoVT):
+			d.log.Warn("fb: drawing without owning the console; its text may show through", "err", err)
 		}
 	}
 	d.wg.Add(1)

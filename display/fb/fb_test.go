@@ -1126,3 +1126,33 @@ func TestBalanced(t *testing.T) {
 		}
 	}
 }
+
+// A display chosen automatically takes the framebuffer only with the
+// console: a VT it cannot switch to graphics (a login prompt's) refuses it,
+// a machine without VTs does not; a display asked for draws either way.
+func TestNeedConsole(t *testing.T) {
+	notVT := filepath.Join(t.TempDir(), "tty1") // opens, but no VT ioctl works
+	if err := os.WriteFile(notVT, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		tty      string
+		need     bool
+		wantBusy bool
+	}{
+		{"a VT not ours, chosen", notVT, true, true},
+		{"a VT not ours, asked for", notVT, false, false},
+		{"no VT at all, chosen", filepath.Join(t.TempDir(), "missing"), true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := attach(newDev(t, devSpec{w: 320, h: 240, bpp: 32}), Options{Console: true, NeedConsole: tt.need, TTY: tt.tty})
+			if got := errors.Is(err, ErrConsoleBusy); got != tt.wantBusy {
+				t.Fatalf("attach: %v; want ErrConsoleBusy %v", err, tt.wantBusy)
+			}
+			if err == nil {
+				d.Close()
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package plain
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -16,8 +17,9 @@ var _ display.Display = (*Display)(nil)
 // Display writes screens to a writer as text. Like every display.Display it
 // is used from one goroutine at a time.
 type Display struct {
-	w   io.Writer
-	now func() time.Time
+	w     io.Writer
+	now   func() time.Time
+	lines bool
 
 	drawn bool           // whether last holds a screen that was written
 	last  display.Screen // the screen written last
@@ -26,10 +28,26 @@ type Display struct {
 // New returns a Display writing to w, which reads the time from now for the
 // "Code expires in" line. A nil now means time.Now.
 func New(w io.Writer, now func() time.Time) *Display {
-	if now == nil {
-		now = time.Now
+	return NewWith(w, Options{Now: now})
+}
+
+// Options are a Display's settings.
+type Options struct {
+	// Now reads the clock for the "Code expires in" text; nil means
+	// time.Now.
+	Now func() time.Time
+	// Lines writes each screen as one line, without the QR code, for a
+	// log (the journal, a file) where text art is noise: a new line for
+	// a new state or code, and for a new detail.
+	Lines bool
+}
+
+// NewWith returns a Display writing to w with o.
+func NewWith(w io.Writer, o Options) *Display {
+	if o.Now == nil {
+		o.Now = time.Now
 	}
-	return &Display{w: w, now: now}
+	return &Display{w: w, now: o.Now, lines: o.Lines}
 }
 
 // Show writes s. A screen whose headline, user code, URI, QR payload or
@@ -43,6 +61,10 @@ func New(w io.Writer, now func() time.Time) *Display {
 func (d *Display) Show(s display.Screen) error {
 	var b bytes.Buffer
 	switch {
+	case d.lines:
+		if !d.drawn || blockKey(s) != blockKey(d.last) || s.Detail != d.last.Detail {
+			d.line(&b, s)
+		}
 	case !d.drawn || blockKey(s) != blockKey(d.last):
 		d.block(&b, s)
 	default:
@@ -153,6 +175,35 @@ func (d *Display) expiry(w display.Words, deadline time.Time) string {
 		return fmt.Sprintf("%s (%s %s)", w.CodeExpired, w.At, at)
 	}
 	return fmt.Sprintf("%s %s (%s %s)", w.CodeExpiresIn, display.TimeLeft(deadline, now), w.At, at)
+}
+
+// line writes the screen on one line: the headline, the code, where to go
+// (the complete URI, which a person reading the log can open as it is),
+// the expiry, the detail and the Lines, apart by " | ".
+func (d *Display) line(b *bytes.Buffer, s display.Screen) {
+	w := s.Words.OrEnglish()
+	var parts []string
+	add := func(p string) {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	add(s.Headline)
+	if s.UserCode != "" {
+		add(w.Code + ": " + s.UserCode)
+	}
+	if u := cmp.Or(s.QR, s.URI); u != "" {
+		add(w.GoTo + ": " + u)
+	}
+	if !s.Deadline.IsZero() {
+		add(d.expiry(w, s.Deadline))
+	}
+	add(s.Detail)
+	for _, l := range s.Lines {
+		add(l)
+	}
+	b.WriteString(strings.Join(parts, " | "))
+	b.WriteByte('\n')
 }
 
 // Close does nothing: plain text needs no restoring.

@@ -278,3 +278,39 @@ func TestGermanWords(t *testing.T) {
 		}
 	}
 }
+
+// For a log (the journal, a file) every screen is one line and the QR code
+// is not drawn: a pairing shows as a few lines, each saying where to go.
+func TestLines(t *testing.T) {
+	var buf bytes.Buffer
+	clk := &clock{t0.Add(time.Second)}
+	d := NewWith(&buf, Options{Now: clk.now, Lines: true})
+	retry := display.Screen{Headline: "Can't pair right now", Detail: "Can't reach the server. Retrying in 10 s."}
+	paired := display.Screen{Headline: "Paired ✓", Detail: "Paired with https://auth.example.com"}
+	for _, s := range []display.Screen{
+		retry,
+		retry, // the same screen: nothing
+		{Headline: retry.Headline, Detail: "Can't reach the server. Retrying in 20 s."},
+		awaiting(),
+		awaiting(), // the countdown is not written
+		paired,
+	} {
+		if err := d.Show(s); err != nil {
+			t.Fatal(err)
+		}
+		clk.t = clk.t.Add(time.Second)
+	}
+	golden.Text(t, "plain_lines.golden", buf.String())
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if len(lines) != 4 {
+		t.Errorf("%d lines, want 4 (two retries, the code, paired):\n%s", len(lines), buf.String())
+	}
+	for _, l := range lines {
+		if strings.ContainsAny(l, "█▀▄") {
+			t.Errorf("line %q has QR art", l)
+		}
+	}
+	if want := "Go to: " + awaiting().QR; !strings.Contains(buf.String(), want) {
+		t.Errorf("no %q: the log must say where to go:\n%s", want, buf.String())
+	}
+}

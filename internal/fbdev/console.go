@@ -67,6 +67,10 @@ type Console struct {
 // or to CAP_SYS_TTY_CONFIG; without either, or without a VT at all (over
 // ssh, in a container), it returns an error that callers log and ignore:
 // drawing works without it, fbcon may just draw over the picture.
+//
+// When the VT itself is missing (no /dev/tty0, or a kernel without VTs) and
+// the controlling terminal is no VT either, the error wraps ErrNoVT: then
+// there is no console text to draw over the picture at all.
 func AcquireConsole(tty string) (*Console, error) {
 	paths := []string{"/dev/tty0", "/dev/tty"}
 	if tty != "" {
@@ -80,7 +84,19 @@ func AcquireConsole(tty string) (*Console, error) {
 		}
 		errs = append(errs, err)
 	}
+	if missingVT(errs[0]) {
+		errs = append(errs, ErrNoVT)
+	}
 	return nil, errors.Join(errs...)
+}
+
+// ErrNoVT says the machine has no virtual terminal to acquire.
+var ErrNoVT = errors.New("no virtual terminal")
+
+// missingVT reports whether opening a VT failed because there is none:
+// no device node, or a kernel built without VTs (ENODEV, ENXIO).
+func missingVT(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENODEV) || errors.Is(err, unix.ENXIO)
 }
 
 // acquirePath acquires the VT at path.

@@ -51,7 +51,7 @@ func New(w io.Writer, o Options) (*slog.Logger, error) {
 			return l, nil
 		}
 		return slog.New(newPrefixed(syslogWriter{sw}, ho, o.Format)), nil
-	case underJournal(w, o.Environ):
+	case UnderJournal(w, o.Environ):
 		return slog.New(newPrefixed(journalWriter{w}, ho, o.Format)), nil
 	case o.Format == "json":
 		return slog.New(slog.NewJSONHandler(w, ho)), nil
@@ -60,10 +60,10 @@ func New(w io.Writer, o Options) (*slog.Logger, error) {
 	}
 }
 
-// underJournal reports whether w is the stream journald gave us: systemd
+// UnderJournal reports whether w is the stream journald gave us: systemd
 // sets JOURNAL_STREAM to its "device:inode", and a child whose stderr was
 // redirected elsewhere must not get prefixes.
-func underJournal(w io.Writer, environ []string) bool {
+func UnderJournal(w io.Writer, environ []string) bool {
 	var v string
 	for _, e := range environ {
 		if s, ok := strings.CutPrefix(e, "JOURNAL_STREAM="); ok {
