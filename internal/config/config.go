@@ -576,6 +576,17 @@ func parseErrorText(scan *tomlScan, pe toml.ParseError) string {
 	return fmt.Sprintf("line %d: key %s: cannot parse the value (not shown); %s", pe.Position.Line, printable(v.key), hint)
 }
 
+// Keys returns the names of every configuration key, in the order of
+// the flags' usage text, the TOML tables (auth_params, input) among them:
+// what the README's key table and pairingd.toml(5) must list.
+func Keys() []string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.name
+	}
+	return names
+}
+
 func lookup(name string) (key, bool) {
 	for _, k := range keys {
 		if k.name == name {

@@ -734,6 +734,35 @@ func TestErrorf(t *testing.T) {
 	}
 }
 
+// TestKeys checks Keys names every key once, in order, tables included:
+// the README's key table is checked against it (internal/manpage).
+func TestKeys(t *testing.T) {
+	got := Keys()
+	if len(got) != len(keys) {
+		t.Fatalf("Keys() has %d names, want %d (one a key)", len(got), len(keys))
+	}
+	seen := map[string]bool{}
+	for i, name := range got {
+		if name != keys[i].name {
+			t.Errorf("Keys()[%d] = %q, want %q", i, name, keys[i].name)
+		}
+		if seen[name] {
+			t.Errorf("Keys() names %q twice", name)
+		}
+		seen[name] = true
+	}
+	for _, table := range []string{"auth_params", "input"} {
+		if !seen[table] {
+			t.Errorf("Keys() = %q, want the table %s among them", got, table)
+		}
+	}
+	// A caller's change to the slice must not reach the next caller.
+	got[0] = "changed"
+	if again := Keys(); again[0] == "changed" {
+		t.Errorf("Keys() returns the same slice each time; want a copy")
+	}
+}
+
 // TestFlagsNames checks every key has a flag, named with dashes, so the
 // usage text and the docs match.
 func TestFlagsNames(t *testing.T) {
