@@ -20,7 +20,7 @@ export CGO_ENABLED := 1
 DEMO_LISTEN ?= 127.0.0.1:8080
 PROFILE     ?=
 
-.PHONY: all build test vet fmt-check shellcheck demo bench screens clean \
+.PHONY: all build test vet fmt-check shellcheck demo bench screens man clean \
 	dist size-check qemu-test vm-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums
 
 all: build
@@ -84,6 +84,11 @@ killstorm:
 # its QR code in this terminal. Ctrl-C stops both.
 demo: build
 	DEMO_LISTEN=$(DEMO_LISTEN) PROFILE=$(PROFILE) scripts/demo.sh
+
+# The man pages docs/man/pairingd.8 and pairingd.toml.5, from README.md
+# (internal/manpage); a test fails when they are older than the README.
+man:
+	$(GO) run ./internal/manpage/cmd/mangen -readme README.md -out docs/man
 
 # The README's pictures, drawn through the framebuffer code, in English
 # whatever the locale.
