@@ -46,6 +46,7 @@ func TestDepsOfBinary(t *testing.T) {
 	for _, ban := range []struct{ pkg, why string }{
 		{"github.com/pairingd/pairingd/internal/devauth", "the development server must not ship: anyone who reaches it approves any device"},
 		{"github.com/pairingd/pairingd/internal/logtest", "a test helper"},
+		{"github.com/pairingd/pairingd/internal/manpage", "the man page generator is a build tool (make man, make deb)"},
 		{"github.com/makiuchi-d/gozxing", "the QR decoder is for tests; the binary only encodes"},
 		{"testing", "test code in the binary"},
 		{"net/http/pprof", "a debug endpoint that would serve the process's memory"},
