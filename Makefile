@@ -196,7 +196,7 @@ vm-test: dist/pairingd-linux-amd64
 # Debian and Raspberry Pi OS: arm64, armhf (the armv6 binary, so that one
 # package serves every Pi from the Zero on) and amd64.
 deb: dist/pairingd-linux-arm64 dist/pairingd-linux-armv6 dist/pairingd-linux-amd64
-	NFPM='$(NFPM)' scripts/deb.sh $(VERSION)
+	NFPM='$(NFPM)' MANGEN='$(GO) run ./internal/manpage/cmd/mangen' scripts/deb.sh $(VERSION)
 	@$(MAKE) --no-print-directory sums
 
 # muOS: dist/Pairing-<version>.muxapp (a zip of Pairing/ with the arm64 binary).

@@ -6,11 +6,13 @@
 #   dist/pairingd_VERSION_armhf.deb  Raspberry Pi OS 32-bit (every Pi, from
 #                                    the Zero: the static armv6 binary)
 #   dist/pairingd_VERSION_amd64.deb  Debian/Ubuntu PCs
-# Usage: NFPM="go run …/nfpm@vX" scripts/deb.sh VERSION   (make deb)
+# Usage: NFPM="go run …/nfpm@vX" MANGEN="go run ./internal/manpage/cmd/mangen" \
+#        scripts/deb.sh VERSION   (make deb)
 set -eu
 cd "$(dirname "$0")/.."
 version=$1
 : "${NFPM:?set NFPM to the nfpm command (make deb does)}"
+: "${MANGEN:?set MANGEN to the man page generator command (make deb does)}"
 
 # A Debian version starts with a digit and, without a Debian revision, has
 # no hyphen: v0.3.1 -> 0.3.1, v0.3.1-4-gabc123 -> 0.3.1+4.gabc123, a bare
@@ -39,6 +41,18 @@ pairingd ($deb_version) unstable; urgency=medium
 CHANGELOG
 gzip -9n <"$work/changelog" >"$work/changelog.gz"
 touch -d "@$epoch" "$work/changelog.gz"
+
+# The man pages, from README.md as make man writes them, with the version
+# and the commit's date on their title lines; gzipped and dated like the
+# changelog, so that a rebuild gives the same bytes. nfpm takes their
+# directory from the environment (packaging/nfpm.yaml).
+mkdir "$work/man"
+$MANGEN -readme README.md -out "$work/man" -version "$deb_version" -date "$(date -u -d "@$epoch" +%Y-%m-%d)"
+for page in pairingd.8 pairingd.toml.5; do
+	gzip -9n <"$work/man/$page" >"$work/man/$page.gz"
+	touch -d "@$epoch" "$work/man/$page.gz"
+done
+export MAN_DIR="$work/man"
 
 
 fail=0
@@ -70,6 +84,8 @@ for pair in arm64:arm64 armhf:armv6 amd64:amd64; do
 		"-rw-r--r-- root/root .* ./etc/pairingd/pairingd.toml" \
 		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/copyright" \
 		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/changelog.gz" \
+		"-rw-r--r-- root/root .* ./usr/share/man/man8/pairingd.8.gz" \
+		"-rw-r--r-- root/root .* ./usr/share/man/man5/pairingd.toml.5.gz" \
 		"-rw-r--r-- root/root .* ./usr/share/lintian/overrides/pairingd"; do
 		grep -q -- "^$want\$" "$work/contents" || { echo "deb: $deb: no '$want' in dpkg-deb --contents" >&2; fail=1; }
 	done
