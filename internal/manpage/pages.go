@@ -102,7 +102,8 @@ func Keys(d Doc) ([]Key, error) {
 		spans := codeSpan.FindAllStringSubmatchIndex(row[0], -1)
 		prev := 0
 		for _, sp := range spans {
-			if gap := row[0][prev:sp[0]]; prev > 0 && !between.MatchString(gap) || prev == 0 && gap != "" {
+			gap := row[0][prev:sp[0]]
+			if first := prev == 0; first && gap != "" || !first && !between.MatchString(gap) {
 				return nil, fmt.Errorf("README line %d: the key cell %q has %q between its keys, want only `key`s or a `[table]` with \", \" or \" or \"", line, row[0], gap)
 			}
 			name := row[0][sp[2]:sp[3]]

@@ -326,9 +326,11 @@ func (w *roff) code(lines []string) {
 	w.req(".RE")
 }
 
-// blocks writes a section's paragraphs, headings, lists and code.
-// Tables other than the ones read by Commands and Keys are not written:
-// a man page has no good form for them.
+// blocks writes a section's paragraphs, headings, lists, code and tables.
+// A table becomes a list of its rows, each tagged with its first cell and
+// its other cells in turn, the header naming them after the first: a man
+// page has no good form for columns, and leaving the table out would
+// lose what the README says.
 func (w *roff) blocks(bs []Block) error {
 	for _, b := range bs {
 		var err error
@@ -342,6 +344,8 @@ func (w *roff) blocks(bs []Block) error {
 			w.req(".SS %s", quote(s))
 		case Code:
 			w.code(b.Lines)
+		case Table:
+			err = w.rows(b)
 		case List:
 			for n, item := range b.Items {
 				if b.Ordered {
@@ -356,6 +360,26 @@ func (w *roff) blocks(bs []Block) error {
 		}
 		if err != nil {
 			return fmt.Errorf("README line %d: %w", b.Line, err)
+		}
+	}
+	return nil
+}
+
+// rows writes a table (see blocks).
+func (w *roff) rows(b Block) error {
+	for _, row := range b.Rows {
+		w.req(".TP")
+		if err := w.inline(row[0]); err != nil {
+			return err
+		}
+		for j, cell := range row[1:] {
+			if j > 0 {
+				w.req(".IP")
+				cell = b.Header[j+1] + ": " + cell
+			}
+			if err := w.inline(sentence(cell)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -101,3 +101,58 @@ func TestHeadingParagraph(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestBlocks checks each kind of block, a table that is not the one a
+// page is made of among them.
+func TestBlocks(t *testing.T) {
+	d, err := Parse(strings.Join([]string{
+		"## S",
+		"A *paragraph*.",
+		"### Sub",
+		"1. one",
+		"2. two",
+		"- dot",
+		"```",
+		".starts with a dot",
+		"",
+		"```",
+		"| target | what it does | when |",
+		"| --- | --- | --- |",
+		"| `make man` | the pages | after an edit |",
+	}, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w roff
+	w.req(".SH S")
+	if err := w.blocks(d.Sections[0].Blocks); err != nil {
+		t.Fatalf("blocks: %v", err)
+	}
+	want := strings.Join([]string{
+		".SH S",
+		`A \fIparagraph\fR.`,
+		`.SS "Sub"`,
+		".IP 1. 4",
+		"one",
+		".IP 2. 4",
+		"two",
+		`.IP \(bu 2`,
+		"dot",
+		".PP",
+		".RS 4",
+		".nf",
+		`\&.starts with a dot`,
+		`\&`,
+		".fi",
+		".RE",
+		".TP",
+		`\fBmake man\fR`,
+		"The pages.",
+		".IP",
+		"When: after an edit.",
+		"",
+	}, "\n")
+	if got := w.b.String(); got != want {
+		t.Errorf("blocks:\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
