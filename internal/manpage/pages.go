@@ -218,8 +218,8 @@ func daemonPage(d Doc, m Meta) (string, error) {
 		return "", fmt.Errorf("README line %d: %w", what.Blocks[0].Line, err)
 	}
 	w.req(".PP")
-	w.text(`\fBpairingd run\fR is the daemon: it shows a user code and a QR code on the device's screen (the Linux framebuffer, a terminal, or plain lines in the log), waits for the user to approve on a phone, and keeps the tokens fresh in its state directory. The other commands show the state, hand a valid access token to other programs, and unpair. The configuration comes from ` +
-		`\fBpairingd.toml\fR(5), the environment and flags.`)
+	w.text(`\fB\%pairingd run\fR is the daemon: it shows a user code and a QR code on the device's screen (the Linux framebuffer, a terminal, or plain lines in the log), waits for the user to approve on a phone, and keeps the tokens fresh in its state directory. The other commands show the state, hand a valid access token to other programs, and unpair. The configuration comes from ` +
+		`\fB\%pairingd.toml\fR(5), the environment and flags.`)
 
 	w.req(".SH COMMANDS")
 	for i, c := range cs {
@@ -241,31 +241,31 @@ func daemonPage(d Doc, m Meta) (string, error) {
 	w.req(".SH FILES")
 	w.req(".TP")
 	w.line(`\fB` + literal(config.DefaultFile) + `\fR`)
-	w.text(`The configuration, read when it exists; \fB\-\-config\fR names another. See \fBpairingd.toml\fR(5).`)
+	w.text(`The configuration, read when it exists; \fB\%\-\-config\fR names another. See \fB\%pairingd.toml\fR(5).`)
 	w.req(".TP")
 	w.line(`\fB` + literal(config.DefaultStateDir) + `\fR`)
-	w.text(`The state directory when neither \fBstate_dir\fR nor \fBSTATE_DIRECTORY\fR says another: \fBpairingd.db\fR, one SQLite database with the device identity, the pairing and the tokens (the directory mode 0700, the file 0600).`)
+	w.text(`The state directory when neither \fB\%state_dir\fR nor \fB\%STATE_DIRECTORY\fR says another: \fB\%pairingd.db\fR, one SQLite database with the device identity, the pairing and the tokens (the directory mode 0700, the file 0600).`)
 	w.req(".TP")
 	w.line(`\fB/etc/default/pairingd\fR`)
-	w.text(`\fBPAIRINGD_ARGS\fR (flags for \fBpairingd run\fR) and \fBPAIRINGD_USER\fR for the systemd unit and the BusyBox init script; they are not configuration keys.`)
+	w.text(`\fB\%PAIRINGD_ARGS\fR (flags for \fB\%pairingd run\fR) and \fB\%PAIRINGD_USER\fR for the systemd unit and the BusyBox init script; they are not configuration keys.`)
 
 	w.req(".SH ENVIRONMENT")
 	w.req(".TP")
 	w.line(`\fBPAIRINGD_\fR\fIKEY\fR`)
-	w.text(`Each configuration key, in upper case: \fBPAIRINGD_CLIENT_ID=my\-device\-client\fR. The environment wins over the file, flags over the environment. A table is key=value pairs joined by &: \fBPAIRINGD_AUTH_PARAMS=audience=x&resource=y\fR.`)
+	w.text(`Each configuration key, in upper case: \fB\%PAIRINGD_CLIENT_ID=my\-device\-client\fR. The environment wins over the file, flags over the environment. A table is key=value pairs joined by &: \fB\%PAIRINGD_AUTH_PARAMS=audience=x&resource=y\fR.`)
 	w.req(".TP")
 	w.line(`\fBSTATE_DIRECTORY\fR`)
-	w.text(`The state directory when \fBstate_dir\fR is not set (the first, when there are several); systemd sets it from the unit's \fBStateDirectory=\fR.`)
+	w.text(`The state directory when \fB\%state_dir\fR is not set (the first, when there are several); systemd sets it from the unit's \fB\%StateDirectory=\fR.`)
 	w.req(".TP")
 	w.line(`\fBLC_ALL\fR, \fBLC_MESSAGES\fR, \fBLANG\fR`)
-	w.text(`The screen's language when \fBlanguage\fR is not set.`)
+	w.text(`The screen's language when \fB\%language\fR is not set.`)
 
 	w.req(".SH EXIT STATUS")
 	for _, e := range []struct{ code, text string }{
-		{"0", "Done; for \\fBstatus\\fR, the device is paired."},
+		{"0", "Done; for \\fB\\%status\\fR, the device is paired."},
 		{"1", "An error; the message says what."},
 		{"2", "A bad command line or configuration."},
-		{"3", "For \\fBstatus\\fR and \\fBtoken\\fR: the device is not paired."},
+		{"3", "For \\fB\\%status\\fR and \\fB\\%token\\fR: the device is not paired."},
 	} {
 		w.req(".TP")
 		w.line(e.code)
@@ -341,7 +341,7 @@ func filePage(d Doc, m Meta) (string, error) {
 	w.req(".SH EXAMPLE")
 	w.code(strings.Split(strings.TrimSuffix(Example, "\n"), "\n"))
 	w.req(".PP")
-	w.text(`The .deb installs a commented example of every key as \fB` + literal(config.DefaultFile) + `\fR.`)
+	w.text(`The .deb installs a commented example of every key as \fB` + unhyphenated(config.DefaultFile) + `\fR.`)
 
 	w.req(".SH SEE ALSO")
 	w.line(`\fBpairingd\fR(8)`)

@@ -120,9 +120,9 @@ func TestKeysAgree(t *testing.T) {
 	}
 	file := pages[1].Text
 	for _, name := range known {
-		bold := `\fB` + literal(name) + `\fR`
+		bold := `\fB` + unhyphenated(name) + `\fR`
 		if tables[name] {
-			bold = `\fB[` + literal(name) + `]\fR`
+			bold = `\fB` + unhyphenated("["+name+"]") + `\fR`
 		}
 		if !strings.Contains(file, bold) {
 			t.Errorf("%s does not show key %s (%s)", pages[1].Name, name, bold)

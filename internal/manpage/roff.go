@@ -66,6 +66,19 @@ func literal(s string) string {
 	return b.String()
 }
 
+// unhyphenated is code for running text: literal, each word after \%, so
+// that groff never hyphenates a path, an option or a key at a line's end
+// (/var/lib/pair- ingd); it still breaks the line between words.
+func unhyphenated(code string) string {
+	words := strings.Split(code, " ")
+	for i, w := range words {
+		if w != "" {
+			words[i] = `\%` + literal(w)
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 // fonts writes font changes that nest: **bold with `code`** returns to
 // bold after the code, and to roman after the bold.
 type fonts []byte
@@ -110,11 +123,8 @@ func Inline(md string) (string, error) {
 			if end < 0 {
 				return "", fmt.Errorf("code span at %q is not closed", excerpt(rs, i))
 			}
-			code := strings.TrimSpace(string(rs[i+n : end]))
 			f.open(&b, 'B')
-			for _, c := range code {
-				char(&b, c, true, false)
-			}
+			b.WriteString(unhyphenated(strings.TrimSpace(string(rs[i+n : end]))))
 			f.close(&b)
 			i = end + n - 1
 		case r == '*' && i+1 < len(rs) && rs[i+1] == '*':
@@ -160,7 +170,27 @@ func Inline(md string) (string, error) {
 	if len(f) > 0 {
 		return "", fmt.Errorf("%q: ** or * is not closed", md)
 	}
-	return b.String(), nil
+	return wordStart(b.String()), nil
+}
+
+// wordStart moves the \% of code to the start of its word, after the font
+// changes that print nothing: groff leaves a word alone when \% starts
+// it, but hyphenates it there when the \% stands inside, as after the
+// parenthesis of "(`PAIRINGD_CLIENT_ID`)".
+func wordStart(s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if !strings.Contains(w, `\%`) {
+			continue
+		}
+		w = strings.ReplaceAll(w, `\%`, "")
+		n := 0
+		for len(w) >= n+3 && w[n:n+2] == `\f` {
+			n += 3
+		}
+		words[i] = w[:n] + `\%` + w[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 // escapable are the characters a backslash escapes in Markdown: the
