@@ -153,6 +153,9 @@ func cli(ctx context.Context, args []string, e env) int {
 	cfg, err := config.Load(*configFile, e.environ, applyFlags)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pairingd: %v\n", err)
+		if errors.Is(err, os.ErrPermission) {
+			fmt.Fprintf(e.stderr, "pairingd: the configuration may hold client_secret, so only root and the group pairingd read it: run this as root (sudo)\n")
+		}
 		return exitUsage
 	}
 	err = cmd.run(ctx, cfg, opts, e)

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/pairing/oauth"
@@ -38,6 +40,9 @@ func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*sqli
 			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, sqlite.FileName, pid)
 		}
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: %s holds no pairing data: it is empty or was never finished (a daemon stopped while creating it, or a backup copied it without its -wal file); start pairingd to set it up", path)}
+	case errors.Is(err, fs.ErrPermission) || sqliteCode(err) == sqlite3.ErrPerm:
+		// The usual cause: a user who is not root nor pairingd.
+		return nil, store.Pairing{}, fmt.Errorf("%w: the state in %s (the device's identity and tokens) is readable by root and the pairingd user only: run this as root (sudo) or as pairingd", err, cfg.StateDir)
 	case errors.Is(err, store.ErrCorrupt):
 		return nil, store.Pairing{}, fmt.Errorf("%w; starting pairingd keeps the damaged file aside and makes a new database, and the device pairs again", err)
 	case err != nil:
