@@ -13,6 +13,7 @@ server=$!
 cleanup() {
 	kill "$server" 2>/dev/null || true
 	wait "$server" 2>/dev/null || true
+	echo "Development server (${profile:-default profile}): http://$listen; its log: $log"
 	echo "demo state kept in $state (bin/pairingd status --state-dir $state)"
 }
 trap cleanup EXIT INT TERM
@@ -30,9 +31,14 @@ until curl -fsS "http://$listen/device" >/dev/null 2>&1; do
 	sleep 0.1
 done
 
-echo "Development server (${profile:-default profile}): http://$listen (approve at http://$listen/device)"
-echo "State directory:    $state"
+# On a terminal the daemon takes the whole screen, which says where to
+# approve (its "Go to" line is the server's approval page): anything
+# printed here would be hidden behind it, so the notes come at the end.
 display=term
-[ -t 1 ] || display=plain
+if ! [ -t 1 ]; then
+	display=plain
+	echo "Development server (${profile:-default profile}): http://$listen (approve at http://$listen/device)"
+	echo "State directory:    $state"
+fi
 bin/pairingd run --state-dir "$state" ${profile:+--profile "$profile"} --issuer "http://$listen" \
 	--client-id pairingd-demo --display "$display" 2>"$state/pairingd.log"

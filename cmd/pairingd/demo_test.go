@@ -56,6 +56,11 @@ func demoInTmux(t *testing.T, profile string) {
 			qr = append(qr, strings.TrimSpace(line))
 		}
 	}
+	// The full screen itself says where to approve: nothing the demo
+	// printed before it is visible.
+	if !strings.Contains(s, "Go to: http://"+addr+"/") {
+		t.Errorf("the screen does not name the server's approval page (Go to: http://%s/…):\n%s", addr, s)
+	}
 	got, err := displaytest.DecodeHalfBlocks(qr)
 	if err != nil {
 		t.Fatalf("decoding the QR code on the screen: %v\n%s", err, s)
