@@ -25,7 +25,38 @@ esac
 deb_version=$(printf '%s' "$deb_version" | sed 's/-/+/; s/-/./g')
 
 epoch=${SOURCE_DATE_EPOCH:-0}
-maintainer=${DEB_MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || echo 'pairingd maintainers <pairingd@localhost>')}
+# The project's address, not a commit author's: builders of their own
+# packages set DEB_MAINTAINER. An address at a name reserved for examples
+# (RFC 2606) or on localhost reaches nobody, so it is refused.
+maintainer=${DEB_MAINTAINER:-pairingd developers <pairingd@users.noreply.github.com>}
+case $maintainer in
+*@*example* | *@*.invalid* | *@localhost* | *@*.test\>*)
+	echo "deb: maintainer '$maintainer' has a placeholder address: set DEB_MAINTAINER" >&2
+	exit 1
+	;;
+esac
+
+# built_using is the glibc source release that the static binary for the
+# Debian architecture $1 links, for Built-Using (the LGPL asks that its
+# source stay available): the native libc6-dev's source, or what the cross
+# compiler's libc was built from.
+built_using() {
+	case $1 in
+	amd64) pkg=libc6-dev:amd64 ;;
+	arm64) pkg=libc6-dev-arm64-cross ;;
+	armhf) pkg=libc6-dev-armel-cross ;; # the armv6 binary
+	esac
+	src=$(dpkg-query -W -f='${source:Package} (= ${source:Version})' "$pkg" 2>/dev/null) || src=
+	case $src in
+	"glibc (= "*) ;;
+	*) src=$(dpkg-query -W -f='${Built-Using}' "$pkg" 2>/dev/null | tr ',' '\n' | sed -n 's/^ *\(glibc (= [^)]*)\).*/\1/p') ;;
+	esac
+	if [ -z "$src" ]; then
+		echo "deb: cannot tell which glibc $pkg is (is it installed?)" >&2
+		return 1
+	fi
+	printf '%s' "$src"
+}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -61,9 +92,11 @@ for pair in arm64:arm64 armhf:armv6 amd64:amd64; do
 	bin="dist/pairingd-linux-${pair#*:}"
 	deb="dist/pairingd_${deb_version}_$arch.deb"
 	rm -f "$deb"
+	glibc=$(built_using "$arch")
 	# nfpm expands variables in a few fields only: fill in the template.
 	sed -e "/^#/d" -e "s|\${DEB_ARCH}|$arch|g" -e "s|\${DEB_BINARY}|$bin|g" -e "s|\${DEB_VERSION}|$deb_version|g" \
 		-e "s|\${DEB_MAINTAINER}|$maintainer|g" -e "s|\${DEB_CHANGELOG}|$work/changelog.gz|g" \
+		-e "s|\${DEB_BUILT_USING}|$glibc|g" \
 		packaging/nfpm.yaml >"$work/nfpm-$arch.yaml"
 	if grep -n -F 'DEB_' "$work/nfpm-$arch.yaml" >&2; then
 		echo "deb: packaging/nfpm.yaml: a variable was left unfilled" >&2
@@ -75,13 +108,14 @@ for pair in arm64:arm64 armhf:armv6 amd64:amd64; do
 	dpkg-deb --info "$deb" >"$work/info"
 	dpkg-deb --contents "$deb" >"$work/contents"
 	cat "$work/info" "$work/contents"
-	for want in "Package: pairingd" "Version: $deb_version" "Architecture: $arch" "Depends: adduser"; do
+	for want in "Package: pairingd" "Version: $deb_version" "Architecture: $arch" "Depends: adduser, ca-certificates" "Built-Using: $glibc" "Maintainer: $maintainer"; do
 		grep -q "^ $want\$" "$work/info" || { echo "deb: $deb: no '$want' in dpkg-deb --info" >&2; fail=1; }
 	done
 	for want in "-rwxr-xr-x root/root .* ./usr/bin/pairingd" \
 		"-rw-r--r-- root/root .* ./lib/systemd/system/pairingd.service" \
 		"-rw-r--r-- root/root .* ./usr/lib/sysusers.d/pairingd.conf" \
 		"-rw-r--r-- root/root .* ./etc/pairingd/pairingd.toml" \
+		"-rw-r--r-- root/root .* ./usr/share/pairingd/console.conf" \
 		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/copyright" \
 		"-rw-r--r-- root/root .* ./usr/share/doc/pairingd/changelog.gz" \
 		"-rw-r--r-- root/root .* ./usr/share/man/man8/pairingd.8.gz" \

@@ -74,11 +74,18 @@ define PAIRINGD_USERS
 	pairingd $(PAIRINGD_UID) pairingd $(PAIRINGD_UID) * /var/lib/pairingd - video,input Device pairing daemon
 endef
 
+# The example configuration: until issuer (and client_id) are set, for
+# example in a rootfs overlay, the daemon waits as "not configured". It may
+# hold client_secret: root and the daemon's group read it.
 define PAIRINGD_INSTALL_CONFIG
-	$(INSTALL) -D -m 0644 $(@D)/pairingd.example.toml \
+	$(INSTALL) -D -m 0640 $(@D)/pairingd.example.toml \
 		$(TARGET_DIR)/etc/pairingd/pairingd.toml
 endef
 PAIRINGD_POST_INSTALL_TARGET_HOOKS += PAIRINGD_INSTALL_CONFIG
+
+define PAIRINGD_PERMISSIONS
+	/etc/pairingd/pairingd.toml f 0640 0 $(PAIRINGD_UID) - - - - -
+endef
 
 # The unit and the init script from the source tree, the same files the
 # .deb ships and the tests run. No sysusers.d file: PAIRINGD_USERS makes
@@ -86,11 +93,26 @@ PAIRINGD_POST_INSTALL_TARGET_HOOKS += PAIRINGD_INSTALL_CONFIG
 define PAIRINGD_INSTALL_INIT_SYSTEMD
 	$(INSTALL) -D -m 0644 $(@D)/systemd/pairingd.service \
 		$(TARGET_DIR)/usr/lib/systemd/system/pairingd.service
+	$(PAIRINGD_INSTALL_CONSOLE_SYSTEMD)
 endef
+
+ifeq ($(BR2_PACKAGE_PAIRINGD_CONSOLE),y)
+# The console.conf drop-in: tty1 for the service instead of its getty.
+define PAIRINGD_INSTALL_CONSOLE_SYSTEMD
+	$(INSTALL) -D -m 0644 $(@D)/systemd/console.conf \
+		$(TARGET_DIR)/usr/lib/systemd/system/pairingd.service.d/console.conf
+endef
+# The init script runs the daemon without a tty: ask for the framebuffer.
+define PAIRINGD_INSTALL_CONSOLE_SYSV
+	mkdir -p $(TARGET_DIR)/etc/default
+	printf 'PAIRINGD_ARGS="--display fb"\n' >$(TARGET_DIR)/etc/default/pairingd
+endef
+endif
 
 define PAIRINGD_INSTALL_INIT_SYSV
 	$(INSTALL) -D -m 0755 $(@D)/init/S80pairingd \
 		$(TARGET_DIR)/etc/init.d/S80pairingd
+	$(PAIRINGD_INSTALL_CONSOLE_SYSV)
 endef
 
 define PAIRINGD_LINUX_CONFIG_FIXUPS
