@@ -14,8 +14,12 @@ import (
 )
 
 // TestBusyBoxInitScript runs init/S80pairingd under BusyBox's sh and
-// start-stop-daemon with a temporary root: start, status, a second start,
-// stop, and no process left behind.
+// start-stop-daemon with a temporary root and no syslog daemon: start (a
+// supervisor, which runs the daemon), status, a second start, the log
+// file (rotated at start when it is too big), stop with no process left
+// behind, a stale pidfile (status 1, LSB), and a bad configuration, which
+// the supervisor does not restart. TestBusyBoxInitPID1 runs the script
+// under BusyBox init as PID 1, with a kill and a respawn, and syslogd.
 func TestBusyBoxInitScript(t *testing.T) {
 	needBinary(t)
 	bb, err := exec.LookPath("busybox")
@@ -28,29 +32,35 @@ func TestBusyBoxInitScript(t *testing.T) {
 	auth := startAuthServer(t, devauth.Options{}, nil)
 	root := t.TempDir()
 	bin := filepath.Join(root, "bin")
-	for _, d := range []string{bin, filepath.Join(root, "etc/default"), filepath.Join(root, "run")} {
+	for _, d := range []string{bin, filepath.Join(root, "etc/default"), filepath.Join(root, "run"), filepath.Join(root, "var/log")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// BusyBox applets first on PATH, as on a BusyBox image.
-	for _, applet := range []string{"start-stop-daemon", "id", "mkdir", "chmod", "chown", "cat", "sleep", "rm"} {
+	for _, applet := range busyboxApplets {
 		if err := os.Symlink(bb, filepath.Join(bin, applet)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	defaults := filepath.Join(root, "etc/default/pairingd")
-	args := `PAIRINGD_ARGS="--issuer ` + auth.issuer + ` --client-id init-test --display plain --log-output stderr"` + "\n"
-	if err := os.WriteFile(defaults, []byte(args), 0o644); err != nil {
-		t.Fatal(err)
+	setArgs := func(args string) {
+		t.Helper()
+		if err := os.WriteFile(defaults, []byte(`PAIRINGD_ARGS="`+args+`"`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
+	setArgs("--issuer " + auth.issuer + " --client-id init-test --display plain")
 	stateDir := filepath.Join(root, "var/lib/pairingd")
 	pidfile := filepath.Join(root, "run/pairingd.pid")
+	daemonPidfile := filepath.Join(root, "run/pairingd.daemon.pid")
+	logFile := filepath.Join(root, "var/log/pairingd.log")
 	script, err := filepath.Abs("../../init/S80pairingd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	initd := func(action string) (string, int) {
+		t.Helper()
 		cmd := exec.Command(bb, "sh", script, action)
 		cmd.Env = append(childEnv(),
 			"PATH="+bin+":"+os.Getenv("PATH"),
@@ -58,6 +68,10 @@ func TestBusyBoxInitScript(t *testing.T) {
 			"INIT_PAIRINGD_PIDFILE="+pidfile,
 			"INIT_PAIRINGD_DEFAULTS="+defaults,
 			"INIT_PAIRINGD_STATE_DIR="+stateDir,
+			"INIT_PAIRINGD_LOG="+logFile,
+			"INIT_PAIRINGD_SH="+filepath.Join(bin, "sh"),
+			// No syslog daemon, whatever this machine has.
+			"INIT_PAIRINGD_SYSLOG_SOCKET="+filepath.Join(root, "dev/log"),
 		)
 		out, err := cmd.CombinedOutput()
 		code := 0
@@ -71,6 +85,23 @@ func TestBusyBoxInitScript(t *testing.T) {
 		return strings.TrimSpace(string(out)), code
 	}
 	t.Cleanup(func() { initd("stop") })
+	readPid := func(file string) int {
+		t.Helper()
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatalf("pidfile: %v", err)
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil {
+			t.Fatalf("pidfile %s holds %q", file, b)
+		}
+		return pid
+	}
+	// An old log over 256 KiB: start moves it to pairingd.log.1.
+	old := strings.Repeat("an old line of the log\n", 300<<10/23)
+	if err := os.WriteFile(logFile, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	if out, code := initd("status"); code != 3 || !strings.Contains(out, "not running") {
 		t.Errorf("status before start = %q (exit %d), want not running, exit 3", out, code)
@@ -92,32 +123,100 @@ func TestBusyBoxInitScript(t *testing.T) {
 	if !s.DaemonRunning {
 		t.Errorf("status --json says the daemon is not running")
 	}
+	supervisor, daemon := readPid(pidfile), readPid(daemonPidfile)
+	if daemon != s.DaemonPID {
+		t.Errorf("%s holds %d, want the daemon's pid %d", daemonPidfile, daemon, s.DaemonPID)
+	}
+	if supervisor == daemon || !alive(supervisor) {
+		t.Errorf("pidfile holds %d, want the supervisor's pid (the daemon's is %d)", supervisor, daemon)
+	}
 	out, code := initd("status")
-	if code != 0 || !strings.Contains(out, "is running") {
-		t.Errorf("status = %q (exit %d), want running, exit 0", out, code)
-	}
-	b, err := os.ReadFile(pidfile)
-	if err != nil {
-		t.Fatalf("pidfile: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid != s.DaemonPID {
-		t.Errorf("pidfile holds %q, want the daemon's pid %d", b, s.DaemonPID)
+	if want := "is running (pid " + strconv.Itoa(daemon) + ", supervisor pid " + strconv.Itoa(supervisor) + ")"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("status = %q (exit %d), want %q, exit 0", out, code, want)
 	}
 	if out, code := initd("start"); code != 0 || !strings.Contains(out, "already running") {
 		t.Errorf("second start = %q (exit %d), want already running", out, code)
 	}
+	if b, err := os.ReadFile(logFile + ".1"); err != nil || string(b) != old {
+		t.Errorf("the old log was not moved to pairingd.log.1 whole (%v, %d bytes)", err, len(b))
+	}
+	// No syslogd: the daemon's log, its screens and the supervisor's
+	// lines are in the log file.
+	waitFile(t, logFile, "level=INFO msg=\"pairingd starting\"", "Code: ", "pairingd: started (pid "+strconv.Itoa(daemon)+", log to stderr)")
 	if out, code := initd("stop"); code != 0 || !strings.HasSuffix(out, "OK") {
 		t.Errorf("stop = %q (exit %d), want OK", out, code)
 	}
-	if alive(pid) {
-		t.Errorf("process %d still runs after stop", pid)
+	for _, pid := range []int{supervisor, daemon} {
+		if alive(pid) {
+			t.Errorf("process %d still runs after stop", pid)
+		}
 	}
-	if _, err := os.Stat(pidfile); !os.IsNotExist(err) {
-		t.Errorf("pidfile left behind after stop (%v)", err)
+	for _, f := range []string{pidfile, daemonPidfile} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s left behind after stop (%v)", f, err)
+		}
 	}
 	if out, code := initd("status"); code != 3 {
 		t.Errorf("status after stop = %q (exit %d), want exit 3", out, code)
+	}
+	waitFile(t, logFile, "pairingd: stopped (exit status 0)")
+	if b, _ := os.ReadFile(logFile); len(b) >= len(old) {
+		t.Errorf("pairingd.log is %d bytes after the rotation", len(b))
+	}
+
+	// A stale pidfile (the supervisor is gone): LSB's 1.
+	if err := os.WriteFile(pidfile, []byte(strconv.Itoa(supervisor)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := initd("status"); code != 1 || !strings.Contains(out, "dead") {
+		t.Errorf("status with a stale pidfile = %q (exit %d), want dead, exit 1", out, code)
+	}
+	if out, code := initd("stop"); code != 0 || !strings.Contains(out, "not running") {
+		t.Errorf("stop with a stale pidfile = %q (exit %d), want not running, exit 0", out, code)
+	}
+
+	// A bad configuration (exit status 2) is logged and not restarted.
+	setArgs("--issuer " + auth.issuer + " --client-id init-test --display nonsense")
+	if out, code := initd("start"); code != 0 {
+		t.Fatalf("start = %q (exit %d), want exit 0", out, code)
+	}
+	waitFile(t, logFile, "pairingd: bad configuration, not restarting; fix it and run S80pairingd restart")
+	supervisor = readPid(pidfile)
+	for deadline := time.Now().Add(waitTimeout); alive(supervisor); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the supervisor still runs %v after a bad configuration", waitTimeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, code := initd("status"); code != 1 {
+		t.Errorf("status after a bad configuration = %q (exit %d), want exit 1", out, code)
+	}
+}
+
+// busyboxApplets are the commands init/S80pairingd runs: BusyBox's, as
+// on the images it is for.
+var busyboxApplets = []string{"sh", "start-stop-daemon", "id", "mkdir", "chmod", "chown", "cat", "sleep", "rm", "mv", "tr", "wc", "date", "dirname", "kill", "logger"}
+
+// waitFile waits until file holds every one of wants.
+func waitFile(t *testing.T, file string, wants ...string) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		b, _ := os.ReadFile(file)
+		missing := ""
+		for _, w := range wants {
+			if !strings.Contains(string(b), w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no %q after %v:\n%s", file, missing, waitTimeout, b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
