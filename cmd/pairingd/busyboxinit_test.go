@@ -247,18 +247,15 @@ func (b *bbInit) file(name string) string {
 	return string(c)
 }
 
-// waitDaemon waits for a daemon pid in the pidfile other than not, whose
-// process runs pairingd run, and returns it (the namespace's pid).
+// waitDaemon waits for a daemon, a process running pairingd run, other
+// than not, and returns its pid in the namespace.
 func (b *bbInit) waitDaemon(not int, within time.Duration) int {
 	b.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		pid, err := strconv.Atoi(strings.TrimSpace(b.file("var/run/pairingd.daemon.pid")))
-		if err == nil && pid != not {
-			for _, c := range b.procs() {
-				if strings.HasPrefix(c, "/usr/bin/pairingd run ") {
-					return pid
-				}
+		for hostPid, c := range b.procs() {
+			if pid := nsPid(hostPid); strings.HasPrefix(c, "/usr/bin/pairingd run ") && pid != not && pid != 0 {
+				return pid
 			}
 		}
 		if time.Now().After(deadline) {
@@ -329,6 +326,18 @@ func comm(pid int) string {
 	return strings.TrimSpace(string(b))
 }
 
+// nsPid returns the pid of a host pid in its own PID namespace.
+func nsPid(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "NSpid:" {
+			p, _ := strconv.Atoi(f[len(f)-1])
+			return p
+		}
+	}
+	return 0
+}
+
 // uidOf returns the real uid of a host pid.
 func uidOf(pid int) string {
 	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
@@ -357,6 +366,9 @@ func TestBusyBoxInitPID1(t *testing.T) {
 	t.Run("no syslogd", func(t *testing.T) {
 		b := bootBusyBox(t, newBusyBoxRoot(t, bb, defaults))
 		daemon := b.waitDaemon(0, waitTimeout)
+		if got := strings.TrimSpace(b.file("var/run/pairingd.daemon.pid")); got != strconv.Itoa(daemon) {
+			t.Errorf("/var/run/pairingd.daemon.pid holds %q, want the daemon's pid %d", got, daemon)
+		}
 		out, code := b.run("/etc/init.d/S80pairingd", "status")
 		if code != 0 || !strings.Contains(out, "is running (pid "+strconv.Itoa(daemon)+", supervisor pid ") {
 			t.Errorf("status = %q (exit %d), want running with pid %d, exit 0", out, code, daemon)
@@ -374,22 +386,24 @@ func TestBusyBoxInitPID1(t *testing.T) {
 			}
 		}
 		if len(daemons) != 1 || len(supervisors) != 1 {
-			t.Fatalf("processes %v, want one daemon and one supervisor", b.procs())
+			t.Errorf("processes %v, want one daemon and one supervisor", b.procs())
 		}
-		// The daemon's log, its screens and the supervisor's lines.
-		b.waitRootFile("var/log/pairingd.log", `level=INFO msg="pairingd starting"`, `Code: `,
-			`pairingd: started \(pid `+strconv.Itoa(daemon)+`, log to stderr\)`)
-
 		if out, code := b.run("kill", "-9", strconv.Itoa(daemon)); code != 0 {
 			t.Fatalf("kill -9 %d: %s (exit %d)", daemon, out, code)
 		}
 		killed := time.Now()
 		next := b.waitDaemon(daemon, 8*time.Second)
+		if got := strings.TrimSpace(b.file("var/run/pairingd.daemon.pid")); got != strconv.Itoa(next) {
+			t.Errorf("/var/run/pairingd.daemon.pid holds %q, want the new daemon's pid %d", got, next)
+		}
 		if took := time.Since(killed); took > 7*time.Second {
 			t.Errorf("the new daemon came %v after the kill, want about 5 s", took)
 		}
 		t.Logf("kill -9 of the daemon: a new daemon after %v", time.Since(killed).Round(100*time.Millisecond))
-		b.waitRootFile("var/log/pairingd.log",
+		// No syslogd: the daemon's log, its screens and the supervisor's
+		// lines, why it restarted the daemon among them, are in the file.
+		b.waitRootFile("var/log/pairingd.log", `level=INFO msg="pairingd starting"`, `Code: `,
+			`pairingd: started \(pid `+strconv.Itoa(daemon)+`, log to stderr\)`,
 			`pairingd: killed by signal 9 after [0-9]+ s; restarting in 5 s`,
 			`pairingd: started \(pid `+strconv.Itoa(next)+`, log to stderr\)`)
 
