@@ -59,12 +59,13 @@ func TestBusyBoxInitScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	daemonExec := pairingdBin
 	initd := func(action string) (string, int) {
 		t.Helper()
 		cmd := exec.Command(bb, "sh", script, action)
 		cmd.Env = append(childEnv(),
 			"PATH="+bin+":"+os.Getenv("PATH"),
-			"INIT_PAIRINGD_EXEC="+pairingdBin,
+			"INIT_PAIRINGD_EXEC="+daemonExec,
 			"INIT_PAIRINGD_PIDFILE="+pidfile,
 			"INIT_PAIRINGD_DEFAULTS="+defaults,
 			"INIT_PAIRINGD_STATE_DIR="+stateDir,
@@ -191,6 +192,50 @@ func TestBusyBoxInitScript(t *testing.T) {
 	if out, code := initd("status"); code != 1 {
 		t.Errorf("status after a bad configuration = %q (exit %d), want exit 1", out, code)
 	}
+
+	// A daemon that fails at once: restarted after 5 s; stop during
+	// that wait ends the supervisor and its sleep at once.
+	daemonExec = filepath.Join(root, "bin/failing")
+	if err := os.WriteFile(daemonExec, []byte("#!/bin/sh\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := initd("start"); code != 0 || !strings.HasSuffix(out, "OK") {
+		t.Fatalf("start = %q (exit %d), want OK", out, code)
+	}
+	waitFile(t, logFile, "pairingd: exited with status 1 after ")
+	waitFile(t, logFile, " s; restarting in 5 s")
+	supervisor = readPid(pidfile)
+	if out, code := initd("status"); code != 0 || !strings.Contains(out, "restarting (supervisor pid "+strconv.Itoa(supervisor)+")") {
+		t.Errorf("status while the supervisor waits = %q (exit %d), want restarting, exit 0", out, code)
+	}
+	children := childrenOf(supervisor)
+	if len(children) == 0 {
+		t.Errorf("the supervisor has no child while it waits (its sleep)")
+	}
+	stopped := time.Now()
+	if out, code := initd("stop"); code != 0 || !strings.HasSuffix(out, "OK") {
+		t.Errorf("stop = %q (exit %d), want OK", out, code)
+	}
+	if took := time.Since(stopped); took > 2*time.Second {
+		t.Errorf("stop took %v while the supervisor waited to restart", took)
+	}
+	for _, pid := range append(children, supervisor) {
+		if alive(pid) {
+			t.Errorf("process %d still runs after stop", pid)
+		}
+	}
+	waitFile(t, logFile, "pairingd: stopped\n")
+}
+
+// childrenOf returns the pids whose parent is pid.
+func childrenOf(pid int) []int {
+	var pids []int
+	for _, p := range hostPids() {
+		if ppid(p) == pid {
+			pids = append(pids, p)
+		}
+	}
+	return pids
 }
 
 // busyboxApplets are the commands init/S80pairingd runs: BusyBox's, as
