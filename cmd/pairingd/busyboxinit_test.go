@@ -27,7 +27,7 @@ type bbInit struct {
 	cmd     *exec.Cmd
 	pid     int // the namespace's init, as the host numbers it
 	pidNS   string
-	console *bytes.Buffer
+	console *lineBuf // init's console: its stdout and stderr
 }
 
 // needBusyBoxPID1 skips the test where BusyBox init cannot be PID 1 of a
@@ -172,10 +172,13 @@ exec chroot "$r" /sbin/init`
 			args = append(args, d)
 		}
 	}
-	b := &bbInit{t: t, root: root, console: &bytes.Buffer{}}
+	b := &bbInit{t: t, root: root, console: newLineBuf()}
 	b.cmd = exec.Command("unshare", args...)
 	b.cmd.Env = []string{"PATH=/sbin:/usr/sbin:/bin:/usr/bin", "HOME=/", "TERM=dumb"}
 	b.cmd.Stdout, b.cmd.Stderr = b.console, b.console
+	// Killing init kills every holder of the console's pipe; should one
+	// escape, Wait still returns.
+	b.cmd.WaitDelay = 2 * time.Second
 	// Should the test die, unshare dies, and --kill-child kills init.
 	b.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := b.cmd.Start(); err != nil {
