@@ -50,6 +50,7 @@ if [ -z "$tags" ]; then
 fi
 env GO111MODULE=on GOFLAGS=-mod=vendor GOPROXY=off GOTOOLCHAIN=local \
 	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc \
+	CGO_CFLAGS="-O2 -g -include $tree/sqlite-options.h" \
 	go build -v -ldflags "-s -w -X main.version=$version -extldflags '-fuse-ld=bfd'" \
 	-modcacherw -tags "$tags" -trimpath -p 2 -buildvcs=false \
 	-o "$work/bin/pairingd" github.com/pairingd/pairingd/cmd/pairingd 2>"$work/build.log" ||

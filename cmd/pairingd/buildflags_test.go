@@ -120,7 +120,7 @@ func TestBuildrootSourceKeepsBuildFiles(t *testing.T) {
 	if len(excl) == 0 {
 		t.Fatal("pairingd.mk: no --exclude in PAIRINGD_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS (did it move?)")
 	}
-	for _, f := range []string{"build.tags", "systemd/pairingd.service", "init/S80pairingd", "pairingd.example.toml"} {
+	for _, f := range []string{"build.tags", "sqlite-options.h", "systemd/pairingd.service", "systemd/console.conf", "init/S80pairingd", "pairingd.example.toml"} {
 		if !strings.Contains(mk, "$(@D)/"+f) {
 			t.Errorf("pairingd.mk does not take $(@D)/%s from the source", f)
 		}
@@ -133,6 +133,21 @@ func TestBuildrootSourceKeepsBuildFiles(t *testing.T) {
 					t.Errorf("pairingd.mk: --exclude %s leaves %s out of the package's source", pat, f)
 				}
 			}
+		}
+	}
+}
+
+// Every build compiles SQLite with sqlite-options.h, the features pairingd
+// does not use switched off: the Makefile's own and release builds (and so
+// the tests and the qemu runs), the Buildroot package and its stand-in.
+func TestSQLiteOptionsEverywhere(t *testing.T) {
+	for f, re := range map[string]*regexp.Regexp{
+		"../../Makefile": regexp.MustCompile(`(?s)SQLITE_CFLAGS := -include \$\(CURDIR\)/sqlite-options\.h.*export CGO_CFLAGS := [^\n]*\$\(SQLITE_CFLAGS\).*RELEASE_CFLAGS := [^\n]*\$\(SQLITE_CFLAGS\)`),
+		"../../buildroot/package/pairingd/pairingd.mk": regexp.MustCompile(`(?m)^PAIRINGD_GO_ENV = CGO_CFLAGS="\$\(TARGET_CFLAGS\) -include \$\(@D\)/sqlite-options\.h"`),
+		"../../scripts/buildroot-build.sh":             regexp.MustCompile(`CGO_CFLAGS="[^"]*-include \$tree/sqlite-options\.h"`),
+	} {
+		if !re.MatchString(withoutComments(t, f)) {
+			t.Errorf("%s does not build SQLite with sqlite-options.h (want a match for %s)", f, re)
 		}
 	}
 }

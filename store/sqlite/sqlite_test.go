@@ -779,3 +779,38 @@ func TestOptionsNow(t *testing.T) {
 		t.Errorf("CreatedAt %v, StateSince %v; want both %v from Options.Now", d.CreatedAt, p.StateSince, at)
 	}
 }
+
+// Built as every pairingd build is (CGO_CFLAGS with sqlite-options.h: make
+// test, make dist, the qemu runs), SQLite has neither full-text search nor
+// R*Tree, which pairingd does not use.
+func TestSQLiteWithoutUnusedFeatures(t *testing.T) {
+	if !strings.Contains(os.Getenv("CGO_CFLAGS"), "sqlite-options.h") {
+		t.Skip("CGO_CFLAGS does not name sqlite-options.h: run through make (make test)")
+	}
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query("PRAGMA compile_options")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var opts []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, o)
+	}
+	for _, o := range opts {
+		if strings.HasPrefix(o, "ENABLE_FTS3") || o == "ENABLE_RTREE" {
+			t.Errorf("SQLite is compiled with %s (all: %s)", o, strings.Join(opts, " "))
+		}
+	}
+	if _, err := db.Exec("CREATE VIRTUAL TABLE f USING fts3(x)"); err == nil {
+		t.Errorf("an FTS3 table was made: full-text search is compiled in")
+	}
+}

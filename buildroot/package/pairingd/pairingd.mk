@@ -27,6 +27,10 @@ PAIRINGD_LDFLAGS = -s -w -X main.version=$(PAIRINGD_VERSION)
 # stops the build if the file is missing.
 PAIRINGD_TAGS = $(shell grep -Eo '^[A-Za-z0-9_.]+' $(@D)/build.tags 2>/dev/null)
 
+# SQLite without the features pairingd does not use (sqlite-options.h in
+# the source says how); with the system SQLite it changes nothing.
+PAIRINGD_GO_ENV = CGO_CFLAGS="$(TARGET_CFLAGS) -include $(@D)/sqlite-options.h"
+
 ifeq ($(BR2_PACKAGE_PAIRINGD_SYSTEM_SQLITE),y)
 PAIRINGD_TAGS += libsqlite3
 PAIRINGD_DEPENDENCIES += sqlite
