@@ -54,6 +54,10 @@
 //   - paired with a credential to exchange (the Data Exporter API) stays
 //     paired when a check or a refused report finds its token rejected:
 //     it exchanges the credential again at once.
+//   - not_configured (7) is recorded by the daemon, not the Machine, when
+//     the configuration names no server: nothing is asked of any server.
+//     The Machine, started with a server, leaves it at once: for paired
+//     when the record still holds a grant, else for unpaired.
 //
 // Every arrival in a state goes through one function, enterState: at
 // start and when another process changed the record (the stored state is
