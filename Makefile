@@ -25,7 +25,8 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 PROFILE     ?=
 
 .PHONY: all build test vet fmt-check shellcheck demo bench screens man clean \
-	dist size-check qemu-test vm-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums
+	dist size-check qemu-test vm-test deb muxapp buildroot-check buildroot-build vendor-tree release-check sums \
+	deb-boot-test
 
 all: build
 
@@ -198,10 +199,32 @@ vm-test: dist/pairingd-linux-amd64
 		$(GO) test $(GOFLAGS) -tags=$(TAGS),vmtest -count=1 -v -timeout $(VMTEST_TIMEOUT) ./vmtest
 
 # Debian and Raspberry Pi OS: arm64, armhf (the armv6 binary, so that one
-# package serves every Pi from the Zero on) and amd64.
-deb: dist/pairingd-linux-arm64 dist/pairingd-linux-armv6 dist/pairingd-linux-amd64
-	NFPM='$(NFPM)' MANGEN='$(GO) run ./internal/manpage/cmd/mangen' scripts/deb.sh $(VERSION)
+# package serves every Pi from the Zero on) and amd64. DEB_ARCHES picks
+# some of them (Debian's names): make deb DEB_ARCHES=amd64 needs no cross
+# compiler.
+DEB_ARCHES ?= arm64 armhf amd64
+DEB_BIN_arm64 := arm64
+DEB_BIN_armhf := armv6
+DEB_BIN_amd64 := amd64
+deb: $(foreach a,$(DEB_ARCHES),dist/pairingd-linux-$(DEB_BIN_$(a)))
+	DEB_ARCHES='$(DEB_ARCHES)' NFPM='$(NFPM)' MANGEN='$(GO) run ./internal/manpage/cmd/mangen' scripts/deb.sh $(VERSION)
 	@$(MAKE) --no-print-directory sums
+
+# The amd64 .deb installed into a fresh Debian bookworm (debootstrap, kept
+# in build/deb-boot/cache; every run starts from a new copy) and booted
+# with systemd as PID 1 (systemd-nspawn -b, as root): the unit without a
+# console, the login prompt, the unconfigured state, a pairing against
+# devauthserver inside the guest, a restart, apt purge (scripts/
+# deb-boot-test.sh). It tests the .deb of this VERSION when dist/ has it
+# (make release-check made it), else builds just that one.
+# DEB_VERSION is what scripts/deb.sh makes of VERSION.
+DEB_VERSION = $(shell printf '%s' '$(VERSION)' | sed -e 's/^v//' -e '/^[0-9]/!s/^/0~/' -e 's/-/+/' -e 's/-/./g')
+deb-boot-test:
+	@deb='dist/pairingd_$(DEB_VERSION)_amd64.deb'; \
+	if [ ! -f "$$deb" ]; then $(MAKE) --no-print-directory VERSION='$(VERSION)' deb DEB_ARCHES=amd64 || exit 1; fi
+	env GOOS=linux $(XENV_amd64) $(GO) build $(GOFLAGS) $(RELEASE_GCFLAGS) \
+		-ldflags "$(LDFLAGS) $(STATIC_LDFLAGS)" -o build/deb-boot/devauthserver ./cmd/devauthserver
+	scripts/deb-boot-test.sh 'dist/pairingd_$(DEB_VERSION)_amd64.deb' build/deb-boot/devauthserver
 
 # muOS: dist/Pairing-<version>.muxapp (a zip of Pairing/ with the arm64 binary).
 muxapp: dist/pairingd-linux-arm64

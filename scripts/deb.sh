@@ -8,6 +8,7 @@
 #   dist/pairingd_VERSION_amd64.deb  Debian/Ubuntu PCs
 # Usage: NFPM="go run …/nfpm@vX" MANGEN="go run ./internal/manpage/cmd/mangen" \
 #        scripts/deb.sh VERSION   (make deb)
+# DEB_ARCHES="amd64" builds only the architectures it names.
 set -eu
 cd "$(dirname "$0")/.."
 version=$1
@@ -89,6 +90,11 @@ export MAN_DIR="$work/man"
 fail=0
 for pair in arm64:arm64 armhf:armv6 amd64:amd64; do
 	arch=${pair%%:*}
+	# DEB_ARCHES (make deb DEB_ARCHES=amd64): only the architectures named.
+	case " ${DEB_ARCHES:-arm64 armhf amd64} " in
+	*" $arch "*) ;;
+	*) continue ;;
+	esac
 	bin="dist/pairingd-linux-${pair#*:}"
 	deb="dist/pairingd_${deb_version}_$arch.deb"
 	rm -f "$deb"
