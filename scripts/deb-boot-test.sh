@@ -341,53 +341,72 @@ fi
 phase "2 getty"
 
 # --- 3: configured, paired, restarted --------------------------------------
-if ! g systemd-run -q --unit devauth /usr/local/bin/devauthserver --listen 127.0.0.1:8080; then
-	fail "3 paired: systemd-run devauthserver in the guest"
-fi
-for _ in $(seq 50); do
-	g busybox wget -q -O /dev/null http://127.0.0.1:8080/.well-known/oauth-authorization-server 2>/dev/null && break
-	sleep 0.1
-done
-# shellcheck disable=SC2016 # the guest's shell expands these
-g sh -ec '
-	f=/etc/pairingd/pairingd.toml
-	sed -i -e "/^#* *issuer *=/d" -e "/^#* *client_id *=/d" "$f"
-	printf "%s\n" "issuer = \"http://127.0.0.1:8080\"" "client_id = \"deb-boot-test\"" | cat - "$f" >"$f.new"
-	cat "$f.new" >"$f"
-	rm -f "$f.new"'
-g timeout 60 systemctl restart pairingd || true
-if wait_status "Waiting for approval" 30; then
+# Each step needs the one before: the first failure ends check 3.
+check_paired() {
+	local code rc out restarted ok=
+	if ! g systemd-run -q --unit devauth /usr/local/bin/devauthserver --listen 127.0.0.1:8080; then
+		fail "3 paired: systemd-run devauthserver in the guest"
+		return
+	fi
+	for _ in $(seq 50); do
+		if g busybox wget -q -O /dev/null http://127.0.0.1:8080/.well-known/oauth-authorization-server 2>/dev/null; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ -z "$ok" ]; then
+		fail "3 paired: devauthserver does not answer on 127.0.0.1:8080 in the guest"
+		return
+	fi
+	# shellcheck disable=SC2016 # the guest's shell expands these
+	if ! g sh -ec '
+		f=/etc/pairingd/pairingd.toml
+		sed -i -e "/^#* *issuer *=/d" -e "/^#* *client_id *=/d" "$f"
+		printf "%s\n" "issuer = \"http://127.0.0.1:8080\"" "client_id = \"deb-boot-test\"" | cat - "$f" >"$f.new"
+		cat "$f.new" >"$f"
+		rm -f "$f.new"'; then
+		fail "3 paired: writing issuer and client_id into /etc/pairingd/pairingd.toml"
+		return
+	fi
+	g timeout 60 systemctl restart pairingd || true
+	if ! wait_status "Waiting for approval" 30; then
+		fail "3 paired: no \"Waiting for approval\" within 30 s of the restart (STATUS= \"$(prop StatusText)\")"
+		return
+	fi
 	pass "3 paired: configured, STATUS= \"$(prop StatusText)\""
-else
-	fail "3 paired: no \"Waiting for approval\" within 30 s of the restart (STATUS= \"$(prop StatusText)\")"
-fi
-code=$(g pairingd status --json 2>/dev/null | sed -n 's/.*"user_code": *"\([^"]*\)".*/\1/p' | head -n 1 || true)
-if [ -n "$code" ] &&
-	g busybox wget -q -O /dev/null --post-data "user_code=$code&action=approve" http://127.0.0.1:8080/device; then
+	code=$(g pairingd status --json 2>/dev/null | sed -n 's/.*"user_code": *"\([^"]*\)".*/\1/p' | head -n 1 || true)
+	if [ -z "$code" ]; then
+		fail "3 paired: no user_code in pairingd status --json"
+		return
+	fi
+	if ! g busybox wget -q -O /dev/null --post-data "user_code=$code&action=approve" http://127.0.0.1:8080/device; then
+		fail "3 paired: approving $code at devauthserver (POST /device)"
+		return
+	fi
 	pass "3 paired: user code $code approved at devauthserver"
-else
-	fail "3 paired: no user code from pairingd status --json, or the approval failed (code \"$code\")"
-fi
-if wait_status "Paired" 30; then
+	if ! wait_status "Paired" 30; then
+		fail "3 paired: not \"Paired\" within 30 s of the approval (STATUS= \"$(prop StatusText)\")"
+		return
+	fi
 	pass "3 paired: STATUS= \"$(prop StatusText)\""
-else
-	fail "3 paired: not \"Paired\" within 30 s of the approval (STATUS= \"$(prop StatusText)\")"
-fi
-g timeout 60 systemctl restart pairingd || true
-restarted=$(date +%s%N)
-if wait_status "Paired" 3; then
-	pass "3 paired: \"Paired\" again $((($(date +%s%N) - restarted) / 1000000)) ms after systemctl restart returned"
-else
-	fail "3 paired: not \"Paired\" within 3 s of systemctl restart (STATUS= \"$(prop StatusText)\")"
-fi
-rc=0
-out=$(g pairingd status 2>&1) || rc=$?
-if [ "$rc" = 0 ]; then
-	pass "3 paired: pairingd status exits 0"
-else
-	fail "3 paired: pairingd status exits $rc (want 0):"
-	printf '%s\n' "$out" | sed 's/^/    /'
-fi
+	g timeout 60 systemctl restart pairingd || true
+	restarted=$(date +%s%N)
+	if wait_status "Paired" 3; then
+		pass "3 paired: \"Paired\" again $((($(date +%s%N) - restarted) / 1000000)) ms after systemctl restart returned"
+	else
+		fail "3 paired: not \"Paired\" within 3 s of systemctl restart (STATUS= \"$(prop StatusText)\")"
+	fi
+	rc=0
+	out=$(g pairingd status 2>&1) || rc=$?
+	if [ "$rc" = 0 ]; then
+		pass "3 paired: pairingd status exits 0"
+	else
+		fail "3 paired: pairingd status exits $rc (want 0):"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+check_paired
 phase "3 paired"
 
 # --- 4: apt-get purge -------------------------------------------------------
