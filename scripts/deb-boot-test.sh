@@ -147,8 +147,8 @@ fi
 depends=$(in_root dpkg-query -W -f '${Depends}' pairingd || true)
 for dep in adduser ca-certificates; do
 	# shellcheck disable=SC2016
-	if printf '%s\n' "$depends" | sed 's/[,|]/\n/g' | sed 's/ *(.*//; s/^ *//; s/ *$//' | grep -qx "$dep" &&
-		in_root dpkg-query -W -f '${Status}' "$dep" 2>/dev/null | grep -q ' installed$'; then
+	if sed 's/ *(.*//; s/^ *//; s/ *$//' <<<"${depends//[,|]/$'\n'}" | grep -x "$dep" >/dev/null &&
+		[ "$(in_root dpkg-query -W -f '${Status}' "$dep" 2>/dev/null)" = "install ok installed" ]; then
 		pass "install: Depends $dep, installed by apt"
 	else
 		fail "install: Depends $dep, installed by apt (Depends: $depends)"
@@ -186,11 +186,12 @@ g() {
 		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		LANG=C.UTF-8 SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"
 }
-# The guest's PID 1 is nspawn's child.
+# The guest's PID 1 is nspawn's child once it runs systemd (before that,
+# nspawn's child may be its intermediate process, which then exits).
 for _ in $(seq 100); do
 	for stat in /proc/[0-9]*/stat; do
 		read -r pid _ _ ppid _ 2>/dev/null <"$stat" || continue
-		if [ "$ppid" = "$nspawn_pid" ]; then
+		if [ "$ppid" = "$nspawn_pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = systemd ]; then
 			leader=$pid
 			break
 		fi
@@ -273,14 +274,14 @@ case $status in
 esac
 rc=0
 out=$(g pairingd status 2>&1) || rc=$?
-if [ "$rc" = 3 ] && printf '%s\n' "$out" | grep -qi 'not configured'; then
+if [ "$rc" = 3 ] && grep -qi 'not configured' <<<"$out"; then
 	pass "1 unconfigured: pairingd status says not configured, exit 3"
 else
 	fail "1 unconfigured: pairingd status (exit $rc, want 3 and \"not configured\"):"
 	printf '%s\n' "$out" | sed 's/^/    /'
 fi
 out=$(g pairingd status --json 2>&1) || true
-if printf '%s\n' "$out" | grep -q '"state": *"not_configured"'; then
+if grep -q '"state": *"not_configured"' <<<"$out"; then
 	pass "1 unconfigured: pairingd status --json has \"state\":\"not_configured\""
 else
 	fail "1 unconfigured: pairingd status --json has no \"state\":\"not_configured\":"
@@ -312,7 +313,9 @@ if [ -z "$sent" ]; then
 else
 	fail "1 unconfigured: the guest sent or tried to send IP packets: $sent"
 fi
-if g journalctl -b -u pairingd --no-pager -q | grep -qi "can't reach"; then
+# Read whole, then searched: grep -q would end the pipe early.
+journal=$(g journalctl -b -u pairingd --no-pager -q || true)
+if grep -qi "can't reach" <<<"$journal"; then
 	fail "1 unconfigured: the daemon's journal says it tried to reach a server"
 else
 	pass "1 unconfigured: no \"Can't reach\" in the daemon's journal"
@@ -327,7 +330,7 @@ phase "1 unconfigured"
 
 # --- 2: the login prompt ---------------------------------------------------
 conflicts=$(prop Conflicts)
-if printf '%s\n' "$conflicts" | tr ' ' '\n' | grep -q 'getty'; then
+if grep -q 'getty' <<<"$conflicts"; then
 	fail "2 getty: pairingd.service conflicts with a getty: Conflicts=$conflicts"
 else
 	pass "2 getty: pairingd.service conflicts with no getty (Conflicts=$conflicts)"
@@ -432,7 +435,7 @@ else
 	pass "4 purge: systemctl is-enabled pairingd fails"
 fi
 # shellcheck disable=SC2016
-if g dpkg-query -W -f '${Status}' pairingd 2>/dev/null | grep -q 'installed$'; then
+if [ "$(g dpkg-query -W -f '${Status}' pairingd 2>/dev/null || true)" = "install ok installed" ]; then
 	fail "4 purge: dpkg still lists pairingd as installed"
 else
 	pass "4 purge: dpkg no longer knows pairingd"
