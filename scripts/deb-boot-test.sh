@@ -1,14 +1,17 @@
 #!/bin/bash
 # The amd64 .deb in a fresh Debian bookworm booted with systemd as PID 1
 # (make deb-boot-test): debootstrap makes the base system once (kept in
-# build/deb-boot/cache), every run copies it anew, installs the package
-# with apt-get install ./pairingd_*.deb (so that its Depends resolve),
-# boots the copy with systemd-nspawn -b and checks, in the booted guest:
+# build/deb-boot/cache), every run starts from a new overlay on it (the
+# base itself stays untouched), installs the package with apt-get install
+# ./pairingd_*.deb (so that its Depends resolve), boots that with
+# systemd-nspawn -b and checks, in the booted guest:
 #   install   apt resolves the Depends (adduser, ca-certificates)
-#   1 unconfigured  the unit is active without /dev/tty1 and stays up,
-#             STATUS= "Not configured…", pairingd status exits 3, the
-#             daemon holds no TCP or UDP socket and logs no "Can't reach";
-#             the configuration file is 0640 root:pairingd
+#   1 unconfigured  the unit (no TTYPath, no tty for stdin) is active
+#             without /dev/tty1 and stays up, STATUS= "Not configured…",
+#             pairingd status says so and exits 3 (--json: not_configured);
+#             it sends nothing: no TCP or UDP socket, no IP packet sent or
+#             tried in the guest's network namespace, no "Can't reach" in
+#             its journal; the configuration file is 0640 root:pairingd
 #   2 getty   the unit conflicts with no getty; the guest's login prompt
 #             (console-getty.service) runs as without pairingd
 #   3 paired  devauthserver in the guest on 127.0.0.1:8080, a
@@ -215,6 +218,8 @@ if [ "$booted" = running ] || [ "$booted" = degraded ]; then
 	[ "$booted" = running ] || g systemctl --failed --no-legend
 else
 	cat "$console"
+	g journalctl -b --no-pager -n 100 || true
+	g systemctl --failed --no-legend || true
 	fail "boot: the guest did not finish booting (is-system-running: $booted)"
 	exit 1
 fi
@@ -251,7 +256,7 @@ sockets() {
 
 # --- 1: the package as installed, nothing edited -------------------------
 if g test -e /dev/tty1; then
-	echo "deb-boot-test: note: the guest has a /dev/tty1"
+	echo "note: the guest has a /dev/tty1"
 fi
 sleep 10
 active=$(g systemctl is-active pairingd || true)
@@ -261,11 +266,11 @@ if [ "$active" = active ] && [ "$restarts" = 0 ]; then
 else
 	fail "1 unconfigured: pairingd.service is $active, NRestarts=$restarts after 10 s (want active, 0)"
 fi
-tty=$(prop TTYPath)
-if [ -z "$tty" ]; then
-	pass "1 unconfigured: the unit names no TTYPath"
+tty=$(prop TTYPath) stdin=$(prop StandardInput)
+if [ -z "$tty" ] && [ "$stdin" != tty ] && [ "$stdin" != tty-force ]; then
+	pass "1 unconfigured: the unit names no TTYPath and no tty for StandardInput ($stdin)"
 else
-	fail "1 unconfigured: the unit has TTYPath=$tty"
+	fail "1 unconfigured: the unit has TTYPath=$tty, StandardInput=$stdin"
 fi
 status=$(prop StatusText)
 case $status in
