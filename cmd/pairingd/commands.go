@@ -177,9 +177,12 @@ func writeStatusText(w io.Writer, s statusJSON, now time.Time) {
 		}
 		return fmt.Sprintf("%s (%s)", t.Local().Format("2006-01-02 15:04:05"), relative(t.Sub(now)))
 	}
-	if s.State == pairing.Idle.String() {
+	switch s.State {
+	case pairing.Idle.String():
 		line("State", s.State+" (nobody scanned the last codes; a key pressed at the device asks for a new one)")
-	} else {
+	case pairing.NotConfigured.String():
+		line("State", s.State+" (not configured: no server to pair with yet, so none is asked; see Message)")
+	default:
 		line("State", s.State)
 	}
 	line("Since", at(s.StateSince))

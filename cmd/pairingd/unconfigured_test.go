@@ -91,6 +91,9 @@ func TestNotConfigured(t *testing.T) {
 			}
 			d.waitLine(0, regexp.MustCompile(`^Not set up yet$`))
 			d.waitLine(0, regexp.MustCompile(`^Set `+regexp.QuoteMeta(tt.wantKeys)+` in `))
+			if r := pairingd(t, "status", "--state-dir", dir); r.code != exitNotPaired || !strings.Contains(r.stdout, "not configured: ") {
+				t.Errorf("pairingd status: exit %d, output %q; want %d and the words not configured", r.code, r.stdout, exitNotPaired)
+			}
 			s, r := waitStatus(t, dir, "not_configured")
 			if r.code != exitNotPaired || !strings.Contains(s.Message, "Set "+tt.wantKeys+" in "+example) {
 				t.Errorf("status --json: exit %d, message %q; want %d and the keys and the file", r.code, s.Message, exitNotPaired)
