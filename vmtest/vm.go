@@ -34,6 +34,9 @@ type Config struct {
 	VGAMode string // vesa: the kernel's vga= (0x311 is 640x480, 16 bpp)
 	// App runs pairingd with --app, so that B (Esc) quits it.
 	App bool
+	// Display is pairingd's --display: fb by default; auto shows that it
+	// chooses the framebuffer on a VT it can own.
+	Display string
 	// Accel is QEMU's accelerator: tcg (default) or kvm.
 	Accel string
 	// Mem is the guest's memory in MiB (default 384).
@@ -81,6 +84,9 @@ func (cfg Config) Args() []string {
 	}
 	if cfg.App {
 		appendLine = append(appendLine, "vmtest.app=1")
+	}
+	if cfg.Display != "" {
+		appendLine = append(appendLine, "vmtest.display="+cfg.Display)
 	}
 	return []string{
 		"-machine", "q35,accel=" + accel, "-m", fmt.Sprint(mem), "-smp", "1",

@@ -315,10 +315,12 @@ func TestVM(t *testing.T) {
 }
 
 // TestVMVesa16 boots the kernel's vesafb at 640x480 in RGB565: the QR
-// code on a 16 bpp framebuffer, and approval.
+// code on a 16 bpp framebuffer, and approval. pairingd runs with display
+// auto, which takes the framebuffer only with the console: here, as root
+// on the kernel's VT, it does.
 func TestVMVesa16(t *testing.T) {
 	start := time.Now()
-	r, code := boot(t, "vesa16", Config{FB: "vesa", VGAMode: "0x311"})
+	r, code := boot(t, "vesa16", Config{FB: "vesa", VGAMode: "0x311", Display: "auto"})
 	if m, _, err := r.vm.WaitSerial(0, regexp.MustCompile(`VMTEST fb0: (.*) (\d+,\d+) bpp (\d+)`), time.Second); err != nil || m[2] != "640,480" || m[3] != "16" {
 		t.Errorf("fb0 is %q, want VESA VGA 640,480 bpp 16 (err %v)", m, err)
 	}
