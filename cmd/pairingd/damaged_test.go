@@ -149,20 +149,7 @@ func TestStorePermissionDeniedShown(t *testing.T) {
 	}
 	t.Parallel()
 	as := startAuthServer(t, devauth.Options{}, nil)
-	base := t.TempDir()
-	for _, d := range []string{filepath.Dir(base), base} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bin := filepath.Join(base, "pairingd")
-	b, err := os.ReadFile(pairingdBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	base, bin := openBinary(t)
 	dir := filepath.Join(base, "state") // root's, 0700
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)

@@ -469,3 +469,25 @@ func reserveAddr(t *testing.T) net.Listener {
 	}
 	return ln
 }
+
+// openBinary returns a directory every user may enter and a copy of the
+// binary in it that every user may run, for running commands as another
+// user (t.TempDir and the built binary are root's alone).
+func openBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bin = filepath.Join(dir, "pairingd")
+	b, err := os.ReadFile(pairingdBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir, bin
+}

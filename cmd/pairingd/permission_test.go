@@ -20,24 +20,7 @@ func TestPermissionDeniedSaysWhatToDo(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root, to run the commands as another user")
 	}
-	// A directory everyone may enter (t.TempDir's parent is 0700), with a
-	// copy of the binary everyone may run.
-	dir, err := os.MkdirTemp("", "pairingd-perm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "pairingd")
-	b, err := os.ReadFile(pairingdBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := openBinary(t)
 	state := filepath.Join(dir, "state")
 	d := startDaemon(t, state, "", "--config", os.DevNull)
 	d.waitLine(0, regexp.MustCompile(`^Not set up yet$`))

@@ -178,61 +178,23 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	// A second daemon must stop here, before it touches the display.
-	lock, err := lockState(cfg.StateDir)
-	if errors.Is(err, store.ErrLocked) {
-		return err
-	}
-	defer func() {
-		if lock != nil {
-			lock.Close()
-		}
-	}()
-
-	// Ctrl-C on the terminal display stops the daemon like SIGINT, and so
-	// do Esc and q there (Machine.Quit).
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	// The machine is filled in once the store is open; Renew may come
 	// from the display before that.
-	m := &pairing.Machine{Text: text}
-	disp, err := openDisplay(cfg, stdout, logger, cancel, m.Press)
+	m := &pairing.Machine{Text: text, Clock: pairing.SystemClock()}
+	ctx, f, err := openFrontEnd(ctx, cfg, logger, stdout, text, m.Press)
 	if err != nil {
 		return err
 	}
-	defer disp.Close()
-	ctx, stopHangup, onTerm := onTerminal(ctx, disp)
-	defer stopHangup()
-	if onTerm {
-		m.KeyStyle = func() display.KeyStyle { return display.StyleKeyboard }
-		m.Quit = cancel
-	}
-	if cfg.App {
-		// An app in the foreground (muOS): B and MENU end it.
-		m.Quit = cancel
-	}
-	keys, err := openInputs(ctx, cfg, disp, logger, m.Press)
-	if err != nil {
-		return err
-	}
-	defer keys.Close()
-	if style := keys.style(); style != nil {
+	defer f.Close()
+	if style := f.style(); style != nil {
 		m.KeyStyle = style
 	}
-
-	m.Clock = pairing.SystemClock()
-	notifier := systemd.New(logger)
-	wd := systemd.NewWatchdog(notifier, m.Clock.Mono)
-	// The loop wakes often enough to ping at half the interval.
-	watchEvery := min(2*time.Second, wd.Interval()/4)
-	if wd != nil {
-		logger.Info("systemd watchdog on", "interval", wd.Interval())
+	if f.quits(cfg) {
+		m.Quit = f.cancel
 	}
-
-	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery, text: text}
-	st, err := w.open(ctx, &lock)
+	st, err := f.openStore(ctx)
 	if err != nil {
-		notifier.Stopping()
+		f.notifier.Stopping()
 		if ctx.Err() != nil {
 			logger.Info("pairingd stopping")
 			return nil
@@ -253,23 +215,110 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	serverSide(m, cfg, client)
 	m.Store = st
 	m.Logger = logger
-	m.Display = disp
-	m.Status = notifier.Status
-	if wd != nil {
-		m.WatchEvery = watchEvery
-		m.Heartbeat = wd.Beat
+	m.Display = f.disp
+	m.Status = f.notifier.Status
+	if f.wd != nil {
+		m.WatchEvery = f.watchEvery
+		m.Heartbeat = f.wd.Beat
 	}
 	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
 		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display, "language", text.Lang())
 	// Ready once the store is open and the display is up: waiting for the
 	// user is the healthy steady state, not a slow start.
-	if !w.ready {
-		notifier.Ready()
+	if !f.wait.ready {
+		f.notifier.Ready()
 	}
 	err = m.Run(ctx)
-	notifier.Stopping()
+	f.notifier.Stopping()
 	logger.Info("pairingd stopping")
 	return err
+}
+
+// frontEnd is what a daemon sets up before its loop, in this order: the
+// state lock (a second daemon stops before it touches the display), the
+// display, the terminal's hang-up, the inputs, and systemd's notifier and
+// watchdog; then it opens the store, retrying while it cannot.
+type frontEnd struct {
+	// cancel ends the daemon: Ctrl-C on the terminal, a quit key.
+	cancel     context.CancelFunc
+	lock       *sqlite.DaemonLock
+	disp       display.Display
+	keys       *inputs
+	onTerm     bool
+	notifier   *systemd.Notifier
+	wd         *systemd.Watchdog
+	watchEvery time.Duration
+	wait       storeWait
+	closers    []func()
+}
+
+// openFrontEnd sets up f; every key goes to press. The context it returns
+// ends with ctx, with f.cancel and with a terminal's hang-up. f.Close
+// undoes it all.
+func openFrontEnd(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, text *msg.Catalog,
+	press func(display.Key)) (context.Context, *frontEnd, error) {
+	f := &frontEnd{}
+	lock, err := lockState(cfg.StateDir)
+	if errors.Is(err, store.ErrLocked) {
+		return ctx, nil, err
+	}
+	f.lock = lock // nil when it failed otherwise: the store wait says why
+	f.closers = append(f.closers, func() {
+		if f.lock != nil {
+			f.lock.Close()
+		}
+	})
+	ctx, f.cancel = context.WithCancel(ctx)
+	f.closers = append(f.closers, f.cancel)
+	if f.disp, err = openDisplay(cfg, stdout, logger, f.cancel, press); err != nil {
+		f.Close()
+		return ctx, nil, err
+	}
+	f.closers = append(f.closers, func() { f.disp.Close() })
+	var stopHangup context.CancelFunc
+	ctx, stopHangup, f.onTerm = onTerminal(ctx, f.disp)
+	f.closers = append(f.closers, stopHangup)
+	if f.keys, err = openInputs(ctx, cfg, f.disp, logger, press); err != nil {
+		f.Close()
+		return ctx, nil, err
+	}
+	f.closers = append(f.closers, f.keys.Close)
+	f.notifier = systemd.New(logger)
+	f.wd = systemd.NewWatchdog(f.notifier, pairing.SystemClock().Mono)
+	// The loop wakes often enough to ping at half the interval.
+	f.watchEvery = min(2*time.Second, f.wd.Interval()/4)
+	if f.wd != nil {
+		logger.Info("systemd watchdog on", "interval", f.wd.Interval())
+	}
+	f.wait = storeWait{cfg: cfg, logger: logger, disp: f.disp, notifier: f.notifier, wd: f.wd, watchEvery: f.watchEvery, text: text}
+	return ctx, f, nil
+}
+
+// openStore opens the store, showing why it cannot while it retries (see
+// storeWait.open).
+func (f *frontEnd) openStore(ctx context.Context) (*sqlite.Store, error) {
+	return f.wait.open(ctx, &f.lock)
+}
+
+// style names the keys: the keyboard's on the terminal, else the inputs'
+// found; nil when there are none.
+func (f *frontEnd) style() func() display.KeyStyle {
+	if f.onTerm {
+		return func() display.KeyStyle { return display.StyleKeyboard }
+	}
+	return f.keys.style()
+}
+
+// quits reports whether a key may end the daemon: someone runs it in the
+// foreground, on the terminal (Esc, q) or as an app (B, MENU on muOS).
+func (f *frontEnd) quits(cfg config.Config) bool { return f.onTerm || cfg.App }
+
+// Close undoes openFrontEnd, last step first.
+func (f *frontEnd) Close() {
+	for i := len(f.closers) - 1; i >= 0; i-- {
+		f.closers[i]()
+	}
+	f.closers = nil
 }
 
 // onTerminal reports whether disp is the terminal display, and then

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
-	"github.com/pairingd/pairingd/systemd"
 )
 
 // waitConfigured is the daemon of a configuration that names no server yet
@@ -29,17 +27,6 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 	hint := pairing.NotConfiguredDetail(nil, missing, file)
 	statusLine := "Not configured: " + strings.ToLower(hint[:1]) + hint[1:]
 
-	lock, err := lockState(cfg.StateDir)
-	if errors.Is(err, store.ErrLocked) {
-		return err
-	}
-	defer func() {
-		if lock != nil {
-			lock.Close()
-		}
-	}()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	keys := make(chan display.Key, 4)
 	press := func(k display.Key) {
 		select {
@@ -47,37 +34,22 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 		default:
 		}
 	}
-	disp, err := openDisplay(cfg, stdout, logger, cancel, press)
+	ctx, f, err := openFrontEnd(ctx, cfg, logger, stdout, text, press)
 	if err != nil {
 		return err
 	}
-	defer disp.Close()
-	ctx, stopHangup, onTerm := onTerminal(ctx, disp)
-	defer stopHangup()
-	in, err := openInputs(ctx, cfg, disp, logger, press)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
+	defer f.Close()
 	ctl := func() pairing.Controls {
-		c := pairing.Controls{Text: text, Quit: onTerm || cfg.App}
-		switch style := in.style(); {
-		case onTerm:
-			c.Style = display.StyleKeyboard
-		case style != nil:
+		c := pairing.Controls{Text: text, Quit: f.quits(cfg)}
+		if style := f.style(); style != nil {
 			c.Style = style()
 		}
 		return c
 	}
-
 	clock := pairing.SystemClock()
-	notifier := systemd.New(logger)
-	wd := systemd.NewWatchdog(notifier, clock.Mono)
-	watchEvery := min(2*time.Second, wd.Interval()/4)
-	w := storeWait{cfg: cfg, logger: logger, disp: disp, notifier: notifier, wd: wd, watchEvery: watchEvery, text: text}
-	st, err := w.open(ctx, &lock)
+	st, err := f.openStore(ctx)
 	if err != nil {
-		notifier.Stopping()
+		f.notifier.Stopping()
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -100,38 +72,38 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 		"set", strings.Join(missing, " "), "version", version)
 	show := func() {
 		detail := pairing.NotConfiguredDetail(text, missing, file)
-		if err := disp.Show(pairing.Screen(pairing.NotConfigured, store.Code{}, detail, time.Time{}, ctl())); err != nil {
+		if err := f.disp.Show(pairing.Screen(pairing.NotConfigured, store.Code{}, detail, time.Time{}, ctl())); err != nil {
 			logger.Warn("display", "err", err)
 		}
 	}
 	show()
-	if !w.ready {
-		notifier.Ready()
+	if !f.wait.ready {
+		f.notifier.Ready()
 	}
-	notifier.Status(statusLine)
+	f.notifier.Status(statusLine)
 
 	var beat <-chan time.Time
-	if wd != nil {
-		wd.Beat()
-		t := time.NewTicker(watchEvery)
+	if f.wd != nil {
+		f.wd.Beat()
+		t := time.NewTicker(f.watchEvery)
 		defer t.Stop()
 		beat = t.C
 	}
 	for {
 		select {
 		case <-ctx.Done():
-			notifier.Stopping()
+			f.notifier.Stopping()
 			logger.Info("pairingd stopping")
 			return nil
 		case k := <-keys:
 			if (k == display.KeyB || k == display.KeyMenu) && ctl().Quit {
-				cancel()
+				f.cancel()
 				continue
 			}
 			// Another input may have appeared: name its keys.
 			show()
 		case <-beat:
-			wd.Beat()
+			f.wd.Beat()
 		}
 	}
 }
