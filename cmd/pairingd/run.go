@@ -457,13 +457,8 @@ func (w *storeWait) open(ctx context.Context, lock **sqlite.DaemonLock) (*sqlite
 func (w *storeWait) sleep(ctx context.Context, d time.Duration) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
-	var beat <-chan time.Time
-	if w.wd != nil {
-		w.wd.Beat()
-		t := time.NewTicker(w.watchEvery)
-		defer t.Stop()
-		beat = t.C
-	}
+	beat, stop := w.beats()
+	defer stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -474,6 +469,18 @@ func (w *storeWait) sleep(ctx context.Context, d time.Duration) bool {
 			w.wd.Beat()
 		}
 	}
+}
+
+// beats pings the watchdog now and returns a channel that ticks when the
+// next ping is due (nil, never ticking, without a watchdog), and the
+// function that stops it.
+func (w *storeWait) beats() (<-chan time.Time, func()) {
+	if w.wd == nil {
+		return nil, func() {}
+	}
+	w.wd.Beat()
+	t := time.NewTicker(w.watchEvery)
+	return t.C, t.Stop
 }
 
 // storeTrouble says in words why the state cannot be opened and what to

@@ -82,13 +82,8 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 	}
 	f.notifier.Status(statusLine)
 
-	var beat <-chan time.Time
-	if f.wd != nil {
-		f.wd.Beat()
-		t := time.NewTicker(f.watchEvery)
-		defer t.Stop()
-		beat = t.C
-	}
+	beat, stopBeats := f.wait.beats()
+	defer stopBeats()
 	for {
 		select {
 		case <-ctx.Done():
