@@ -104,6 +104,11 @@ type Machine struct {
 	HealthURL string
 	// CheckEvery is the interval of checks while paired; 10 min when zero.
 	CheckEvery time.Duration
+	// Changed, when set, is called from the loop with every state it
+	// enters (the first at start), after the record is committed. It
+	// must not block: the local API's events and the on_change hook
+	// queue what they get.
+	Changed func(Change)
 
 	state    State
 	rec      store.Pairing // our view of the stored record
@@ -124,6 +129,11 @@ type Machine struct {
 	codeMono    time.Duration // monotonic time the code on screen was issued
 	youngDeaths int           // codes in a row that ended unused within minCodeLife
 	started     bool          // the first state was entered (logged as "starting in state")
+
+	reqOnce    sync.Once
+	reqs       chan loopRequest // use requests
+	unpairDone chan error       // answers the Unpair being done
+	counts     stats
 
 	pressOnce sync.Once
 	presses   chan display.Key // use pressCh
@@ -237,6 +247,14 @@ func (m *Machine) stepFailed(ctx context.Context, err error) {
 			err = m.reload(ctx)
 		case errors.Is(err, errUnpair):
 			err = m.unpairHere(ctx)
+			if m.unpairDone != nil {
+				if errors.Is(err, errChanged) {
+					m.unpairDone <- nil
+				} else {
+					m.unpairDone <- err
+				}
+				m.unpairDone = nil
+			}
 		case errors.Is(err, errRenew):
 			m.Logger.Info("new code requested")
 			m.nextAt = m.Clock.Mono()
@@ -463,6 +481,7 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	if errors.As(err, &oe) && oe.Description != "" {
 		detail += " " + oe.Description
 	}
+	m.counts.failed(err)
 	m.Logger.Warn("no device code", "err", err, "retry_in", wait)
 	m.report("ERROR", "PAIRING_FAILED", detail)
 	m.nextAt = m.Clock.Mono() + wait
@@ -501,6 +520,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return nil
 	}
+	m.counts.add(func(s *Stats) { s.Polls++ })
 	errorWait := backoff(firstErrorBackoff, m.errCount+1, maxErrorBackoff)
 	ps, out := poll1(m.ps, tok, err, errorWait, m.DeniedCooldown)
 	m.ps = ps
@@ -508,6 +528,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	// never gets two requests back to back.
 	m.nextAt = m.Clock.Mono() + out.Wait
 	if out.Err != nil {
+		m.counts.failed(out.Err)
 		m.Logger.Warn("token poll", "err", out.Err, "next_in", out.Wait)
 	}
 	switch out.Next {
@@ -659,6 +680,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		// refresh minRefreshGap after this one.
 		m.rec = rec
 		m.errCount = 0
+		m.counts.add(func(s *Stats) { s.Refreshes++ })
 		m.refreshAt = after(monoStart, refreshIn(m.Client, rec.Tokens, m.Clock.Now()))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
@@ -679,6 +701,8 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 			m.rec = rec
 		}
 		m.errCount++
+		m.counts.add(func(s *Stats) { s.RefreshFailures++ })
+		m.counts.failed(err)
 		wait := backoff(10*time.Second, m.errCount, maxErrorBackoff)
 		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
@@ -722,6 +746,11 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			return ctx.Err()
 		case k := <-m.pressCh():
 			if err := m.press(k); err != nil {
+				return err
+			}
+			continue
+		case r := <-m.requests():
+			if err := m.take(r); err != nil {
 				return err
 			}
 			continue
@@ -775,8 +804,9 @@ func (m *Machine) enterState(ctx context.Context, s State, detail string, edit f
 	if s == Paired && detail == "" {
 		m.detail = m.pairedDetail()
 	}
+	first := !m.started
 	switch {
-	case !m.started:
+	case first:
 		m.started = true
 		m.Logger.Info("starting in state "+s.String(), "detail", m.detail)
 	case old != s:
@@ -784,6 +814,9 @@ func (m *Machine) enterState(ctx context.Context, s State, detail string, edit f
 	}
 	m.redraw()
 	m.notify()
+	if first || old != s {
+		m.changed(old, first)
+	}
 	return nil
 }
 

@@ -114,10 +114,14 @@ func (m *Machine) confirmEnded() {
 }
 
 // unpairHere revokes and forgets the grant, as `pairingd unpair` does, for
-// a confirmed unpair at the device; the loop then adopts the unpaired
-// record and shows a new code.
+// a confirmed unpair at the device or one asked for with Unpair; the loop
+// then adopts the unpaired record and shows a new code.
 func (m *Machine) unpairHere(ctx context.Context) error {
-	m.Logger.Info("unpairing, as confirmed at the device")
+	if m.unpairDone != nil {
+		m.Logger.Info("unpairing, as a program asked")
+	} else {
+		m.Logger.Info("unpairing, as confirmed at the device")
+	}
 	m.detail = m.Text.T(msg.Unpairing)
 	m.redraw()
 	revokeErr, err := unpair(ctx, m.Store, m.Client, m.Clock.Now(), m.Text.T(msg.UnpairedNewCode))

@@ -70,6 +70,9 @@ type command struct {
 type cmdOpts struct {
 	json   bool
 	render renderOpts
+	// state and timeout are wait's.
+	state   string
+	timeout time.Duration
 }
 
 var commands = []command{
@@ -77,6 +80,8 @@ var commands = []command{
 	{"status", "show the pairing state (--json for scripts); exit 0 when paired, 3 when not", cmdStatus},
 	{"token", "print a valid access token, refreshing it first when near expiry; exit 3 when not paired", cmdToken},
 	{"unpair", "forget the tokens (revoking them when the server can) and keep the device id", cmdUnpair},
+	{"wait", "wait until the device is in a state (--state, default paired); exit 3 after --timeout", cmdWait},
+	{"watch", "print each state change as it happens (--json for scripts)", cmdWatch},
 	{"render", "draw the pairing screen through the framebuffer code into a PNG (--png) or onto a framebuffer (--fb)", cmdRender},
 	{"version", "print the version", cmdVersion},
 }
@@ -119,8 +124,12 @@ func cli(ctx context.Context, args []string, e env) int {
 	fs.SetOutput(e.stderr)
 	configFile := fs.String("config", "", "config file (default "+config.DefaultFile+" when it exists)")
 	var opts cmdOpts
-	if name == "status" {
+	if name == "status" || name == "watch" {
 		fs.BoolVar(&opts.json, "json", false, "print JSON")
+	}
+	if name == "wait" {
+		fs.StringVar(&opts.state, "state", pairing.Paired.String(), "state to wait for: "+strings.Join(pairing.StateNames(), ", "))
+		fs.DurationVar(&opts.timeout, "timeout", 0, "give up after this long with exit 3 (0: wait as long as it takes)")
 	}
 	if name == "render" {
 		r := &opts.render

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pairingd/pairingd/internal/config"
+	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
@@ -135,19 +136,22 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 }
 
 func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error {
-	st, rec, err := openStateMode(ctx, cfg, true)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	dev, err := st.Device(ctx)
-	if err != nil {
-		return err
-	}
-	pid, running := sqlite.DaemonPID(cfg.StateDir)
-	s := buildStatus(dev, rec, pid, running)
-	if cfg.InsecureSkipVerify {
-		s.TLSVerification = "OFF (insecure_skip_verify): anyone on the network path can take this device's tokens"
+	var s statusJSON
+	answered, apiErr := viaDaemon(ctx, cfg, func(ctx context.Context, c *localapi.Client) error {
+		raw, err := c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, &s)
+	})
+	switch {
+	case answered && apiErr != nil:
+		return apiErr
+	case !answered:
+		var err error
+		if s, err = statusFromStore(ctx, cfg); err != nil {
+			return withAPIRefusal(err, apiErr)
+		}
 	}
 	if opts.json {
 		enc := json.NewEncoder(e.stdout)
@@ -162,6 +166,26 @@ func cmdStatus(ctx context.Context, cfg config.Config, opts cmdOpts, e env) erro
 		return codeError{code: exitNotPaired}
 	}
 	return nil
+}
+
+// statusFromStore reads the status from the database, when no daemon
+// answers on the socket.
+func statusFromStore(ctx context.Context, cfg config.Config) (statusJSON, error) {
+	st, rec, err := openStateMode(ctx, cfg, true)
+	if err != nil {
+		return statusJSON{}, err
+	}
+	defer st.Close()
+	dev, err := st.Device(ctx)
+	if err != nil {
+		return statusJSON{}, err
+	}
+	pid, running := sqlite.DaemonPID(cfg.StateDir)
+	s := buildStatus(dev, rec, pid, running)
+	if cfg.InsecureSkipVerify {
+		s.TLSVerification = insecureNote
+	}
+	return s, nil
 }
 
 // writeStatusText prints the status for people.
@@ -247,70 +271,106 @@ func clientForStore(cfg config.Config, rec store.Pairing) (*oauth.Client, error)
 	return c, nil
 }
 
-// tokenRefreshTimeout bounds `pairingd token`'s refresh, including the
-// retries of a commit that fails after the server rotated the refresh
-// token (a full disk): long enough to ride out a brief failure.
-const tokenRefreshTimeout = 2 * time.Minute
-
 func cmdToken(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
-	st, rec, err := openState(ctx, cfg)
+	var tok localapi.Token
+	answered, apiErr := viaDaemon(ctx, cfg, func(ctx context.Context, c *localapi.Client) error {
+		var err error
+		tok, err = c.Token(ctx)
+		return err
+	})
+	switch {
+	case answered && apiErr != nil:
+		return apiExit(apiErr)
+	case answered:
+		if tok.Warning != "" {
+			fmt.Fprintf(e.stderr, "pairingd token: %s\n", tok.Warning)
+		}
+		_, err := fmt.Fprintln(e.stdout, tok.AccessToken)
+		return err
+	}
+	err := tokenFromStore(ctx, cfg, e)
+	return withAPIRefusal(err, apiErr)
+}
+
+// tokenFromStore is `pairingd token` without a daemon: it reads the
+// database, and refreshes the token itself when it is due.
+func tokenFromStore(ctx context.Context, cfg config.Config, e env) error {
+	st, _, err := openState(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	switch {
-	case pairing.State(rec.State) == pairing.NotConfigured:
-		return codeError{exitNotPaired, fmt.Errorf("not paired: pairingd is not configured: %s", rec.Message)}
-	case pairing.State(rec.State) != pairing.Paired || rec.Tokens.IsZero():
-		return codeError{exitNotPaired, fmt.Errorf("not paired (state %s)", pairing.State(rec.State))}
-	}
-	now := e.wallNow()
-	c, err := clientForStore(cfg, rec)
-	if err != nil {
-		return err
-	}
-	// Retries of a failed commit go to stderr: the user sees why it waits.
-	c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// A running daemon keeps the token fresh on monotonic time and stamps
 	// it on this boot's clock: beside it, an untrusted clock does not make
 	// every call spend a refresh token.
 	_, daemonRunning := sqlite.DaemonPID(cfg.StateDir)
-	due := pairing.RefreshDue(c, rec.Tokens, now, daemonRunning)
-	if due && st.ReadOnly() {
-		// A refresh whose rotated token cannot be committed loses the
-		// grant: never spend the refresh token here.
-		why := fmt.Sprintf("the state directory %s cannot be written by this user, so the token cannot be refreshed here", cfg.StateDir)
-		if !pairing.TokenValid(rec.Tokens, now) {
-			return fmt.Errorf("the access token expired (or its age cannot be told from the clock), and %s; the daemon refreshes it, or run pairingd token as its user", why)
-		}
-		fmt.Fprintf(e.stderr, "pairingd token: the token is due for refresh, but %s; it is valid until %s\n",
-			why, rec.Tokens.ExpiresAt.Local().Format(time.TimeOnly))
-		due = false
+	ts := &pairing.TokenSource{
+		Store: st,
+		NewClient: func(rec store.Pairing) (*oauth.Client, error) {
+			c, err := clientForStore(cfg, rec)
+			if err == nil {
+				// Retries of a failed commit go to stderr: the user sees
+				// why it waits.
+				c.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			}
+			return c, err
+		},
+		Clock:           wallClock{pairing.SystemClock(), e},
+		StampedThisBoot: daemonRunning,
+		ReadOnly:        st.ReadOnly(),
 	}
-	if due {
-		rctx, cancel := context.WithTimeout(ctx, tokenRefreshTimeout)
-		fresh, rerr := pairing.Refresh(rctx, st, c, pairing.SystemClock(), rec.Rev)
-		cancel()
-		switch {
-		case rerr == nil && pairing.State(fresh.State) == pairing.Paired && !fresh.Tokens.IsZero():
-			rec = fresh
-		case errors.Is(rerr, oauth.ErrInvalidGrant):
-			return codeError{exitNotPaired, errors.New("the server no longer accepts this device; it must pair again")}
-		case rerr == nil:
-			return codeError{exitNotPaired, errors.New("not paired (unpaired meanwhile)")}
-		case pairing.TokenValid(rec.Tokens, now):
-			// Still valid for a while: hand it out, and say why it is old.
-			fmt.Fprintf(e.stderr, "pairingd token: refresh failed, the current token is valid until %s: %v\n",
-				rec.Tokens.ExpiresAt.Local().Format(time.TimeOnly), rerr)
-		default:
-			return fmt.Errorf("the access token expired (or its age cannot be told from the clock) and the refresh failed: %w", rerr)
-		}
+	fresh, err := ts.Token(ctx)
+	switch {
+	case errors.Is(err, pairing.ErrNotPaired), errors.Is(err, pairing.ErrNotConfigured):
+		return codeError{exitNotPaired, err}
+	case err != nil:
+		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, rec.Tokens.AccessToken)
+	if fresh.Warning != nil {
+		fmt.Fprintf(e.stderr, "pairingd token: %v\n", fresh.Warning)
+	}
+	_, err = fmt.Fprintln(e.stdout, fresh.Tokens.AccessToken)
 	return err
 }
 
+// wallClock is a clock whose wall time is the command's (tests set it).
+type wallClock struct {
+	pairing.Clock
+	e env
+}
+
+func (c wallClock) Now() time.Time { return c.e.wallNow() }
+
 func cmdUnpair(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
+	var res localapi.Result
+	answered, apiErr := viaDaemon(ctx, cfg, func(ctx context.Context, c *localapi.Client) error {
+		var err error
+		res, err = c.Unpair(ctx)
+		return err
+	})
+	var ae *localapi.Error
+	switch {
+	case answered && errors.As(apiErr, &ae) && ae.Code == localapi.CodeNotPaired:
+		fmt.Fprintln(e.stdout, "Not paired: nothing to unpair.")
+		return nil
+	case answered && errors.As(apiErr, &ae) && ae.Code == localapi.CodeNotConfigured:
+		// The daemon runs no pairing loop: a grant kept from an earlier
+		// configuration is forgotten in the database, as without one.
+	case answered && apiErr != nil:
+		return apiErr
+	case answered:
+		if res.Warning != "" {
+			fmt.Fprintf(e.stderr, "pairingd unpair: %s\n", res.Warning)
+		}
+		fmt.Fprintln(e.stdout, res.Message)
+		return nil
+	}
+	err := unpairInStore(ctx, cfg, e)
+	return withAPIRefusal(err, apiErr)
+}
+
+// unpairInStore is `pairingd unpair` without a daemon's loop.
+func unpairInStore(ctx context.Context, cfg config.Config, e env) error {
 	st, rec, err := openState(ctx, cfg)
 	if err != nil {
 		return err

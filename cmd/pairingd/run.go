@@ -25,6 +25,7 @@ import (
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/sanitize"
+	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
@@ -50,9 +51,9 @@ func cmdRun(ctx context.Context, cfg config.Config, _ cmdOpts, e env) error {
 	signal.Ignore(syscall.SIGPIPE)
 	logger := newLogger(cfg, e)
 	if len(missing) > 0 {
-		return waitConfigured(ctx, cfg, missing, logger, e.stdout, screenText(cfg, e))
+		return waitConfigured(ctx, cfg, missing, logger, e, screenText(cfg, e))
 	}
-	return run(ctx, cfg, logger, e.stdout, screenText(cfg, e))
+	return run(ctx, cfg, logger, e, screenText(cfg, e))
 }
 
 // screenText is the catalogue of the screens' texts: the language key,
@@ -173,7 +174,7 @@ func newClient(cfg config.Config, logger *slog.Logger) (*oauth.Client, error) {
 // ends (SIGTERM or SIGINT). A store that cannot be opened does not end it:
 // a damaged one is kept aside and replaced (the device pairs again), and
 // any other failure is shown on the display and retried.
-func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer, text *msg.Catalog) error {
+func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, text *msg.Catalog) error {
 	client, err := newClient(cfg, logger)
 	if err != nil {
 		return err
@@ -181,7 +182,7 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 	// The machine is filled in once the store is open; Renew may come
 	// from the display before that.
 	m := &pairing.Machine{Text: text, Clock: pairing.SystemClock()}
-	ctx, f, err := openFrontEnd(ctx, cfg, logger, stdout, text, m.Press)
+	ctx, f, err := openFrontEnd(ctx, cfg, logger, e.stdout, text, m.Press)
 	if err != nil {
 		return err
 	}
@@ -225,12 +226,32 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.
 		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display, "language", text.Lang())
 	// Ready once the store is open and the display is up: waiting for the
 	// user is the healthy steady state, not a slow start.
+	// The local API and the hook see every state from the first; the
+	// API is up before the loop starts, so a program waiting for the
+	// socket never misses a change.
+	hub := &localapi.Hub{}
+	apiCtx, stopAPI := context.WithCancel(ctx)
+	hooks := startHooks(apiCtx, cfg, logger, e.environ, dev.ID)
+	m.Changed = func(c pairing.Change) {
+		hub.Publish(changeEvent(c))
+		if hooks != nil {
+			hooks.Notify(c)
+		}
+	}
+	apiDone := serveAPI(apiCtx, cfg, logger, newBackend(cfg, st, m), hub)
 	if !f.wait.ready {
 		f.notifier.Ready()
 	}
 	err = m.Run(ctx)
 	f.notifier.Stopping()
 	logger.Info("pairingd stopping")
+	hub.Close()
+	stopAPI()
+	apiDone()
+	if hooks != nil {
+		// A program still running was sent SIGTERM with ctx; it has 5 s.
+		hooks.Wait()
+	}
 	return err
 }
 

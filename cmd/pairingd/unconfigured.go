@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
+	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
 )
@@ -21,7 +21,7 @@ import (
 // stopped (or, as an app, for a quit key) without asking anything of any
 // server. Failing instead would only have it restarted over and over; a
 // restart after the file is edited pairs.
-func waitConfigured(ctx context.Context, cfg config.Config, missing []string, logger *slog.Logger, stdout io.Writer, text *msg.Catalog) error {
+func waitConfigured(ctx context.Context, cfg config.Config, missing []string, logger *slog.Logger, e env, text *msg.Catalog) error {
 	file := cmp.Or(cfg.File, config.DefaultFile)
 	// English for the log, the status line and `pairingd status`.
 	hint := pairing.NotConfiguredDetail(nil, missing, file)
@@ -34,7 +34,7 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 		default:
 		}
 	}
-	ctx, f, err := openFrontEnd(ctx, cfg, logger, stdout, text, press)
+	ctx, f, err := openFrontEnd(ctx, cfg, logger, e.stdout, text, press)
 	if err != nil {
 		return err
 	}
@@ -58,16 +58,35 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 	defer st.Close()
 	// Recorded, so that `pairingd status` says it too; a grant the record
 	// holds stays for when the server is configured again.
-	if _, err := st.Update(ctx, func(p *store.Pairing) error {
+	rec, err := st.Update(ctx, func(p *store.Pairing) error {
 		if pairing.State(p.State) != pairing.NotConfigured || p.StateSince.IsZero() {
 			p.StateSince = clock.Now()
 		}
 		p.State = int(pairing.NotConfigured)
 		p.Message = hint
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return err
 	}
+	// The local API answers status, says what to set for the rest, and
+	// its events start with not_configured; a hook hears of it too.
+	hub := &localapi.Hub{}
+	defer hub.Close()
+	change := pairing.Change{Old: pairing.NotConfigured, New: pairing.NotConfigured, First: true, At: rec.StateSince,
+		Detail: hint, Server: rec.Server.Issuer, BoundDeviceID: rec.BoundDeviceID, Account: rec.Account}
+	hub.Publish(changeEvent(change))
+	if dev, err := st.Device(ctx); err == nil {
+		if hooks := startHooks(ctx, cfg, logger, e.environ, dev.ID); hooks != nil {
+			hooks.Notify(change)
+		}
+	}
+	apiCtx, stopAPI := context.WithCancel(ctx)
+	apiDone := serveAPI(apiCtx, cfg, logger, newBackend(cfg, st, nil), hub)
+	defer func() {
+		stopAPI()
+		apiDone()
+	}()
 	logger.Warn("pairingd is not configured: it asks no server for a code until it is", "file", file,
 		"set", strings.Join(missing, " "), "version", version)
 	show := func() {

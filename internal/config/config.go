@@ -14,6 +14,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,6 +94,15 @@ type Config struct {
 	// Language is the screen's language, a tag of msg.Tags; "" leaves it
 	// to the locale environment (msg.Choose).
 	Language string
+	// Socket is the local API's Unix socket; "" is DefaultSocket, "off"
+	// serves none.
+	Socket string
+	// SocketGroup is the group whose members may use the local API.
+	SocketGroup string
+	// OnChange is a program run on every state change; "" runs none.
+	OnChange string
+	// OnChangeTimeout bounds one run of OnChange.
+	OnChangeTimeout time.Duration
 
 	// File is the config file that was read, "" when none.
 	File string
@@ -154,9 +164,13 @@ var keys = []key{
 	{name: "ca_file", usage: "PEM file of extra CA certificates to trust", set: str(func(c *Config) *string { return &c.CAFile })},
 	{name: "device_name", usage: "device name (default: the host name)", set: str(func(c *Config) *string { return &c.DeviceName })},
 	{name: "device_model", usage: "device model (default: /proc/device-tree/model)", set: str(func(c *Config) *string { return &c.DeviceModel })},
-	{name: "denied_cooldown", usage: "wait after a denial before a new code, e.g. 30s", set: setDuration},
+	{name: "denied_cooldown", usage: "wait after a denial before a new code, e.g. 30s", set: durationKey(func(c *Config) *time.Duration { return &c.DeniedCooldown })},
 	{name: "idle_after", usage: "codes that may expire unseen before waiting for a key: auto (3 with an input), 0 (never) or a number", set: setIdleAfter},
 	{name: "input", usage: "input code = key (A, B, X, Y, MENU, none), e.g. BTN_EAST=A; repeat for each", set: setInput, table: true, flag: "input"},
+	{name: "socket", usage: "local API socket (default $RUNTIME_DIRECTORY/pairingd.sock, else " + fallbackSocket + "; with another state_dir, pairingd.sock in it); off for none", set: setSocket},
+	{name: "socket_group", usage: "group whose members may use the local API", set: str(func(c *Config) *string { return &c.SocketGroup })},
+	{name: "on_change", usage: "program run on every state change (old and new state in its environment)", set: setOnChange},
+	{name: "on_change_timeout", usage: "how long on_change may run before it is killed, e.g. 30s", set: durationKey(func(c *Config) *time.Duration { return &c.OnChangeTimeout })},
 	{name: "log_level", usage: "debug, info, warn or error", set: oneOf(func(c *Config) *string { return &c.LogLevel }, "debug", "info", "warn", "error")},
 	{name: "log_format", usage: "text or json", set: oneOf(func(c *Config) *string { return &c.LogFormat }, "text", "json")},
 	{name: "log_output", usage: "stderr (the journal under systemd) or syslog", set: oneOf(func(c *Config) *string { return &c.LogOutput }, "stderr", "syslog")},
@@ -238,31 +252,60 @@ func setLanguage(c *Config, v string) error {
 	return nil
 }
 
-func setDuration(c *Config, v string) error {
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return fmt.Errorf("%q is not a duration like 30s or 2m", v)
+// maxSocketPath is the longest path a Unix socket address holds
+// (sun_path is 108 bytes with its NUL).
+const maxSocketPath = 107
+
+func setSocket(c *Config, v string) error {
+	switch {
+	case v == "off":
+	case !filepath.IsAbs(v):
+		return fmt.Errorf("%q is not an absolute path (or off)", v)
+	case len(v) > maxSocketPath:
+		return fmt.Errorf("%q is longer than a Unix socket's %d bytes", v, maxSocketPath)
 	}
-	if d <= 0 {
-		// The pairing loop treats zero as its 30s default.
-		return fmt.Errorf("%q is not more than zero", v)
-	}
-	c.DeniedCooldown = d
+	c.Socket = v
 	return nil
+}
+
+func setOnChange(c *Config, v string) error {
+	if v != "" && !filepath.IsAbs(v) {
+		return fmt.Errorf("%q is not an absolute path: the program runs without a search path", v)
+	}
+	c.OnChange = v
+	return nil
+}
+
+// durationKey sets a duration that must be more than zero.
+func durationKey(p func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration like 30s or 2m", v)
+		}
+		if d <= 0 {
+			// The pairing loop treats zero as its default.
+			return fmt.Errorf("%q is not more than zero", v)
+		}
+		*p(c) = d
+		return nil
+	}
 }
 
 // Defaults returns the configuration before any source is read.
 func Defaults() Config {
 	return Config{
-		Profile:        oauth.DefaultProfile,
-		Display:        "auto",
-		Framebuffer:    "/dev/fb0",
-		DeniedCooldown: 30 * time.Second,
-		IdleAfter:      -1,
-		LogLevel:       "info",
-		LogFormat:      "text",
-		LogOutput:      "stderr",
-		origin:         map[string]string{},
+		Profile:         oauth.DefaultProfile,
+		Display:         "auto",
+		Framebuffer:     "/dev/fb0",
+		DeniedCooldown:  30 * time.Second,
+		IdleAfter:       -1,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		LogOutput:       "stderr",
+		SocketGroup:     "pairingd",
+		OnChangeTimeout: 30 * time.Second,
+		origin:          map[string]string{},
 	}
 }
 
@@ -371,7 +414,38 @@ func Load(file string, environ []string, applyFlags func(*Config) error) (Config
 	if c.StateDir == "" {
 		c.StateDir = DefaultStateDir
 	}
+	if c.Socket == "" {
+		stateDir := c.StateDir
+		if c.origin["state_dir"] == "environment STATE_DIRECTORY" {
+			stateDir = DefaultStateDir // systemd's: the service's own
+		}
+		c.Socket = DefaultSocket(environ, stateDir)
+	}
 	return c, nil
+}
+
+// fallbackSocket is the local API's socket without $RUNTIME_DIRECTORY:
+// where the commands of a user look for the daemon's.
+const fallbackSocket = "/run/pairingd/pairingd.sock"
+
+// DefaultSocket is the local API's socket when the socket key is not set.
+// With the default state directory (or systemd's StateDirectory=) it is
+// pairingd.sock in systemd's RuntimeDirectory= (the first, when it names
+// several), else fallbackSocket: where the commands of other users look.
+// With another state directory it is pairingd.sock in that directory, so
+// that each daemon with state of its own has a socket of its own, and a
+// command given the same --state-dir finds it.
+func DefaultSocket(environ []string, stateDir string) string {
+	if stateDir != "" && filepath.Clean(stateDir) != DefaultStateDir {
+		return filepath.Join(stateDir, "pairingd.sock")
+	}
+	for _, e := range environ {
+		if v, ok := strings.CutPrefix(e, "RUNTIME_DIRECTORY="); ok && v != "" {
+			dir, _, _ := strings.Cut(v, ":")
+			return filepath.Join(dir, "pairingd.sock")
+		}
+	}
+	return fallbackSocket
 }
 
 // maxFileSize is the largest config file read, 64 KiB: a full config with

@@ -176,6 +176,38 @@ const (
 	FailureRequestRefused
 )
 
+// failureNames are the kinds' names in metrics: stable, since
+// dashboards and alerts use them.
+var failureNames = [...]string{
+	FailureOther:          "other",
+	FailureCertUntrusted:  "cert_untrusted",
+	FailureNoRoots:        "no_ca_certificates",
+	FailureCertExpired:    "cert_expired",
+	FailureCertHostname:   "cert_hostname",
+	FailureCertInvalid:    "cert_invalid",
+	FailureNotTLS:         "not_tls",
+	FailureTLS:            "tls",
+	FailureTimeout:        "timeout",
+	FailureRefused:        "refused",
+	FailureNameNotFound:   "name_not_found",
+	FailureDNS:            "dns",
+	FailureNoNetwork:      "no_network",
+	FailureRedirect:       "redirect",
+	FailureUnreadable:     "unreadable",
+	FailureServerError:    "server_error",
+	FailureServerBusy:     "server_busy",
+	FailureRequestRefused: "request_refused",
+}
+
+// String is the kind's name, as metrics label it: "timeout",
+// "cert_untrusted".
+func (f Failure) String() string {
+	if int(f) < len(failureNames) {
+		return failureNames[f]
+	}
+	return "other"
+}
+
 // Kind classifies the failure.
 func (e *TransientError) Kind() Failure {
 	k, _, _ := e.classify()
