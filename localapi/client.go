@@ -69,6 +69,16 @@ func (c *Client) Unpair(ctx context.Context) (Result, error) {
 	return r, err
 }
 
+// Metrics returns the metrics, in the Prometheus text format.
+func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
+	resp, err := c.send(ctx, http.MethodGet, "/v1/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+}
+
 // Events calls each with every state change (one JSON object), the
 // current state first, until ctx ends (nil), each returns an error (that
 // one), or the daemon stops (io.EOF).

@@ -245,6 +245,13 @@ if [ ! -f pairingd.toml ] && [ -f pairingd.toml.example ]; then
 	cp pairingd.toml.example pairingd.toml
 fi
 mkdir -p state
+# The local API's socket: FAT and exFAT cards cannot hold one, so it lives
+# in /run (a tmpfs) unless pairingd.toml sets socket. Other programs:
+#   curl --unix-socket /run/pairingd/pairingd.sock http://pairingd/v1/token
+if ! grep -q '^[[:space:]]*socket[[:space:]]*=' pairingd.toml 2>/dev/null; then
+	PAIRINGD_SOCKET=/run/pairingd/pairingd.sock
+	export PAIRINGD_SOCKET
+fi
 printf 'mux_launch.sh: --rotate %s, PAIRINGD_INPUT=%s, PAIRINGD_LANGUAGE=%s\n' \
 	"$ROTATE" "${PAIRINGD_INPUT:-}" "${PAIRINGD_LANGUAGE:-}" >"$APP_DIR/pairingd.log"
 # pairingd keeps state/ at 0700 and pairingd.db at 0600; FAT and exFAT
