@@ -147,8 +147,12 @@ QEMU_TEST_SKIP := ^(TestLockDaemonOtherProcess|TestCrashMidTransaction|TestCrash
 QEMU_arm64  := qemu-aarch64-static -cpu cortex-a53
 QEMU_armv7  := qemu-arm-static -cpu cortex-a7
 QEMU_armv6  := qemu-arm-static -cpu arm1176
-# arm64 and armv7 must fit in 8 MiB (make size-check).
-SIZE_BUDGET ?= 8388608
+# arm64 and armv7 must fit in 9 MiB (make size-check). It was 8 MiB until
+# the local API and the on_change hook (about 200 KB: the socket server on
+# net/http's request parser, os/exec), which the programs on a device need;
+# 9 MiB stays well under the 10 MiB a static build with these dependencies
+# is allowed, and a step that big is decided, not drifted into.
+SIZE_BUDGET ?= 9437184
 # Reproducible archives: every file gets the time of the last commit.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH

@@ -132,7 +132,9 @@ func (c *Client) send(ctx context.Context, method, path string) (*http.Response,
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
 		return nil, fmt.Errorf("%w on %s", ErrNoDaemon, c.Path)
 	case errors.Is(err, os.ErrPermission):
-		return nil, fmt.Errorf("local API %s: %w: the socket admits root and the group it belongs to (ls -l %s)", c.Path, err, c.Path)
+		// Connecting needs write permission on the socket and search
+		// permission on its directories: the group's.
+		return nil, fmt.Errorf("pairingd's local API %s: %w: only root, pairingd's user and the members of the socket's group may connect (ls -l shows the group; usermod -aG GROUP USER)", c.Path, os.ErrPermission)
 	case err != nil:
 		return nil, fmt.Errorf("local API %s: %w", path, err)
 	}

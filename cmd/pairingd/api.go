@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/user"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -49,7 +50,22 @@ func newBackend(cfg config.Config, st *sqlite.Store, m *pairing.Machine) *apiBac
 	}}
 }
 
+// filesIntact finds the database's -wal file deleted under the daemon (a
+// clean-up script, a backup tool): the daemon still holds the data and a
+// restart writes it back, and the commands say so, as they do without a
+// daemon.
+func (b *apiBackend) filesIntact() error {
+	path := filepath.Join(b.cfg.StateDir, sqlite.FileName)
+	if _, err := os.Stat(path + "-wal"); errors.Is(err, os.ErrNotExist) {
+		return walMissing(path, os.Getpid())
+	}
+	return nil
+}
+
 func (b *apiBackend) Status(ctx context.Context) (any, error) {
+	if err := b.filesIntact(); err != nil {
+		return nil, err
+	}
 	rec, err := b.st.Pairing(ctx)
 	if err != nil {
 		return nil, err
@@ -66,6 +82,9 @@ func (b *apiBackend) Status(ctx context.Context) (any, error) {
 }
 
 func (b *apiBackend) Token(ctx context.Context) (localapi.Token, error) {
+	if err := b.filesIntact(); err != nil {
+		return localapi.Token{}, err
+	}
 	fresh, err := b.tokens.Token(ctx)
 	if err != nil {
 		return localapi.Token{}, apiError(err)

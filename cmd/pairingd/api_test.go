@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -102,15 +104,17 @@ func TestLocalAPIPeerCredentials(t *testing.T) {
 	}
 	t.Logf("outside the group, by the socket's mode: %s", strings.TrimSpace(out))
 	// Loosened by hand: the peer check still refuses.
-	if err := os.Chmod(sock, 0o666); err != nil {
-		t.Fatal(err)
+	for p, mode := range map[string]os.FileMode{sock: 0o666, filepath.Dir(sock): 0o755} {
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
 	}
 	out, code = as([]uint32{}, args...)
 	if code == 0 || strings.Contains(out, token) || !strings.Contains(out, "usermod -aG "+group) {
 		t.Errorf("token as uid 65534 outside %s on a 0666 socket: exit %d, %q; want the refusal saying usermod -aG %s", group, code, out, group)
 	}
 	t.Logf("outside the group, by the peer check: %s", strings.TrimSpace(out))
-	d.waitLine(0, regexp.MustCompile(`local API: refused.*uid=65534`))
+	waitLine(t, d, d.stderr, 0, regexp.MustCompile(`local API: refused.*uid=65534`), waitTimeout)
 	if strings.Contains(d.stderr.String(), token) || strings.Contains(d.stdout.String(), token) {
 		t.Errorf("the daemon's output shows the token")
 	}
@@ -148,7 +152,7 @@ func TestWaitAndWatch(t *testing.T) {
 	waitLine(t, d, events, 0, regexp.MustCompile(`"state":"awaiting_user"`), waitTimeout)
 
 	decide(t, as.issuer, code, "deny")
-	i, _, _ = d.waitLine(i, regexp.MustCompile(`^Denied`))
+	i, _, _ = d.waitLine(i, regexp.MustCompile(`^Pairing was denied`))
 	i, code = d.waitCode(i)
 
 	wait := exec.Command(pairingdBin, "wait", "--state-dir", state, "--timeout", "20s")
@@ -276,10 +280,10 @@ if [ -n "$PAIRING_FIRST" ]; then sleep 60; fi
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("the code took %v with a hanging hook", took)
 	}
-	d.waitLine(0, regexp.MustCompile(`on_change took too long and was stopped`))
+	waitLine(t, d, d.stderr, 0, regexp.MustCompile(`on_change took too long and was stopped`), waitTimeout)
 	decide(t, as.issuer, code, "approve")
 	d.waitLine(i, pairedRE)
-	d.waitLine(0, regexp.MustCompile(`on_change output.*hook saw awaiting_user to paired`))
+	waitLine(t, d, d.stderr, 0, regexp.MustCompile(`on_change output.*hook saw awaiting_user to paired`), waitTimeout)
 	deadline := time.Now().Add(waitTimeout)
 	var tok []byte
 	for time.Now().Before(deadline) {
@@ -328,8 +332,9 @@ func TestTokenRefreshSharedByFifty(t *testing.T) {
 	slowRefresh := func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/token" {
-				r.ParseForm()
-				if r.PostForm.Get("grant_type") == "refresh_token" {
+				body, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				if form, _ := url.ParseQuery(string(body)); form.Get("grant_type") == "refresh_token" {
 					refreshes.Add(1)
 					time.Sleep(300 * time.Millisecond) // the callers overlap
 				}

@@ -38,7 +38,7 @@ func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*sqli
 	case errors.Is(err, store.ErrEmpty):
 		path := filepath.Join(cfg.StateDir, sqlite.FileName)
 		if pid, running := sqlite.DaemonPID(cfg.StateDir); running {
-			return nil, store.Pairing{}, fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back", path, sqlite.FileName, pid)
+			return nil, store.Pairing{}, walMissing(path, pid)
 		}
 		return nil, store.Pairing{}, codeError{exitNotPaired, fmt.Errorf("not paired: %s holds no pairing data: it is empty or was never finished (a daemon stopped while creating it, or a backup copied it without its -wal file); start pairingd to set it up", path)}
 	case errors.Is(err, fs.ErrPermission) || sqliteCode(err) == sqlite3.ErrPerm:
@@ -55,6 +55,13 @@ func openStateMode(ctx context.Context, cfg config.Config, readOnly bool) (*sqli
 		return nil, store.Pairing{}, err
 	}
 	return st, rec, nil
+}
+
+// walMissing says that the -wal file of the database at path was deleted
+// under the running daemon pid, which still holds the data.
+func walMissing(path string, pid int) error {
+	return fmt.Errorf("%s holds no pairing data: the database's -wal file is missing (deleted, or a backup copied only %s); nothing is lost while pairingd (pid %d) runs: restart pairingd to write it back",
+		path, filepath.Base(path), pid)
 }
 
 // statusJSON is the output of `pairingd status --json`. It never holds a

@@ -45,7 +45,7 @@ func withAPIRefusal(err, apiErr error) error {
 	if err == nil || apiErr == nil {
 		return err
 	}
-	return fmt.Errorf("%w (the local API refused too: %v)", err, apiErr)
+	return fmt.Errorf("%v; reading the database instead: %w", apiErr, err)
 }
 
 // apiExit turns the local API's answers that scripts branch on into the

@@ -85,7 +85,7 @@ func free(path string) bool {
 
 // isDeviceID reports whether s has the form newDeviceID makes: lower-case
 // hex in groups of 8-4-4-4-12. (A check by hand: regexp would add 200 KB
-// to a binary with an 8 MiB budget.)
+// to a binary with a 9 MiB budget.)
 func isDeviceID(s string) bool {
 	if len(s) != 36 {
 		return false
