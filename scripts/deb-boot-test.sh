@@ -17,6 +17,11 @@
 #   3 paired  devauthserver in the guest on 127.0.0.1:8080, a
 #             configuration, the pairing approved, then systemctl restart:
 #             "Paired" is back within 3 s and pairingd status exits 0
+#   api       the local API: /run/pairingd/pairingd.sock is 0660
+#             pairingd:pairingd; a user put in the
+#             group (usermod -aG pairingd) gets the token from pairingd
+#             token without reading the database, a user outside it is
+#             refused and told how to be let in
 #   4 purge   apt-get purge removes the state, the configuration and the
 #             unit; the system user stays (Debian policy)
 # The guest has no network (--private-network): whatever pairingd sends
@@ -416,6 +421,38 @@ check_paired() {
 }
 check_paired
 phase "3 paired"
+
+# --- api: the local API, as a program's user meets it -----------------------
+check_api() {
+	local mode out
+	mode=$(g stat -c '%a %U:%G %F' /run/pairingd/pairingd.sock 2>&1 || true)
+	if [ "$mode" = "660 pairingd:pairingd socket" ]; then
+		pass "api: /run/pairingd/pairingd.sock is $mode"
+	else
+		fail "api: /run/pairingd/pairingd.sock is \"$mode\" (want 660 pairingd:pairingd socket)"
+		return
+	fi
+	if ! g sh -ec 'useradd -M romsync && usermod -aG pairingd romsync && useradd -M stranger'; then
+		fail "api: useradd romsync, stranger"
+		return
+	fi
+	out=$(g runuser -u romsync -- pairingd token 2>&1) || true
+	if [ "${#out}" -ge 16 ] && ! printf '%s' "$out" | grep -q ' '; then
+		pass "api: romsync (usermod -aG pairingd) gets a token from pairingd token (${#out} characters)"
+	else
+		fail "api: romsync in group pairingd: pairingd token said:"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+	out=$(g runuser -u stranger -- pairingd token 2>&1) || true
+	if printf '%s' "$out" | grep -q 'usermod -aG'; then
+		pass "api: stranger is refused: $(printf '%s' "$out" | head -c 160)…"
+	else
+		fail "api: stranger, outside the group: pairingd token said:"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
+}
+check_api
+phase "api"
 
 # --- 4: apt-get purge -------------------------------------------------------
 if g env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q pairingd >"$dir/purge.log" 2>&1; then

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pairingd/pairingd/internal/devauth"
+	"github.com/pairingd/pairingd/localapi"
 )
 
 // bbInit is BusyBox init as PID 1 of a new PID and mount namespace,
@@ -375,6 +377,24 @@ func TestBusyBoxInitPID1(t *testing.T) {
 		out, code := b.run("/etc/init.d/S80pairingd", "status")
 		if code != 0 || !strings.Contains(out, "is running (pid "+strconv.Itoa(daemon)+", supervisor pid ") {
 			t.Errorf("status = %q (exit %d), want running with pid %d, exit 0", out, code, daemon)
+		}
+		// The local API: the script made /run/pairingd for the daemon's
+		// user, and the socket answers in the daemon's group.
+		sock := filepath.Join(b.root, "run/pairingd/pairingd.sock")
+		for deadline := time.Now().Add(waitTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if _, err := os.Stat(sock); err == nil {
+				break
+			}
+		}
+		if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o660 || fi.Sys().(*syscall.Stat_t).Gid != 871 {
+			t.Errorf("the local API's socket: %v, %v; want mode 0660 in group pairingd (871)", fi, err)
+		} else {
+			c := localapi.NewClient(sock)
+			raw, err := c.Status(context.Background())
+			c.Close()
+			if err != nil || !strings.Contains(string(raw), `"daemon_running":true`) {
+				t.Errorf("GET /v1/status under BusyBox init: %s, %v", raw, err)
+			}
 		}
 		var daemons, supervisors []int
 		for pid, c := range b.procs() {
