@@ -47,7 +47,7 @@ func Listen(path string, gid int) (*net.UnixListener, error) {
 		if err := os.Chmod(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("local API socket directory: %w", err)
 		}
-		if gid >= 0 {
+		if gid >= 0 && groupOf(dir) != gid {
 			// Best effort: a directory in the group lets its members
 			// through even when the daemon's own group is another.
 			_ = os.Chown(dir, -1, gid)
@@ -61,7 +61,10 @@ func Listen(path string, gid int) (*net.UnixListener, error) {
 		return nil, fmt.Errorf("local API socket: %w", err)
 	}
 	ln.SetUnlinkOnClose(true)
-	if gid >= 0 {
+	if gid >= 0 && groupOf(path) != gid {
+		// Only when needed: a sandbox may forbid chown altogether
+		// (systemd's ~@privileged), and a socket made by a daemon whose
+		// group it is already has it.
 		if err := os.Chown(path, -1, gid); err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("local API socket: group %d: %w", gid, err)
@@ -72,6 +75,18 @@ func Listen(path string, gid int) (*net.UnixListener, error) {
 		return nil, fmt.Errorf("local API socket: %w", err)
 	}
 	return ln, nil
+}
+
+// groupOf is the group of the file at path, or -1.
+func groupOf(path string) int {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Gid)
+	}
+	return -1
 }
 
 // removeStale removes a socket at path that nobody answers on.
