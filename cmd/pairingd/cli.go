@@ -163,7 +163,7 @@ func cli(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pairingd: %v\n", err)
 		if errors.Is(err, os.ErrPermission) {
-			fmt.Fprintf(e.stderr, "pairingd: the configuration may hold client_secret, so only root and the group pairingd read it: run this as root (sudo)\n")
+			fmt.Fprintf(e.stderr, "pairingd: the configuration may hold client_secret, so only root and the group pairingd read it: run this as root (sudo), or let the user have the token and the state with usermod -aG pairingd USER\n")
 		}
 		return exitUsage
 	}
