@@ -117,6 +117,9 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxAnswer)).Decode(out); err != nil {
 		return fmt.Errorf("local API %s: %w", path, err)
 	}
+	// The rest (the newline) read to the end lets the connection be
+	// used again.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64))
 	return nil
 }
 

@@ -355,3 +355,23 @@ func TestConnection(t *testing.T) {
 		c.Close()
 	}
 }
+
+// BenchmarkTokenRoundTrip is one GET /v1/token over the socket with a
+// backend that answers at once: the API's own cost.
+func BenchmarkTokenRoundTrip(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "b.sock")
+	ln, err := Listen(path, -1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go (&Server{Backend: &fakeBackend{paired: true}, Access: everyone()}).Serve(ctx, ln)
+	c := NewClient(path)
+	defer c.Close()
+	for b.Loop() {
+		if _, err := c.Token(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
