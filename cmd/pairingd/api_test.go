@@ -22,6 +22,7 @@ import (
 
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/devauth"
+	"github.com/pairingd/pairingd/internal/logtest"
 	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store/sqlite"
@@ -416,7 +417,7 @@ func BenchmarkToken(b *testing.B) {
 	defer srv.Close()
 	cmd := exec.Command(pairingdBin, "run", "--state-dir", state, "--display", "plain", "--issuer", issuer, "--client-id", "bench")
 	cmd.Env = childEnv()
-	var outb lockedBuffer
+	var outb logtest.Buffer
 	cmd.Stdout, cmd.Stderr = &outb, &outb
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -452,27 +453,8 @@ func BenchmarkToken(b *testing.B) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer that a process writes while a benchmark
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // benchWait waits for re in the daemon's output and returns its group.
-func benchWait(b *testing.B, out *lockedBuffer, re *regexp.Regexp) string {
+func benchWait(b *testing.B, out *logtest.Buffer, re *regexp.Regexp) string {
 	b.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for time.Now().Before(deadline) {
