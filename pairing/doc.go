@@ -54,6 +54,11 @@
 //   - paired with a credential to exchange (the Data Exporter API) stays
 //     paired when a check or a refused report finds its token rejected:
 //     it exchanges the credential again at once.
+//   - Machine.NewCode and Machine.Unpair (the local API's renew and
+//     unpair) do what A and a confirmed X do at the device, answered by
+//     the loop itself: ErrPaired and ErrNotPaired where the keys would do
+//     nothing. Machine.Changed sees every state entered, after its
+//     commit, for the API's events and the on_change hook.
 //   - not_configured (7) is recorded by the daemon, not the Machine, when
 //     the configuration names no server: nothing is asked of any server.
 //     The Machine, started with a server, leaves it at once: for paired
