@@ -27,6 +27,9 @@ const (
 	idleTimeout    = 60 * time.Second // between requests on a kept connection
 	writeTimeout   = 30 * time.Second // to take an answer or one event
 	handlerTimeout = 2*time.Minute + 10*time.Second
+	// maxConns bounds the connections served at once; more are answered
+	// 503 and closed. Programs on a device need a handful.
+	maxConns = 64
 )
 
 // Listen makes the socket at path, mode 0660 in group gid (-1 leaves the
@@ -139,6 +142,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	slots := make(chan struct{}, maxConns)
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -155,9 +159,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			return fmt.Errorf("local API: accept: %w", err)
 		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			s.Logger.Warn("local API: too many connections; refusing one", "max", maxConns)
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			s.writeJSON(c, bufio.NewWriter(c), Errorf(CodeUnavailable, "too many connections to pairingd's local API (%d); try again", maxConns), false)
+			c.Close()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			s.serveConn(ctx, c)
 		}()
 	}

@@ -375,3 +375,38 @@ func BenchmarkTokenRoundTrip(b *testing.B) {
 		}
 	}
 }
+
+// Connections beyond maxConns are answered 503 at once, and the ones
+// served go on.
+func TestTooManyConnections(t *testing.T) {
+	path := serve(t, &Server{Backend: &fakeBackend{paired: true}, Access: everyone()})
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := net.Dial("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	// The server takes them in order: the last one answered shows all
+	// are in.
+	io.WriteString(idle[maxConns-1], "GET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n")
+	if resp, err := http.ReadResponse(bufio.NewReader(idle[maxConns-1]), nil); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("connection %d: %v %v", maxConns, resp, err)
+	}
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /v1/token HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil || resp.StatusCode != 503 {
+		t.Errorf("connection %d: %v %v, want 503", maxConns+1, resp, err)
+	}
+}

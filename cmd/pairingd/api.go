@@ -87,7 +87,12 @@ func (b *apiBackend) Token(ctx context.Context) (localapi.Token, error) {
 	}
 	fresh, err := b.tokens.Token(ctx)
 	if err != nil {
-		return localapi.Token{}, apiError(err)
+		if e := apiError(err); e != err {
+			return localapi.Token{}, e
+		}
+		// No token to vouch for: the refresh failed (the server, the
+		// network) and the token expired. Another try may do.
+		return localapi.Token{}, localapi.Errorf(localapi.CodeUnavailable, "%v", err)
 	}
 	t := fresh.Tokens
 	out := localapi.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, Scope: t.Scope}
