@@ -64,7 +64,14 @@ func (m *Machine) changed(old State, first bool) {
 // Unpair; done gets the answer.
 type loopRequest struct {
 	unpair bool
-	done   chan error
+	done   chan loopAnswer
+}
+
+// loopAnswer is the loop's answer to a request: err when it was not done,
+// revokeErr when an unpair was done but the server did not confirm the
+// revocation.
+type loopAnswer struct {
+	err, revokeErr error
 }
 
 func (m *Machine) requests() chan loopRequest {
@@ -76,25 +83,30 @@ func (m *Machine) requests() chan loopRequest {
 // returns ErrPaired when the device is paired, and ctx's error when the
 // loop does not take the request in time (it is in a request to the
 // server, or not running).
-func (m *Machine) NewCode(ctx context.Context) error { return m.ask(ctx, false) }
+func (m *Machine) NewCode(ctx context.Context) error { return m.ask(ctx, false).err }
 
 // Unpair asks the loop to revoke and forget the grant, as X then A do at
-// the device, and returns once it is forgotten; ErrNotPaired when there
-// is no grant.
-func (m *Machine) Unpair(ctx context.Context) error { return m.ask(ctx, true) }
+// the device, and returns once it is forgotten; err is ErrNotPaired when
+// there is no grant. revokeErr is the revocation the server did not
+// confirm: the grant is forgotten all the same, as with the package's
+// Unpair.
+func (m *Machine) Unpair(ctx context.Context) (revokeErr, err error) {
+	a := m.ask(ctx, true)
+	return a.revokeErr, a.err
+}
 
-func (m *Machine) ask(ctx context.Context, unpair bool) error {
-	r := loopRequest{unpair: unpair, done: make(chan error, 1)}
+func (m *Machine) ask(ctx context.Context, unpair bool) loopAnswer {
+	r := loopRequest{unpair: unpair, done: make(chan loopAnswer, 1)}
 	select {
 	case m.requests() <- r:
 	case <-ctx.Done():
-		return fmt.Errorf("the pairing loop is busy: %w", ctx.Err())
+		return loopAnswer{err: fmt.Errorf("the pairing loop is busy: %w", ctx.Err())}
 	}
 	select {
-	case err := <-r.done:
-		return err
+	case a := <-r.done:
+		return a
 	case <-ctx.Done():
-		return fmt.Errorf("waiting for the pairing loop: %w", ctx.Err())
+		return loopAnswer{err: fmt.Errorf("waiting for the pairing loop: %w", ctx.Err())}
 	}
 }
 
@@ -104,16 +116,16 @@ func (m *Machine) ask(ctx context.Context, unpair bool) error {
 func (m *Machine) take(r loopRequest) error {
 	switch {
 	case r.unpair && m.state != Paired:
-		r.done <- fmt.Errorf("%w (state %s)", ErrNotPaired, m.state)
+		r.done <- loopAnswer{err: fmt.Errorf("%w (state %s)", ErrNotPaired, m.state)}
 		return nil
 	case r.unpair:
 		m.unpairDone = r.done
 		return errUnpair
 	case m.state == Paired:
-		r.done <- ErrPaired
+		r.done <- loopAnswer{err: ErrPaired}
 		return nil
 	}
-	r.done <- nil
+	r.done <- loopAnswer{}
 	return errRenew
 }
 

@@ -53,7 +53,7 @@ func TestChangedAndRequests(t *testing.T) {
 		h.start()
 		ctx := context.Background()
 		synctest.Wait()
-		if err := h.m.Unpair(ctx); !errors.Is(err, ErrNotPaired) {
+		if _, err := h.m.Unpair(ctx); !errors.Is(err, ErrNotPaired) {
 			t.Errorf("Unpair while awaiting_user = %v, want ErrNotPaired", err)
 		}
 		advance(5*time.Second + time.Millisecond) // denied
@@ -65,8 +65,8 @@ func TestChangedAndRequests(t *testing.T) {
 		if err := h.m.NewCode(ctx); !errors.Is(err, ErrPaired) {
 			t.Errorf("NewCode while paired = %v, want ErrPaired", err)
 		}
-		if err := h.m.Unpair(ctx); err != nil {
-			t.Errorf("Unpair while paired = %v, want nil", err)
+		if revokeErr, err := h.m.Unpair(ctx); err != nil || revokeErr != nil {
+			t.Errorf("Unpair while paired = %v, %v; want nil, nil", revokeErr, err)
 		}
 		if rec := h.record(); !rec.Tokens.IsZero() {
 			t.Errorf("tokens kept after Unpair returned")
@@ -193,4 +193,25 @@ func TestTokenSourceNotPaired(t *testing.T) {
 	if _, err := ts.Token(context.Background()); !errors.Is(err, ErrNotConfigured) || !strings.Contains(err.Error(), "Set issuer.") {
 		t.Errorf("Token unconfigured = %v, want ErrNotConfigured with the hint", err)
 	}
+}
+
+// An unpair the server does not confirm is done all the same, and says so.
+func TestUnpairRevocationRefused(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []oauthtest.Reply{oauthtest.TokenReply("secret-access-1", "secret-refresh-1", 3600)}
+		srv.revokes = []oauthtest.Reply{{Status: 503, Body: "down"}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(5*time.Second + time.Millisecond)
+		revokeErr, err := h.m.Unpair(context.Background())
+		if err != nil || revokeErr == nil {
+			t.Errorf("Unpair with the revocation refused = %v, %v; want a revocation error and no error", revokeErr, err)
+		}
+		if rec := h.record(); !rec.Tokens.IsZero() {
+			t.Errorf("tokens kept when the server refused the revocation")
+		}
+		synctest.Wait()
+		h.stop()
+	})
 }

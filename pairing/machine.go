@@ -132,7 +132,8 @@ type Machine struct {
 
 	reqOnce    sync.Once
 	reqs       chan loopRequest // use requests
-	unpairDone chan error       // answers the Unpair being done
+	unpairDone chan loopAnswer  // answers the Unpair being done
+	revokeErr  error            // of the last unpair, for its answer
 	counts     stats
 
 	pressOnce sync.Once
@@ -249,9 +250,9 @@ func (m *Machine) stepFailed(ctx context.Context, err error) {
 			err = m.unpairHere(ctx)
 			if m.unpairDone != nil {
 				if errors.Is(err, errChanged) {
-					m.unpairDone <- nil
+					m.unpairDone <- loopAnswer{revokeErr: m.revokeErr}
 				} else {
-					m.unpairDone <- err
+					m.unpairDone <- loopAnswer{err: err}
 				}
 				m.unpairDone = nil
 			}

@@ -42,6 +42,7 @@ type fakeServer struct {
 	devices   []oauthtest.Reply // oauthtest.Reply device authorization replies, then normal ones
 	tokens    []oauthtest.Reply
 	refreshes []oauthtest.Reply
+	revokes   []oauthtest.Reply // revocation replies, then 200s
 	reqs      []request
 	codes     int
 	// tokenDefault, when set, answers polls once tokens is used up
@@ -74,6 +75,8 @@ func (s *fakeServer) RoundTrip(r *http.Request) (*http.Response, error) {
 		rep = oauthtest.Reply{Status: 200, Body: fmt.Sprintf(
 			`{"device_code":"secret-device-code-%d","user_code":"CODE-%04d","verification_uri":"https://auth.example/device","verification_uri_complete":"https://auth.example/device?user_code=CODE-%04d","expires_in":%d,"interval":%d}`,
 			s.codes, s.codes, s.codes, s.expiresIn, s.interval)}
+	case r.URL.Path == "/revoke" && len(s.revokes) > 0:
+		rep, s.revokes = s.revokes[0], s.revokes[1:]
 	case r.URL.Path == "/revoke":
 		rep = oauthtest.Reply{Status: 200}
 	case r.URL.Path == "/token" && r.PostForm.Get("grant_type") == "refresh_token":

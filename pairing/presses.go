@@ -125,6 +125,7 @@ func (m *Machine) unpairHere(ctx context.Context) error {
 	m.detail = m.Text.T(msg.Unpairing)
 	m.redraw()
 	revokeErr, err := unpair(ctx, m.Store, m.Client, m.Clock.Now(), m.Text.T(msg.UnpairedNewCode))
+	m.revokeErr = revokeErr
 	if revokeErr != nil {
 		m.Logger.Warn("revoking the tokens failed; forgotten all the same", "err", revokeErr)
 	}

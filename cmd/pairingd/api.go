@@ -124,11 +124,16 @@ func (b *apiBackend) Unpair(ctx context.Context) (localapi.Result, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, apiUnpairTimeout)
 	defer cancel()
-	if err := b.m.Unpair(ctx); err != nil {
+	revokeErr, err := b.m.Unpair(ctx)
+	if err != nil {
 		return localapi.Result{}, apiError(err)
 	}
 	dev, _ := b.st.Device(ctx)
-	return localapi.Result{Message: fmt.Sprintf("Unpaired. The device id %s is kept; a new code follows.", dev.ID)}, nil
+	res := localapi.Result{Message: fmt.Sprintf("Unpaired. The device id %s is kept; a new code follows.", dev.ID)}
+	if revokeErr != nil {
+		res.Warning = fmt.Sprintf("the server did not confirm revocation: %v", revokeErr)
+	}
+	return res, nil
 }
 
 // notConfigured is the answer to requests an unconfigured daemon cannot
