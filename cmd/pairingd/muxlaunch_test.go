@@ -208,6 +208,10 @@ func (r launch) check(t *testing.T, rotate, inputMap, language string) {
 	if got := r.env["PAIRINGD_LANGUAGE"]; got != language {
 		t.Errorf("PAIRINGD_LANGUAGE = %q, want %q", got, language)
 	}
+	// A FAT card holds no socket: the local API is in /run.
+	if got := r.env["PAIRINGD_SOCKET"]; got != "/run/pairingd/pairingd.sock" {
+		t.Errorf("PAIRINGD_SOCKET = %q, want /run/pairingd/pairingd.sock", got)
+	}
 	if r.env["PWD"] != r.appDir {
 		t.Errorf("pairingd ran in %s, want the app's folder %s", r.env["PWD"], r.appDir)
 	}
@@ -366,5 +370,15 @@ func TestMuxLaunchFlagsExist(t *testing.T) {
 	log, _ := os.ReadFile(filepath.Join(r.appDir, "pairingd.log"))
 	if r.status != 0 || !strings.Contains(string(log), "Usage: pairingd run") {
 		t.Errorf("pairingd run with the launcher's flags and --help exited %d, want 0 and its usage:\n%s", r.status, log)
+	}
+}
+
+// A socket set in the app's pairingd.toml is left to it: the launcher
+// sets none over it.
+func TestMuxLaunchSocketFromConfig(t *testing.T) {
+	l := newLauncher(t, fakeFuncCurrent).set("mnt/mmc/MUOS/application/Pairing/pairingd.toml", "socket = \"/tmp/mine.sock\"\n")
+	r := l.launch("")
+	if got, ok := r.env["PAIRINGD_SOCKET"]; ok {
+		t.Errorf("PAIRINGD_SOCKET = %q with socket set in pairingd.toml, want it unset", got)
 	}
 }
