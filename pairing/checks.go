@@ -77,9 +77,9 @@ func (m *Machine) runCheck(ctx context.Context) error {
 	switch {
 	case err == nil:
 		m.checkFails = 0
-		m.checkAt = now + m.CheckEvery
+		m.checkAt = now + spreadCheck(m.CheckEvery, m.rand())
 	case errors.Is(err, oauth.ErrGrantRejected) && m.state == Paired:
-		m.checkAt = now + m.CheckEvery
+		m.checkAt = now + spreadCheck(m.CheckEvery, m.rand())
 		m.report("ERROR", "GRANT_REJECTED", err.Error())
 		return m.grantRejected(ctx, "a check", err)
 	default:

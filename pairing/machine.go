@@ -104,6 +104,10 @@ type Machine struct {
 	HealthURL string
 	// CheckEvery is the interval of checks while paired; 10 min when zero.
 	CheckEvery time.Duration
+	// Rand spreads the loop's waits so that devices that start, fail or
+	// were paired together do not ask the server at the same moments (see
+	// jitter.go); nil spreads nothing, as tests want. The daemon sets it.
+	Rand Rand
 	// Changed, when set, is called from the loop with every state it
 	// enters (the first at start), after the record is committed. It
 	// must not block: the local API's events and the on_change hook
@@ -315,8 +319,8 @@ func (m *Machine) adopt(ctx context.Context, rec store.Pairing) error {
 			// on the schedule runs on monotonic time.
 			in = 0
 		}
-		m.refreshAt = after(mono, in)
-		m.checkAt = mono + m.CheckEvery
+		m.refreshAt = after(mono, spreadRefresh(in, m.rand()))
+		m.checkAt = mono + spreadCheck(m.CheckEvery, m.rand())
 	case s == AwaitingUser && codeUsable(rec.Code, wall):
 		// The code belongs to the endpoints it was issued by; polling it
 		// must not wait for discovery.
@@ -431,8 +435,9 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 	m.deadline = monoStart + da.ExpiresIn
 	m.codeMono = monoStart
 	m.ps = pollState{Interval: da.Interval}
-	// RFC 8628 §3.5: poll no sooner than one interval after the answer.
-	m.nextAt = m.Clock.Mono() + da.Interval
+	// RFC 8628 §3.5: poll no sooner than one interval after the answer;
+	// the phase is spread over another.
+	m.nextAt = m.Clock.Mono() + firstPollAfter(da.Interval, m.rand())
 	code := store.Code{
 		DeviceCode:              da.DeviceCode,
 		UserCode:                sanitize.Line(da.UserCode, 64),
@@ -459,7 +464,7 @@ func (m *Machine) stepNewCode(ctx context.Context) error {
 // failNewCode shows why no code could be had and schedules the next try.
 func (m *Machine) failNewCode(ctx context.Context, err error) error {
 	m.errCount++
-	wait := backoff(firstErrorBackoff, m.errCount, maxErrorBackoff)
+	wait := spreadRetry(backoff(firstErrorBackoff, m.errCount, maxErrorBackoff), firstErrorBackoff/2, m.rand())
 	var te *oauth.TransientError
 	var de *oauth.DiscoveryError
 	var detail string
@@ -523,7 +528,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	}
 	m.counts.add(func(s *Stats) { s.Polls++ })
 	errorWait := backoff(firstErrorBackoff, m.errCount+1, maxErrorBackoff)
-	ps, out := poll1(m.ps, tok, err, errorWait, m.DeniedCooldown)
+	ps, out := poll1(m.ps, tok, err, errorWait, m.DeniedCooldown, m.rand())
 	m.ps = ps
 	// The interval counts from the end of the response, so a slow server
 	// never gets two requests back to back.
@@ -584,7 +589,7 @@ func (m *Machine) codeEnded() time.Duration {
 	if m.youngDeaths < 2 {
 		return 0
 	}
-	return backoff(firstErrorBackoff, m.youngDeaths-1, maxErrorBackoff)
+	return spreadRetry(backoff(firstErrorBackoff, m.youngDeaths-1, maxErrorBackoff), firstErrorBackoff/2, m.rand())
 }
 
 // expiredDetail says on screen that the code expired and when the next
@@ -633,7 +638,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok oauth.Token, wall time.T
 		case <-m.Clock.After(wait):
 		}
 	}
-	m.refreshAt = after(mono, refreshIn(m.Client, tokens, wall))
+	m.refreshAt = after(mono, spreadRefresh(refreshIn(m.Client, tokens, wall), m.rand()))
 	// Check the new grant at once: RomM wants its binding confirmed.
 	m.checkAt, m.checkFails = mono, 0
 	m.Logger.Info("paired", "server", m.Server.Issuer, "bound_device_id", m.rec.BoundDeviceID,
@@ -682,7 +687,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.rec = rec
 		m.errCount = 0
 		m.counts.add(func(s *Stats) { s.Refreshes++ })
-		m.refreshAt = after(monoStart, refreshIn(m.Client, rec.Tokens, m.Clock.Now()))
+		m.refreshAt = after(monoStart, spreadRefresh(refreshIn(m.Client, rec.Tokens, m.Clock.Now()), m.rand()))
 		m.detail = m.pairedDetail()
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
@@ -704,7 +709,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.errCount++
 		m.counts.add(func(s *Stats) { s.RefreshFailures++ })
 		m.counts.failed(err)
-		wait := backoff(10*time.Second, m.errCount, maxErrorBackoff)
+		wait := spreadRetry(backoff(10*time.Second, m.errCount, maxErrorBackoff), 5*time.Second, m.rand())
 		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
 		m.detail = fmt.Sprintf("Can't refresh the token. Retrying in %s.", roundSec(wait))
@@ -768,6 +773,14 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			return errChanged
 		}
 	}
+}
+
+// rand is the next random number for a spread, 0 without Rand.
+func (m *Machine) rand() float64 {
+	if m.Rand == nil {
+		return 0
+	}
+	return m.Rand()
 }
 
 // beat tells the watchdog the loop is alive.

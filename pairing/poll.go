@@ -54,7 +54,9 @@ type pollOutcome struct {
 // poll1 decides, from the result of one token request, what comes next. It
 // is pure: the loop owns timing and side effects. errorBackoff is the wait
 // before a new code when the flow has to start over after an error.
-func poll1(ps pollState, tok oauth.Token, err error, errorBackoff, deniedCooldown time.Duration) (pollState, pollOutcome) {
+//
+// r spreads the backoff after a transient failure (see spreadRetry).
+func poll1(ps pollState, tok oauth.Token, err error, errorBackoff, deniedCooldown time.Duration, r float64) (pollState, pollOutcome) {
 	if ps.Interval <= 0 {
 		ps.Interval = defaultInterval
 	}
@@ -95,8 +97,8 @@ func poll1(ps pollState, tok oauth.Token, err error, errorBackoff, deniedCooldow
 		// The grant may still be good: keep the QR code up and back off
 		// (RFC 8628 §3.5 "SHOULD use exponential backoff").
 		ps.Failures++
-		wait := backoff(ps.Interval, ps.Failures, maxTransientBackoff)
-		wait = max(wait, ps.Interval, te.RetryAfter)
+		floor := max(ps.Interval, te.RetryAfter)
+		wait := spreadRetry(max(backoff(ps.Interval, ps.Failures, maxTransientBackoff), floor), floor, r)
 		return ps, pollOutcome{Next: AwaitingUser, Wait: wait, Err: err,
 			Detail: withHint(te.Summary()+" Retrying in "+roundSec(wait)+".", te.Hint())}
 

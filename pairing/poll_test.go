@@ -3,6 +3,7 @@ package pairing
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestPoll1(t *testing.T) {
 		{"bad token", pollState{Interval: 5 * time.Second}, oauth.Token{}, fmt.Errorf("token request: %w", oauth.ErrBadToken), Error, errWait, pollState{Interval: 5 * time.Second}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, out := poll1(tt.in, tt.tok, tt.err, errWait, cool)
+			ps, out := poll1(tt.in, tt.tok, tt.err, errWait, cool, 0)
 			if out.Next != tt.wantNext || out.Wait != tt.wantWait {
 				t.Errorf("poll1(%+v, %v) = next %v wait %v, want next %v wait %v", tt.in, tt.err, out.Next, out.Wait, tt.wantNext, tt.wantWait)
 			}
@@ -62,6 +63,31 @@ func TestPoll1(t *testing.T) {
 				t.Errorf("poll1(%v) gives no words for the screen", tt.err)
 			}
 		})
+	}
+}
+
+// A transient failure's backoff is spread between the interval (or the
+// server's Retry-After) and the backoff, and the screen says the wait
+// that is kept.
+func TestPollRetrySpread(t *testing.T) {
+	netErr := &oauth.TransientError{Op: "token request", Err: errors.New("connection refused")}
+	for _, tt := range []struct {
+		name  string
+		ps    pollState
+		err   error
+		r     float64
+		want  time.Duration
+		words string
+	}{
+		{"r 0: the backoff", pollState{Interval: 5 * time.Second, Failures: 2}, netErr, 0, 20 * time.Second, "Retrying in 20 s"},
+		{"r 0.5: halfway to the interval", pollState{Interval: 5 * time.Second, Failures: 2}, netErr, 0.5, 12500 * time.Millisecond, "Retrying in 13 s"},
+		{"never sooner than Retry-After", pollState{Interval: 5 * time.Second, Failures: 2},
+			&oauth.TransientError{HTTPStatus: 503, RetryAfter: 18 * time.Second, Err: errors.New("down")}, 0.99, 18020 * time.Millisecond, "Retrying in 18 s"},
+	} {
+		_, out := poll1(tt.ps, oauth.Token{}, tt.err, time.Minute, time.Minute, tt.r)
+		if out.Wait != tt.want || !strings.Contains(out.Detail, tt.words) {
+			t.Errorf("%s: wait %v, %q; want %v and %q", tt.name, out.Wait, out.Detail, tt.want, tt.words)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"os"
@@ -214,6 +215,9 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 		logger.Warn("TLS CERTIFICATE VERIFICATION IS OFF (insecure_skip_verify): anyone on the network path can take this device's tokens; use ca_file for a private CA")
 	}
 	serverSide(m, cfg, client)
+	// Devices that boot, fail or were paired together spread their
+	// requests instead of asking the server at the same moments.
+	m.Rand = rand.Float64
 	m.Store = st
 	m.Logger = logger
 	m.Display = f.disp
