@@ -107,6 +107,10 @@ screens: build
 
 bench: build
 	$(GO) test $(GOFLAGS) -run '^$$' -bench . -benchmem ./...
+	@# The fleet simulation at full size: 10,000 devices on virtual time
+	@# through power-on, a 5-minute outage and tokens ending together
+	@# (about a minute and 400 MB).
+	$(GO) test $(GOFLAGS) -count=1 -run '^TestFleetNotInLockStep$$' -fleet-devices 10000 -v ./pairing | grep -E '^ +fleet_test.go|^(ok|FAIL)'
 	scripts/measure.sh
 
 clean:
