@@ -400,18 +400,18 @@ func countdownText(w display.Words, deadline, now time.Time) string {
 
 // paint draws f on scr, which the caller has cleared; tcell clips what
 // lies outside.
-func (f frame) paint(scr tcell.Screen) {
+func (f frame) paint(c *canvas) {
 	if q := f.qr; q != nil {
 		for y, row := range q.rows {
-			for x, c := range row {
-				scr.Put(f.qrX+x, f.qrY+y, string(c.r), c.style)
+			for x, cell := range row {
+				c.put(f.qrX+x, f.qrY+y, string(cell.r), 1, cell.style)
 			}
 		}
 	}
 	for _, p := range f.lines {
 		x := p.x
 		for _, s := range p.line.spans {
-			scr.PutStrStyled(x, p.y, s.text, s.style)
+			c.putString(x, p.y, s.text, s.style)
 			x += uniseg.StringWidth(s.text)
 		}
 	}

@@ -172,11 +172,12 @@ func clean(s display.Screen) display.Screen {
 // cells that changed.
 func (d *Display) drawLocked(full bool) {
 	w, h := d.scr.Size()
-	d.scr.Clear()
+	c := newCanvas(w, h)
 	if d.shown {
 		f := lay(d.cur, d.qr, d.qrNote, w, h, d.now(), d.hint())
-		f.paint(d.scr)
+		f.paint(c)
 	}
+	c.flush(d.scr, full)
 	if full {
 		d.scr.Sync()
 	} else {
