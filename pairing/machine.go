@@ -18,6 +18,17 @@ import (
 	"github.com/pairingd/pairingd/store"
 )
 
+// changeNotifier is a store that tells of changes to its record, by this
+// process or another: the loop then looks at the record when it changes
+// instead of every few seconds.
+type changeNotifier interface {
+	Changes() <-chan struct{}
+}
+
+// pollRecordEvery is how often the loop looks at a record whose store
+// does not tell of changes.
+const pollRecordEvery = 2 * time.Second
+
 // errChanged means another process (pairingd unpair, pairingd token)
 // committed to the pairing record since we last read it.
 var errChanged = errors.New("pairing record changed by another process")
@@ -68,8 +79,12 @@ type Machine struct {
 	// DeniedCooldown is the wait after access_denied before a new code;
 	// 30 s when zero.
 	DeniedCooldown time.Duration
-	// WatchEvery is how often the loop looks for changes to the record by
-	// other processes; 2 s when zero.
+	// WatchEvery is the most time between two looks at the record for
+	// changes by other processes, and between two Heartbeat calls. A
+	// store that tells of changes (a changeNotifier: the SQLite store
+	// watches its files) is looked at when it does, so the loop then
+	// wakes for nothing else: 1 min when zero and there is no Heartbeat;
+	// otherwise 2 s when zero.
 	WatchEvery time.Duration
 	// Heartbeat, when set, is called from the loop at least every
 	// WatchEvery while it is healthy: the systemd watchdog hangs off it, so
@@ -134,6 +149,7 @@ type Machine struct {
 	youngDeaths int           // codes in a row that ended unused within minCodeLife
 	started     bool          // the first state was entered (logged as "starting in state")
 
+	changes    <-chan struct{} // the store's changes; nil: look every WatchEvery
 	reqOnce    sync.Once
 	reqs       chan loopRequest // use requests
 	unpairDone chan loopAnswer  // answers the Unpair being done
@@ -186,8 +202,14 @@ func (m *Machine) init() {
 	if m.DeniedCooldown <= 0 {
 		m.DeniedCooldown = 30 * time.Second
 	}
+	if n, ok := m.Store.(changeNotifier); ok {
+		m.changes = n.Changes()
+	}
 	if m.WatchEvery <= 0 {
-		m.WatchEvery = 2 * time.Second
+		m.WatchEvery = pollRecordEvery
+		if m.changes != nil && m.Heartbeat == nil {
+			m.WatchEvery = time.Minute
+		}
 	}
 	if m.CheckEvery <= 0 {
 		m.CheckEvery = 10 * time.Minute
@@ -763,6 +785,12 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 		case r := <-m.rejections():
 			if m.state == Paired && r.access == m.rec.Tokens.AccessToken {
 				return &rejectedError{r.err}
+			}
+		case _, ok := <-m.changes:
+			if !ok {
+				// The store stopped telling: look often again.
+				m.changes = nil
+				m.WatchEvery = min(m.WatchEvery, pollRecordEvery)
 			}
 		case <-m.Clock.After(min(d, m.WatchEvery, m.ui.untilConfirmEnds(m.Clock.Mono()))):
 			m.confirmEnded()

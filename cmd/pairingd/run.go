@@ -310,8 +310,10 @@ func openFrontEnd(ctx context.Context, cfg config.Config, logger *slog.Logger, s
 	f.closers = append(f.closers, f.keys.Close)
 	f.notifier = systemd.New(logger)
 	f.wd = systemd.NewWatchdog(f.notifier, pairing.SystemClock().Mono)
-	// The loop wakes often enough to ping at half the interval.
-	f.watchEvery = min(2*time.Second, f.wd.Interval()/4)
+	// The loop wakes often enough to ping at half the interval (a
+	// quarter: a request may hold it for 30 s); without a watchdog it
+	// wakes only when something happens.
+	f.watchEvery = f.wd.Interval() / 4
 	if f.wd != nil {
 		logger.Info("systemd watchdog on", "interval", f.wd.Interval())
 	}

@@ -67,6 +67,9 @@ type Store struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	watchOnce sync.Once
+	watch     *watcher // nil until Changes, or when inotify failed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -204,8 +207,33 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
+	s.closeOnce.Do(func() {
+		s.watchOnce.Do(func() {}) // no watcher starts from here on
+		if s.watch != nil {
+			s.watch.close()
+		}
+		s.closeErr = s.db.Close()
+	})
 	return s.closeErr
+}
+
+// Changes returns a channel that receives when the database's files
+// change, by this process or another (the revision tells which); nil
+// when they cannot be watched (no inotify), and the caller reads the
+// revision on its own then. The channel closes when watching stops.
+func (s *Store) Changes() <-chan struct{} {
+	s.watchOnce.Do(func() {
+		w, err := newWatcher(s.dir)
+		if err != nil {
+			s.log.Warn("cannot watch the state for changes by other processes; reading it every few seconds instead", "err", err)
+			return
+		}
+		s.watch = w
+	})
+	if s.watch == nil {
+		return nil
+	}
+	return s.watch.c
 }
 
 // prepareDir makes dir (mode 0700) if create is set, and tightens a looser

@@ -23,6 +23,7 @@ type Fake struct {
 	p        store.Pairing
 	writes   int
 	failNext error
+	changes  chan struct{} // made by Changes
 }
 
 var _ store.Store = (*Fake)(nil)
@@ -131,7 +132,24 @@ func (f *Fake) Update(ctx context.Context, fn func(*store.Pairing) error) (store
 	next.Rev++
 	f.p = next
 	f.writes++
+	if f.changes != nil {
+		select {
+		case f.changes <- struct{}{}:
+		default:
+		}
+	}
 	return next, nil
+}
+
+// Changes tells of every committed write, as the SQLite store tells of
+// changes to its files.
+func (f *Fake) Changes() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.changes == nil {
+		f.changes = make(chan struct{}, 1)
+	}
+	return f.changes
 }
 
 // RefreshLock implements store.Store.
