@@ -40,6 +40,10 @@ type rejectedError struct{ err error }
 func (e *rejectedError) Error() string { return "report refused: " + e.err.Error() }
 func (e *rejectedError) Unwrap() error { return e.err }
 
+// errNetwork means the network changed while the loop waited to retry
+// what failed: retrySoon reschedules it.
+var errNetwork = errors.New("network changed")
+
 // errRenew means the user asked for a fresh code.
 var errRenew = errors.New("new code requested")
 
@@ -123,6 +127,14 @@ type Machine struct {
 	// were paired together do not ask the server at the same moments (see
 	// jitter.go); nil spreads nothing, as tests want. The daemon sets it.
 	Rand Rand
+	// Network, when set, receives when the device's network changes
+	// (netlink): a retry that waits because the server could not be
+	// reached is made at once then, whatever backoff was running.
+	Network <-chan struct{}
+	// Offline, when set, says what the network lacks ("no network
+	// interface is up"), or "" when it looks fine: the screen says that
+	// instead of a bare "no network" when a request finds none.
+	Offline func() string
 	// Changed, when set, is called from the loop with every state it
 	// enters (the first at start), after the record is committed. It
 	// must not block: the local API's events and the on_change hook
@@ -138,6 +150,7 @@ type Machine struct {
 	errCount int // errors in a row that made us start over
 
 	polls      []time.Duration // monotonic times of recent polls, for a oauth.Pacer
+	polledAt   time.Duration   // monotonic end of the last poll
 	refreshAt  time.Duration   // monotonic time of the next refresh, when paired
 	checkAt    time.Duration   // monotonic time of the next check, when paired
 	checkFails int             // failed checks in a row
@@ -282,6 +295,9 @@ func (m *Machine) stepFailed(ctx context.Context, err error) {
 				}
 				m.unpairDone = nil
 			}
+		case errors.Is(err, errNetwork):
+			m.retrySoon()
+			return
 		case errors.Is(err, errRenew):
 			m.Logger.Info("new code requested")
 			m.nextAt = m.Clock.Mono()
@@ -500,6 +516,9 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 		}
 	case errors.As(err, &te):
 		detail = withHint(te.Summary(), te.Hint())
+		if off := m.offline(te); off != "" {
+			detail = withHint("Can't reach the server ("+off+").", "Check the device's network connection.")
+		}
 	case errors.As(err, &de):
 		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.Brief(), 200) + ". Check the issuer URL."
 	default:
@@ -554,7 +573,8 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 	m.ps = ps
 	// The interval counts from the end of the response, so a slow server
 	// never gets two requests back to back.
-	m.nextAt = m.Clock.Mono() + out.Wait
+	m.polledAt = m.Clock.Mono()
+	m.nextAt = m.polledAt + out.Wait
 	if out.Err != nil {
 		m.counts.failed(out.Err)
 		m.Logger.Warn("token poll", "err", out.Err, "next_in", out.Wait)
@@ -786,6 +806,10 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			if m.state == Paired && r.access == m.rec.Tokens.AccessToken {
 				return &rejectedError{r.err}
 			}
+		case <-m.Network:
+			if m.waitingForNetwork() {
+				return errNetwork
+			}
 		case _, ok := <-m.changes:
 			if !ok {
 				// The store stopped telling: look often again.
@@ -801,6 +825,54 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			return errChanged
 		}
 	}
+}
+
+// networkRetrySpread spreads the retries of a fleet whose network comes
+// back together; a single device's code still shows within 2 s.
+const networkRetrySpread = time.Second
+
+// waitingForNetwork reports whether the loop waits to retry something
+// that failed, which a new network may let through: a code it could not
+// get, polls or a refresh that failed.
+func (m *Machine) waitingForNetwork() bool {
+	switch m.state {
+	case Error, Unpaired:
+		return m.errCount > 0
+	case AwaitingUser:
+		return m.ps.Failures > 0
+	case Paired:
+		return m.errCount > 0
+	}
+	return false
+}
+
+// retrySoon moves the retry the loop waits for to now, spread by up to
+// networkRetrySpread, and never sooner than a poll interval after the
+// last poll.
+func (m *Machine) retrySoon() {
+	at := m.Clock.Mono() + time.Duration(m.rand()*float64(networkRetrySpread))
+	m.Logger.Info("the network changed; retrying now")
+	switch m.state {
+	case AwaitingUser:
+		m.nextAt = min(m.nextAt, max(at, m.polledAt+m.ps.Interval))
+	case Paired:
+		m.refreshAt = min(m.refreshAt, at)
+	default:
+		m.nextAt = min(m.nextAt, at)
+	}
+}
+
+// offline says what the network lacks when te may come from there
+// being none; "" otherwise.
+func (m *Machine) offline(te *oauth.TransientError) string {
+	if m.Offline == nil {
+		return ""
+	}
+	switch te.Kind() {
+	case oauth.FailureNoNetwork, oauth.FailureDNS, oauth.FailureOther, oauth.FailureTimeout:
+		return m.Offline()
+	}
+	return ""
 }
 
 // rand is the next random number for a spread, 0 without Rand.

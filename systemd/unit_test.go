@@ -85,7 +85,7 @@ func TestUnitKeepsDevicesAndNetwork(t *testing.T) {
 		"Type=notify", "ExecStart=/usr/bin/pairingd run $PAIRINGD_ARGS", "WatchdogSec=", "Restart=on-failure",
 		"StateDirectory=pairingd", "StateDirectoryMode=0700", "ConfigurationDirectory=pairingd",
 		"User=pairingd", "SupplementaryGroups=video", "DevicePolicy=closed", "DeviceAllow=char-fb rw",
-		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "RestartPreventExitStatus=2", "StartLimitBurst=",
+		"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK", "RestartPreventExitStatus=2", "StartLimitBurst=",
 	} {
 		if !strings.Contains(unit, want) {
 			t.Errorf("unit lacks %q", want)

@@ -25,6 +25,7 @@ import (
 	"github.com/pairingd/pairingd/display/term"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
+	"github.com/pairingd/pairingd/internal/netlink"
 	"github.com/pairingd/pairingd/internal/sanitize"
 	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
@@ -218,6 +219,14 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 	// Devices that boot, fail or were paired together spread their
 	// requests instead of asking the server at the same moments.
 	m.Rand = rand.Float64
+	if w, err := netlink.Watch(); err == nil {
+		defer w.Close()
+		m.Network = w.Changes()
+	} else {
+		logger.Info("not watching the network for changes; retries wait out their backoff", "err", err)
+	}
+	host := serverHost(cfg)
+	m.Offline = func() string { return netlink.Current(host).Describe() }
 	m.Store = st
 	m.Logger = logger
 	m.Display = f.disp
@@ -573,6 +582,16 @@ func openDaemonStore(ctx context.Context, dir string, logger *slog.Logger) (*sql
 		return nil, err
 	}
 	return st, nil
+}
+
+// serverHost is the host name of the server, for what the network lacks
+// (a loopback server needs only loopback).
+func serverHost(cfg config.Config) string {
+	u, err := url.Parse(serverName(cfg))
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // serverName is the issuer, or the token endpoint's origin without one.
