@@ -210,6 +210,9 @@ func (c *Client) roundTrip(ctx context.Context, op string, req *http.Request, to
 		re := &redirectError{status: r.Status}
 		if loc, err := resp.Location(); err == nil {
 			re.to, re.host = logURL(loc), sanitize.Line(loc.Hostname(), 100)
+			// To another host: something between the device and the
+			// server (a network's sign-in page) answered instead.
+			re.elsewhere = !strings.EqualFold(loc.Hostname(), req.URL.Hostname())
 		}
 		c.Log().DebugContext(ctx, op+" redirected", "endpoint", endpoint, "status", r.Status, "location", re.to)
 		return Response{}, &TransientError{Op: op, HTTPStatus: r.Status, Err: re}

@@ -174,6 +174,10 @@ const (
 	// FailureRequestRefused: an HTTP 4xx without an OAuth error body (a
 	// proxy or a firewall, or the wrong URL).
 	FailureRequestRefused
+	// FailureElsewhere: something else answered in the server's place: a
+	// redirect to another host, or a web page where JSON was expected (a
+	// network that wants a sign-in first, a proxy).
+	FailureElsewhere
 )
 
 // failureNames are the kinds' names in metrics: stable, since
@@ -197,6 +201,7 @@ var failureNames = [...]string{
 	FailureServerError:    "server_error",
 	FailureServerBusy:     "server_busy",
 	FailureRequestRefused: "request_refused",
+	FailureElsewhere:      "something_else_answered",
 }
 
 // String is the kind's name, as metrics label it: "timeout",
@@ -278,6 +283,9 @@ func (e *TransientError) classify() (Failure, string, string) {
 	)
 	err := e.Err
 	switch {
+	case errors.As(err, &redir) && redir.elsewhere && redir.host != "":
+		return FailureElsewhere, "something else answered: a redirect to " + redir.host + " (a network that wants a sign-in?)",
+			"Sign in to this network, or check the server URL."
 	case errors.As(err, &redir):
 		if redir.host == "" {
 			return FailureRedirect, fmt.Sprintf("the server redirected (HTTP %d)", redir.status), "Configure the final URL."
@@ -324,6 +332,9 @@ func (e *TransientError) classify() (Failure, string, string) {
 		return FailureServerBusy, "the server reported an internal error", ""
 	case status >= 400:
 		return FailureRequestRefused, fmt.Sprintf("the server refused the request (HTTP %d)", status), "Check the server URL."
+	case errors.As(err, &body) && body.html:
+		return FailureElsewhere, "something else answered: a web page, not the server (a network that wants a sign-in?)",
+			"Sign in to this network, or check the server URL."
 	case errors.As(err, &body):
 		return FailureUnreadable, "the server's answer could not be read (" + body.detail + ")", ""
 	case status >= 200 && status <= 299:
@@ -338,6 +349,9 @@ func (e *TransientError) classify() (Failure, string, string) {
 type bodyError struct {
 	msg    string
 	detail string
+	// html marks a web page where JSON was expected: something else
+	// answered (a network's sign-in page, a proxy).
+	html bool
 }
 
 func (e *bodyError) Error() string { return e.msg }
@@ -355,6 +369,8 @@ type redirectError struct {
 	// to is the target without query, for logs; host is its sanitised
 	// host name, for screens. Both are empty without a Location.
 	to, host string
+	// elsewhere marks a redirect to another host than the request's.
+	elsewhere bool
 }
 
 func (e *redirectError) Error() string {

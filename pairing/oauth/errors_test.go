@@ -167,6 +167,10 @@ func TestTransientErrorReason(t *testing.T) {
 		http.Redirect(w, r, "https://login.example.net/device?client=1", http.StatusFound)
 	}))
 	t.Cleanup(redirect.Close)
+	sameHost := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/device/v2", http.StatusFound)
+	}))
+	t.Cleanup(sameHost.Close)
 	html := httptest.NewServer(reply(200, "text/html", "<html><body>Welcome to the hotel Wi-Fi</body></html>"))
 	t.Cleanup(html.Close)
 	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -202,10 +206,14 @@ func TestTransientErrorReason(t *testing.T) {
 			hint: "Check that the server is running and the URL's port."},
 		{name: "no answer", base: "http://" + silent.Addr().String(), timeout: 200 * time.Millisecond,
 			kind: FailureTimeout, summary: "The server did not answer in time."},
-		{name: "redirect", base: redirect.URL,
-			kind: FailureRedirect, summary: "The server redirected to login.example.net.", hint: "Configure the final URL."},
+		{name: "redirect to another host", base: redirect.URL,
+			kind: FailureElsewhere, summary: "Something else answered: a redirect to login.example.net (a network that wants a sign-in?).",
+			hint: "Sign in to this network, or check the server URL."},
+		{name: "redirect on the server", base: sameHost.URL,
+			kind: FailureRedirect, summary: "The server redirected to 127.0.0.1.", hint: "Configure the final URL."},
 		{name: "HTML page", base: html.URL,
-			kind: FailureUnreadable, summary: "The server's answer could not be read (HTML, not JSON)."},
+			kind: FailureElsewhere, summary: "Something else answered: a web page, not the server (a network that wants a sign-in?).",
+			hint: "Sign in to this network, or check the server URL."},
 		{name: "body over 1 MiB", base: huge.URL,
 			kind: FailureUnreadable, summary: "The server's answer could not be read (larger than 1 MiB)."},
 		{name: "403 without OAuth body", base: forbidden.URL,

@@ -561,7 +561,7 @@ func parseOAuthBody(h http.Header, body []byte) (oauthFields, error) {
 		return parseFormFields(b)
 	}
 	if strings.Contains(mt, "html") {
-		return nil, &bodyError{msg: "body is " + sanitize.Line(mt, 60) + ", not JSON or a form", detail: "HTML, not JSON"}
+		return nil, &bodyError{msg: "body is " + sanitize.Line(mt, 60) + ", not JSON or a form", detail: "HTML, not JSON", html: true}
 	}
 	return nil, notJSON("body is " + sanitize.Line(mt, 60) + ", not JSON or a form")
 }
@@ -592,7 +592,7 @@ func parseJSONFields(b []byte) (oauthFields, error) {
 
 func parseFormFields(b []byte) (oauthFields, error) {
 	if b[0] == '<' {
-		return nil, &bodyError{msg: "body looks like HTML, not JSON or a form", detail: "HTML, not JSON"}
+		return nil, &bodyError{msg: "body looks like HTML, not JSON or a form", detail: "HTML, not JSON", html: true}
 	}
 	vs, err := url.ParseQuery(string(b))
 	if err != nil {
