@@ -2,8 +2,10 @@ package pairing
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -212,6 +214,39 @@ func TestUnpairRevocationRefused(t *testing.T) {
 			t.Errorf("tokens kept when the server refused the revocation")
 		}
 		synctest.Wait()
+		h.stop()
+	})
+}
+
+// A certificate refused as not yet valid on a clock before the software
+// was made: the screen says the device waits for the clock, and when the
+// clock is set the code is asked for again at once.
+func TestWaitingForTheClock(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		expired := x509.CertificateInvalidError{Reason: x509.Expired}
+		srv.devices = []oauthtest.Reply{{Err: &url.Error{Op: "Post", URL: "https://auth.example/device", Err: expired}}}
+		h := newHarness(t, srv, nil)
+		clockSet := make(chan struct{}, 1)
+		h.m.ClockSet = clockSet
+		h.m.NotBefore = h.m.Clock.Now().Add(24 * time.Hour) // the clock is a day behind the build
+		h.start()
+		synctest.Wait()
+		if s := h.last(); !shows(s, Error) || !strings.Contains(s.Detail, "Waiting for the clock") {
+			t.Fatalf("screen %+v, want the error screen waiting for the clock", s)
+		}
+		advance(time.Second)
+		if n := len(srv.requests("/device")); n != 1 {
+			t.Fatalf("%d code requests before the clock is set, want 1", n)
+		}
+		clockSet <- struct{}{}
+		advance(time.Second)
+		if n := len(srv.requests("/device")); n != 2 {
+			t.Errorf("%d code requests 1 s after the clock was set, want 2 (at once, not after the backoff)", n)
+		}
+		if s := h.last(); !shows(s, AwaitingUser) {
+			t.Errorf("screen %+v after the clock was set, want a code", s)
+		}
 		h.stop()
 	})
 }

@@ -131,6 +131,15 @@ type Machine struct {
 	// (netlink): a retry that waits because the server could not be
 	// reached is made at once then, whatever backoff was running.
 	Network <-chan struct{}
+	// ClockSet, when set, receives when the wall clock is set (NTP on a
+	// board without a real-time clock): what failed for a clock that
+	// was wrong is retried at once.
+	ClockSet <-chan struct{}
+	// NotBefore is the earliest the wall clock can truly be (when this
+	// program was built): a certificate refused as not yet valid on a
+	// clock before it means the clock is not set, and the screen says
+	// the device waits for the time rather than blaming the server.
+	NotBefore time.Time
 	// Offline, when set, says what the network lacks ("no network
 	// interface is up"), or "" when it looks fine: the screen says that
 	// instead of a bare "no network" when a request finds none.
@@ -519,6 +528,10 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 		if off := m.offline(te); off != "" {
 			detail = withHint("Can't reach the server ("+off+").", "Check the device's network connection.")
 		}
+		if now := m.Clock.Now(); te.Kind() == oauth.FailureCertExpired && now.Before(m.NotBefore) {
+			detail = fmt.Sprintf("Waiting for the clock: it says %s, before this software was made, so no certificate can be checked. A code follows once the time is set.",
+				now.UTC().Format("2006-01-02"))
+		}
 	case errors.As(err, &de):
 		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.Brief(), 200) + ". Check the issuer URL."
 	default:
@@ -808,6 +821,11 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			}
 		case <-m.Network:
 			if m.waitingForNetwork() {
+				return errNetwork
+			}
+		case <-m.ClockSet:
+			if m.waitingForNetwork() {
+				m.Logger.Info("the clock was set", "now", m.Clock.Now().Format(time.RFC3339))
 				return errNetwork
 			}
 		case _, ok := <-m.changes:

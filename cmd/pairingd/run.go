@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -23,6 +24,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/term"
+	"github.com/pairingd/pairingd/internal/clockset"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/netlink"
@@ -225,6 +227,13 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 	} else {
 		logger.Info("not watching the network for changes; retries wait out their backoff", "err", err)
 	}
+	if w, err := clockset.Watch(); err == nil {
+		defer w.Close()
+		m.ClockSet = w.Changes()
+	} else {
+		logger.Info("not watching for the clock being set", "err", err)
+	}
+	m.NotBefore = builtAt()
 	host := serverHost(cfg)
 	m.Offline = func() string { return netlink.Current(host).Describe() }
 	m.Store = st
@@ -582,6 +591,24 @@ func openDaemonStore(ctx context.Context, dir string, logger *slog.Logger) (*sql
 		return nil, err
 	}
 	return st, nil
+}
+
+// builtAt is when this program was made, as the build recorded it (the
+// commit's time), else the start of 2025: no clock can truly be earlier.
+func builtAt() time.Time {
+	floor := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return floor
+	}
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.time" {
+			if t, err := time.Parse(time.RFC3339, kv.Value); err == nil && t.After(floor) {
+				return t
+			}
+		}
+	}
+	return floor
 }
 
 // serverHost is the host name of the server, for what the network lacks
