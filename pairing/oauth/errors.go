@@ -316,7 +316,7 @@ func (e *TransientError) classify() (Failure, string, string) {
 		return FailureRefused, "connection refused", "Check that the server is running and the URL's port."
 	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
 		errors.Is(err, syscall.ENETDOWN), errors.Is(err, syscall.EHOSTDOWN):
-		return FailureNoNetwork, "no network", "Check the device's network connection."
+		return FailureNoNetwork, "no route to the server", "Check the device's network connection."
 	}
 	status := e.HTTPStatus
 	if status == 0 && errors.As(err, &se) {
