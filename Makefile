@@ -112,6 +112,8 @@ bench: build
 	@# (about a minute and 400 MB).
 	$(GO) test $(GOFLAGS) -count=1 -run '^TestFleetNotInLockStep$$' -fleet-devices 10000 -v ./pairing | grep -E '^ +fleet_test.go|^(ok|FAIL)'
 	scripts/measure.sh
+	@# At rest, each display beside the others: wake-ups, CPU, RSS, bytes a tick.
+	scripts/rest.sh
 
 clean:
 	rm -rf bin dist build
