@@ -410,6 +410,15 @@ check_paired() {
 	else
 		fail "3 paired: not \"Paired\" within 3 s of systemctl restart (STATUS= \"$(prop StatusText)\")"
 	fi
+	# The sandbox lets it watch what it watches: the state directory
+	# (inotify), the network (netlink), the clock being set (timerfd).
+	out=$(g journalctl -b -u pairingd --no-pager -q 2>/dev/null | grep -E 'not watching|cannot watch' || true)
+	if [ -z "$out" ]; then
+		pass "3 paired: under the unit's sandbox it watches the state, the network and the clock (no \"not watching\" in its journal)"
+	else
+		fail "3 paired: the sandbox refuses a watch:"
+		printf '%s\n' "$out" | sed 's/^/    /'
+	fi
 	rc=0
 	out=$(g pairingd status 2>&1) || rc=$?
 	if [ "$rc" = 0 ]; then
