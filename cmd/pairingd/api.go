@@ -74,11 +74,7 @@ func (b *apiBackend) Status(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := buildStatus(dev, rec, os.Getpid(), true)
-	if b.cfg.InsecureSkipVerify {
-		s.TLSVerification = insecureNote
-	}
-	return s, nil
+	return buildStatus(dev, rec, os.Getpid(), true, b.cfg.InsecureSkipVerify), nil
 }
 
 func (b *apiBackend) Token(ctx context.Context) (localapi.Token, error) {
@@ -190,6 +186,46 @@ func serveAPI(ctx context.Context, cfg config.Config, logger *slog.Logger, b *ap
 		}
 	}()
 	return func() { <-done }
+}
+
+// programs is what the daemon gives the device's other programs: the
+// local API with its event stream, and the on_change hook. The pairing
+// daemon and the unconfigured one start it the same way.
+type programs struct {
+	hub    *localapi.Hub
+	hooks  *hookRunner // nil without on_change
+	stop   context.CancelFunc
+	served func()
+}
+
+// startPrograms serves b on the socket and starts the hook, until
+// Close. deviceID is the device's own id, for the hook.
+func startPrograms(ctx context.Context, cfg config.Config, logger *slog.Logger, environ []string, deviceID string, b *apiBackend) *programs {
+	ctx, stop := context.WithCancel(ctx)
+	p := &programs{hub: &localapi.Hub{}, stop: stop}
+	p.hooks = startHooks(ctx, cfg, logger, environ, deviceID)
+	p.served = serveAPI(ctx, cfg, logger, b, p.hub)
+	return p
+}
+
+// changed hands one state the daemon entered to the event stream and the
+// hook; it never blocks.
+func (p *programs) changed(c pairing.Change) {
+	p.hub.Publish(changeEvent(c))
+	if p.hooks != nil {
+		p.hooks.Notify(c)
+	}
+}
+
+// Close ends the event streams and the server, and waits for them and
+// for a hook still running (it got SIGTERM and has 5 s).
+func (p *programs) Close() {
+	p.hub.Close()
+	p.stop()
+	p.served()
+	if p.hooks != nil {
+		p.hooks.Wait()
+	}
 }
 
 // eventJSON is one event of GET /v1/events and `pairingd watch --json`.

@@ -106,7 +106,9 @@ func timePtr(t time.Time) *time.Time {
 }
 
 // buildStatus turns the stored record into the status output.
-func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) statusJSON {
+// insecure says TLS verification is off (insecure_skip_verify), which
+// the status says in words.
+func buildStatus(dev store.Device, rec store.Pairing, pid int, running, insecure bool) statusJSON {
 	s := statusJSON{
 		State:         pairing.State(rec.State).String(),
 		StateSince:    timePtr(rec.StateSince),
@@ -138,6 +140,9 @@ func buildStatus(dev store.Device, rec store.Pairing, pid int, running bool) sta
 		s.PairedAt = timePtr(rec.PairedAt)
 		s.TokenExpiresAt = timePtr(rec.Tokens.ExpiresAt)
 		s.Scope = rec.Tokens.Scope
+	}
+	if insecure {
+		s.TLSVerification = insecureNote
 	}
 	return s
 }
@@ -188,11 +193,7 @@ func statusFromStore(ctx context.Context, cfg config.Config) (statusJSON, error)
 		return statusJSON{}, err
 	}
 	pid, running := sqlite.DaemonPID(cfg.StateDir)
-	s := buildStatus(dev, rec, pid, running)
-	if cfg.InsecureSkipVerify {
-		s.TLSVerification = insecureNote
-	}
-	return s, nil
+	return buildStatus(dev, rec, pid, running, cfg.InsecureSkipVerify), nil
 }
 
 // writeStatusText prints the status for people.

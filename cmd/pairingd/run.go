@@ -29,7 +29,6 @@ import (
 	"github.com/pairingd/pairingd/internal/msg"
 	"github.com/pairingd/pairingd/internal/netlink"
 	"github.com/pairingd/pairingd/internal/sanitize"
-	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/pairing/oauth"
 	"github.com/pairingd/pairingd/store"
@@ -246,34 +245,20 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 	}
 	logger.Info("pairingd starting", "version", version, "state_dir", cfg.StateDir, "device_id", dev.ID,
 		"server", serverName(cfg), "client_id", cfg.ClientID, "display", cfg.Display, "language", text.Lang())
-	// Ready once the store is open and the display is up: waiting for the
-	// user is the healthy steady state, not a slow start.
 	// The local API and the hook see every state from the first; the
 	// API is up before the loop starts, so a program waiting for the
 	// socket never misses a change.
-	hub := &localapi.Hub{}
-	apiCtx, stopAPI := context.WithCancel(ctx)
-	hooks := startHooks(apiCtx, cfg, logger, e.environ, dev.ID)
-	m.Changed = func(c pairing.Change) {
-		hub.Publish(changeEvent(c))
-		if hooks != nil {
-			hooks.Notify(c)
-		}
-	}
-	apiDone := serveAPI(apiCtx, cfg, logger, newBackend(cfg, st, m), hub)
+	progs := startPrograms(ctx, cfg, logger, e.environ, dev.ID, newBackend(cfg, st, m))
+	m.Changed = progs.changed
+	// Ready once the store is open and the display is up: waiting for the
+	// user is the healthy steady state, not a slow start.
 	if !f.wait.ready {
 		f.notifier.Ready()
 	}
 	err = m.Run(ctx)
 	f.notifier.Stopping()
 	logger.Info("pairingd stopping")
-	hub.Close()
-	stopAPI()
-	apiDone()
-	if hooks != nil {
-		// A program still running was sent SIGTERM with ctx; it has 5 s.
-		hooks.Wait()
-	}
+	progs.Close()
 	return err
 }
 

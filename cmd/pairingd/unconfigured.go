@@ -10,7 +10,6 @@ import (
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
-	"github.com/pairingd/pairingd/localapi"
 	"github.com/pairingd/pairingd/pairing"
 	"github.com/pairingd/pairingd/store"
 )
@@ -71,22 +70,11 @@ func waitConfigured(ctx context.Context, cfg config.Config, missing []string, lo
 	}
 	// The local API answers status, says what to set for the rest, and
 	// its events start with not_configured; a hook hears of it too.
-	hub := &localapi.Hub{}
-	defer hub.Close()
-	change := pairing.Change{Old: pairing.NotConfigured, New: pairing.NotConfigured, First: true, At: rec.StateSince,
-		Detail: hint, Server: rec.Server.Issuer, BoundDeviceID: rec.BoundDeviceID, Account: rec.Account}
-	hub.Publish(changeEvent(change))
-	if dev, err := st.Device(ctx); err == nil {
-		if hooks := startHooks(ctx, cfg, logger, e.environ, dev.ID); hooks != nil {
-			hooks.Notify(change)
-		}
-	}
-	apiCtx, stopAPI := context.WithCancel(ctx)
-	apiDone := serveAPI(apiCtx, cfg, logger, newBackend(cfg, st, nil), hub)
-	defer func() {
-		stopAPI()
-		apiDone()
-	}()
+	dev, _ := st.Device(ctx) // for the hook; an unreadable id leaves it empty
+	progs := startPrograms(ctx, cfg, logger, e.environ, dev.ID, newBackend(cfg, st, nil))
+	defer progs.Close()
+	progs.changed(pairing.Change{Old: pairing.NotConfigured, New: pairing.NotConfigured, First: true, At: rec.StateSince,
+		Detail: hint, Server: rec.Server.Issuer, BoundDeviceID: rec.BoundDeviceID, Account: rec.Account})
 	logger.Warn("pairingd is not configured: it asks no server for a code until it is", "file", file,
 		"set", strings.Join(missing, " "), "version", version)
 	show := func() {

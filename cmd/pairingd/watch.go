@@ -33,7 +33,7 @@ func cmdWait(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error 
 	}
 	reached := errors.New("reached")
 	for {
-		err := followEvents(ctx, cfg, func(ev eventJSON) error {
+		err := followEvents(ctx, cfg, func(_ []byte, ev eventJSON) error {
 			if ev.State == want.String() {
 				return reached
 			}
@@ -56,10 +56,10 @@ func cmdWait(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error 
 	}
 }
 
-// followEvents calls each with the daemon's events until ctx ends, each
-// fails, or the stream ends; it returns at once when no daemon serves
-// the socket.
-func followEvents(ctx context.Context, cfg config.Config, each func(eventJSON) error) error {
+// followEvents calls each with the daemon's events, as sent and decoded,
+// until ctx ends, each fails, or the stream ends; it returns at once when
+// no daemon serves the socket.
+func followEvents(ctx context.Context, cfg config.Config, each func(line []byte, ev eventJSON) error) error {
 	if cfg.Socket == "off" {
 		return localapi.ErrNoDaemon
 	}
@@ -70,7 +70,7 @@ func followEvents(ctx context.Context, cfg config.Config, each func(eventJSON) e
 		if err := json.Unmarshal(line, &ev); err != nil {
 			return fmt.Errorf("local API event: %w", err)
 		}
-		return each(ev)
+		return each(line, ev)
 	})
 }
 
@@ -81,19 +81,13 @@ func cmdWatch(ctx context.Context, cfg config.Config, opts cmdOpts, e env) error
 	if cfg.Socket == "off" {
 		return usageError{errors.New("watch follows the daemon's local API, and socket is off")}
 	}
-	c := localapi.NewClient(cfg.Socket)
-	defer c.Close()
 	said := false
 	for ctx.Err() == nil {
-		err := c.Events(ctx, func(line []byte) error {
+		err := followEvents(ctx, cfg, func(line []byte, ev eventJSON) error {
 			said = false
 			if opts.json {
 				_, err := fmt.Fprintf(e.stdout, "%s\n", line)
 				return err
-			}
-			var ev eventJSON
-			if err := json.Unmarshal(line, &ev); err != nil {
-				return fmt.Errorf("local API event: %w", err)
 			}
 			return writeEventText(e.stdout, ev)
 		})
