@@ -48,7 +48,7 @@ const (
 
 // cell is one character cell of the QR code.
 type cell struct {
-	r     rune
+	str   string // one character, made once with the code, not each tick
 	style tcell.Style
 }
 
@@ -66,7 +66,7 @@ func newQRImage(bm [][]bool, m mode) *qrImage {
 		for _, l := range qr.HalfBlocks(bm, quiet) {
 			var row []cell
 			for _, r := range l {
-				row = append(row, cell{r, qrStyle})
+				row = append(row, cell{string(r), qrStyle})
 			}
 			q.rows = append(q.rows, row)
 		}
@@ -79,7 +79,7 @@ func newQRImage(bm [][]bool, m mode) *qrImage {
 				if by, bx := y-quiet, x-quiet; by >= 0 && by < len(bm) && bx >= 0 && bx < len(bm[by]) && bm[by][bx] {
 					st = darkPair
 				}
-				row = append(row, cell{' ', st}, cell{' ', st})
+				row = append(row, cell{" ", st}, cell{" ", st})
 			}
 			q.rows = append(q.rows, row)
 		}
@@ -404,7 +404,7 @@ func (f frame) paint(c *canvas) {
 	if q := f.qr; q != nil {
 		for y, row := range q.rows {
 			for x, cell := range row {
-				c.put(f.qrX+x, f.qrY+y, string(cell.r), 1, cell.style)
+				c.put(f.qrX+x, f.qrY+y, cell.str, 1, cell.style)
 			}
 		}
 	}

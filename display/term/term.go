@@ -25,6 +25,11 @@ type Options struct {
 	Screen tcell.Screen
 	// Now is the clock for the countdown; nil means time.Now.
 	Now func() time.Time
+	// After waits for the countdown's next tick; nil means time.After.
+	// Only the newest wait is waited on, so each may cancel the one
+	// before (as package alarm's kernel timers do, which wake a daemon
+	// fewer times than Go's).
+	After func(time.Duration) <-chan time.Time
 	// OnKey is called with the role of each key the user presses: Enter,
 	// space and r are display.KeyA, Esc and q KeyB, u KeyX, i and ?
 	// KeyY, and any other key KeyOther (see keyOf). What a key does is
@@ -47,6 +52,7 @@ type Options struct {
 type Display struct {
 	scr         tcell.Screen
 	now         func() time.Time
+	after       func(time.Duration) <-chan time.Time
 	onKey       func(display.Key)
 	onInterrupt func()
 	mode        mode
@@ -56,6 +62,7 @@ type Display struct {
 	shown  bool           // whether cur has been drawn
 	qr     *qrImage       // cur.QR drawn, nil without one
 	qrNote string         // why there is no QR code although cur.QR is set
+	cv     canvas         // every frame is painted here
 	closed bool
 
 	kick chan struct{} // Show tells the countdown the deadline changed
@@ -86,6 +93,7 @@ func New(o Options) (*Display, error) {
 	d := &Display{
 		scr:         scr,
 		now:         o.Now,
+		after:       o.After,
 		onKey:       o.OnKey,
 		onInterrupt: o.OnInterrupt,
 		mode:        chooseMode(name, scr.CharacterSet()),
@@ -94,6 +102,9 @@ func New(o Options) (*Display, error) {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if d.after == nil {
+		d.after = time.After
 	}
 	scr.SetStyle(tcell.StyleDefault)
 	scr.HideCursor()
@@ -172,12 +183,12 @@ func clean(s display.Screen) display.Screen {
 // cells that changed.
 func (d *Display) drawLocked(full bool) {
 	w, h := d.scr.Size()
-	c := newCanvas(w, h)
+	d.cv.reset(w, h)
 	if d.shown {
 		f := lay(d.cur, d.qr, d.qrNote, w, h, d.now(), d.hint())
-		f.paint(c)
+		f.paint(&d.cv)
 	}
-	c.flush(d.scr, full)
+	d.cv.flush(d.scr, full)
 	if full {
 		d.scr.Sync()
 	} else {
@@ -279,18 +290,13 @@ const minTick = 10 * time.Millisecond
 // which is once a second while a code is shown, until Close.
 func (d *Display) countdown() {
 	defer d.wg.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for {
 		d.mu.Lock()
 		wait, ok := d.untilChangeLocked()
 		d.mu.Unlock()
 		var tick <-chan time.Time
 		if ok {
-			timer.Reset(wait)
-			tick = timer.C
-		} else {
-			timer.Stop()
+			tick = d.after(wait)
 		}
 		select {
 		case <-d.done:
