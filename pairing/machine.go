@@ -172,6 +172,7 @@ type Machine struct {
 	started     bool          // the first state was entered (logged as "starting in state")
 
 	changes    <-chan struct{} // the store's changes; nil: look every WatchEvery
+	lookedAt   time.Duration   // when the loop last read the record's revision
 	reqOnce    sync.Once
 	reqs       chan loopRequest // use requests
 	unpairDone chan loopAnswer  // answers the Unpair being done
@@ -802,6 +803,11 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 		if d <= 0 {
 			return nil
 		}
+		// look: whether to read the record's revision after this wake. With
+		// the store telling of changes, only when it told or WatchEvery
+		// passed: a read through cgo at every wake costs more wake-ups of
+		// the runtime's threads than the wake itself.
+		look := true
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -836,8 +842,13 @@ func (m *Machine) sleepUntil(ctx context.Context, t time.Duration) error {
 			}
 		case <-m.Clock.After(min(d, m.WatchEvery, m.ui.untilConfirmEnds(m.Clock.Mono()))):
 			m.confirmEnded()
+			look = m.changes == nil || m.Clock.Mono()-m.lookedAt >= m.WatchEvery
 		}
 		m.beat()
+		if !look {
+			continue
+		}
+		m.lookedAt = m.Clock.Mono()
 		rev, err := m.Store.Rev(ctx)
 		if err == nil && rev != m.rec.Rev {
 			return errChanged

@@ -22,6 +22,7 @@ type Fake struct {
 	dev      store.Device
 	p        store.Pairing
 	writes   int
+	reads    int
 	failNext error
 	changes  chan struct{} // made by Changes
 }
@@ -53,6 +54,15 @@ func (f *Fake) Writes() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.writes
+}
+
+// Reads returns the number of reads of the pairing record so far, by
+// Pairing and Rev. A test can assert that a loop told of changes does not
+// look at the record when nothing changed.
+func (f *Fake) Reads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reads
 }
 
 // FailNextUpdate makes the next Update call its fn and then return err
@@ -95,6 +105,7 @@ func (f *Fake) Pairing(ctx context.Context) (store.Pairing, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	return f.p, nil
 }
 
@@ -105,6 +116,7 @@ func (f *Fake) Rev(ctx context.Context) (int64, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.reads++
 	return f.p.Rev, nil
 }
 
