@@ -11,6 +11,7 @@ import (
 	"github.com/pairingd/pairingd/display/fb"
 	"github.com/pairingd/pairingd/display/plain"
 	"github.com/pairingd/pairingd/display/term"
+	"github.com/pairingd/pairingd/internal/alarm"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/logs"
 	"golang.org/x/sys/unix"
@@ -22,7 +23,9 @@ import (
 // term when stdout is a terminal, else plain. On term, interrupt is called
 // for Ctrl-C (raw mode: no SIGINT) and every other key goes to press.
 func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, interrupt func(), press func(display.Key)) (display.Display, error) {
-	termOpts := term.Options{Now: time.Now, OnKey: press, OnInterrupt: interrupt}
+	// The countdown waits on kernel timers, as the loop does (package
+	// alarm): a tick a second wakes the daemon fewer times.
+	termOpts := term.Options{Now: time.Now, After: alarm.New().After, OnKey: press, OnInterrupt: interrupt}
 	f, isFile := stdout.(*os.File)
 	tty := isFile && xterm.IsTerminal(int(f.Fd()))
 	kind := cfg.Display

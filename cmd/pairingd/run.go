@@ -24,6 +24,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/term"
+	"github.com/pairingd/pairingd/internal/alarm"
 	"github.com/pairingd/pairingd/internal/clockset"
 	"github.com/pairingd/pairingd/internal/config"
 	"github.com/pairingd/pairingd/internal/msg"
@@ -184,7 +185,11 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 	}
 	// The machine is filled in once the store is open; Renew may come
 	// from the display before that.
-	m := &pairing.Machine{Text: text, Clock: pairing.SystemClock()}
+	// Its waits are kernel timers, which wake the daemon fewer times
+	// than Go's (package alarm).
+	clock := alarm.New()
+	defer clock.Close()
+	m := &pairing.Machine{Text: text, Clock: clock}
 	ctx, f, err := openFrontEnd(ctx, cfg, logger, e.stdout, text, m.Press)
 	if err != nil {
 		return err
