@@ -114,6 +114,8 @@ bench: build
 	scripts/measure.sh
 	@# At rest, each display beside the others: wake-ups, CPU, RSS, bytes a tick.
 	scripts/rest.sh
+	@# 100 real daemons started together: how evenly the server sees their polls.
+	scripts/fleet.sh 100 60
 
 clean:
 	rm -rf bin dist build
