@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -12,11 +13,20 @@ import (
 // one waiter: each After replaces the one before it, whose channel then
 // never fires, as a loop that waits on the newest deadline wants. A
 // kernel that refuses a timerfd gets time.After instead.
+//
+// One timerfd serves every After, re-armed each time, and one goroutine
+// reads it: a wait costs one system call to arm, not a descriptor made,
+// registered with the poller and closed.
 type Clock struct {
 	origin time.Time
 
-	mu   sync.Mutex
-	last *os.File // the timerfd of the newest After
+	mu     sync.Mutex
+	fd     *os.File       // the timerfd; nil until the first After
+	raw    int            // its descriptor (File.Fd would make it blocking)
+	failed bool           // the kernel refused a timerfd
+	closed bool           // Close was called
+	ch     chan time.Time // the newest After's; nil once it fired
+	due    time.Duration  // when ch fires, in Mono time
 }
 
 // New returns a Clock whose monotonic time starts now.
@@ -29,56 +39,94 @@ func (c *Clock) Now() time.Time { return time.Now() }
 func (c *Clock) Mono() time.Duration { return time.Since(c.origin) }
 
 // After fires once d has passed on the monotonic clock, and cancels the
-// wait of the After before it.
+// wait of the After before it. After Close it never fires.
 func (c *Clock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	f, err := arm(d)
 	c.mu.Lock()
-	if c.last != nil {
-		c.last.Close() // its reader ends without firing
+	defer c.mu.Unlock()
+	return c.afterLocked(d)
+}
+
+// afterLocked is After with c.mu held.
+func (c *Clock) afterLocked(d time.Duration) <-chan time.Time {
+	if c.closed {
+		return make(chan time.Time)
 	}
-	c.last = f
-	c.mu.Unlock()
-	if err != nil {
+	if c.fd == nil && !c.failed {
+		raw, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+		if err != nil {
+			c.failed = true
+		} else {
+			c.raw, c.fd = raw, os.NewFile(uintptr(raw), "timerfd")
+			go c.read(c.fd)
+		}
+	}
+	if c.failed {
 		return time.After(d)
 	}
-	go func() {
-		var buf [8]byte
-		if _, err := f.Read(buf[:]); err == nil {
-			ch <- time.Now()
+	// due is taken before arming, so the kernel's expiry is never before
+	// it and read never drops the expiry it waits for.
+	c.ch = make(chan time.Time, 1)
+	c.due = c.Mono() + d
+	// A zero it_value disarms a timerfd: a wait of 0 is 1 ns. Arming
+	// resets the count of expirations, so an earlier wait's expiry not
+	// read yet does not fire this one; one read already is dropped by
+	// read, as it comes before due.
+	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(max(int64(d), 1))}
+	if err := settime(c.raw, &spec); err != nil {
+		c.ch = nil
+		return time.After(d)
+	}
+	return c.ch
+}
+
+// settime arms the timerfd fd. It is a raw system call: arming never
+// blocks, and a call through the runtime's syscall entry would wake its
+// monitor thread, sleeping while the daemon waits, for nothing.
+func settime(fd int, spec *unix.ItimerSpec) error {
+	_, _, e := unix.RawSyscall6(unix.SYS_TIMERFD_SETTIME, uintptr(fd), 0, uintptr(unsafe.Pointer(spec)), 0, 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// read fires the newest wait at each expiry of f that comes at or after
+// its due time, until f is closed.
+func (c *Clock) read(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	var buf [8]byte
+	// Each expiry is read by a raw system call, for the reason settime's
+	// is raw; the poller waits while there is none (EAGAIN).
+	readOne := func(fd uintptr) bool {
+		_, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		return e != unix.EAGAIN
+	}
+	for {
+		if err := rc.Read(readOne); err != nil {
+			return
 		}
 		c.mu.Lock()
-		if c.last == f {
-			c.last = nil
+		if c.ch != nil && c.Mono() >= c.due {
+			c.ch <- time.Now()
+			c.ch = nil
 		}
 		c.mu.Unlock()
-		f.Close()
-	}()
-	return ch
+	}
 }
 
-// arm is a new timerfd that expires once after d.
-func arm(d time.Duration) (*os.File, error) {
-	fd, err := unix.TimerfdCreate(unix.CLOCK_MONOTONIC, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	// A zero it_value disarms a timerfd: a wait of 0 is 1 ns.
-	spec := unix.ItimerSpec{Value: unix.NsecToTimespec(max(int64(d), 1))}
-	if err := unix.TimerfdSettime(fd, 0, &spec, nil); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), "timerfd"), nil
-}
-
-// Close cancels the pending wait, if any.
+// Close cancels the pending wait, if any, and frees the timerfd.
 func (c *Clock) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.last != nil {
-		c.last.Close()
-		c.last = nil
+	c.closed = true
+	c.ch = nil
+	if c.fd != nil {
+		err := c.fd.Close()
+		c.fd = nil
+		return err
 	}
 	return nil
 }

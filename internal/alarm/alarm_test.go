@@ -72,3 +72,36 @@ func openFiles(t *testing.T) int {
 	}
 	return len(es)
 }
+
+// A wait replaced just as it expired: its expiry, read after the new
+// wait is armed, must not fire the new one.
+func TestExpiryReadAfterReplacingDoesNotFire(t *testing.T) {
+	c := New()
+	defer c.Close()
+	c.After(time.Millisecond)
+	// With the lock held the reader takes the expiry and waits for the
+	// lock; the new wait is armed before it gets it.
+	c.mu.Lock()
+	time.Sleep(50 * time.Millisecond)
+	newer := c.afterLocked(time.Hour)
+	c.mu.Unlock()
+	select {
+	case <-newer:
+		t.Fatal("an hour's wait fired at the expiry of the wait it replaced")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+func TestAfterCloseNeverFires(t *testing.T) {
+	c := New()
+	pending := c.After(10 * time.Millisecond)
+	c.Close()
+	later := c.After(0)
+	select {
+	case <-pending:
+		t.Fatal("the wait pending at Close fired")
+	case <-later:
+		t.Fatal("a wait after Close fired")
+	case <-time.After(100 * time.Millisecond):
+	}
+}
