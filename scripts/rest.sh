@@ -42,7 +42,9 @@ switches() {
 	done
 	echo "$t"
 }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu PID: nanoseconds the daemon's threads have run (schedstat: exact,
+# where /proc/PID/stat counts in ticks of 10 ms).
+cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
 rss() { awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} END {print r "/" a}' "/proc/$1/status"; }
 # polls PID: the requests PID has sent the server over its open
 # connections (TCP data segments out, from ss): the daemon is not woken to
@@ -55,15 +57,14 @@ polls() {
 # window PID: prints "wake-ups/s cpu% rss/anon-kB polls/s" over $secs
 # seconds.
 window() {
-	local s0 t0 s1 t1 p0 p1 hz
-	hz=$(getconf CLK_TCK)
+	local s0 t0 s1 t1 p0 p1
 	p0=$(polls "$1")
-	s0=$(switches "$1"); t0=$(ticks "$1")
+	s0=$(switches "$1"); t0=$(cpu "$1")
 	sleep "$secs"
-	s1=$(switches "$1"); t1=$(ticks "$1")
+	s1=$(switches "$1"); t1=$(cpu "$1")
 	p1=$(polls "$1")
-	awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v d="$secs" -v h="$hz" -v r="$(rss "$1")" -v p0="$p0" -v p1="$p1" \
-		'BEGIN { printf "%6.2f %6.3f %s %s\n", s / d, 100 * t / h / d, r, (p0 == "" || p1 == "") ? "-" : sprintf("%.2f", (p1 - p0) / d) }'
+	awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) -v d="$secs" -v r="$(rss "$1")" -v p0="$p0" -v p1="$p1" \
+		'BEGIN { printf "%6.2f %7.4f %s %s\n", s / d, 100 * t / 1e9 / d, r, (p0 == "" || p1 == "") ? "-" : sprintf("%.2f", (p1 - p0) / d) }'
 }
 row() { printf '%-34s %8s %7s %12s %8s %s\n' "$@"; }
 args=(--issuer "http://127.0.0.1:$port" --client-id rest)
