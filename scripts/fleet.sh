@@ -13,18 +13,10 @@ port=${FLEET_PORT:-18183}
 [ -x bin/devauthserver ] || make build >/dev/null
 pd=${PAIRINGD:-dist/pairingd-linux-amd64}
 [ -n "${PAIRINGD:-}" ] || make "$pd" >/dev/null
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
-bin/devauthserver --listen "127.0.0.1:$port" --code-ttl 30m --log-level debug >"$work/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/device" >/dev/null 2>&1 && break; sleep 0.1; done
+start_server "$port" "$work/server.log" --code-ttl 30m --log-level debug
 # No local API: a hundred sockets would only be noise (older builds have
 # none).
 off=()

@@ -12,14 +12,8 @@ cd "$(dirname "$0")/.."
 version=$1
 port=${QEMU_TEST_PORT:-18282}
 base="http://127.0.0.1:$port"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 runs=(
 	"arm64|${QEMU_arm64:-qemu-aarch64-static -cpu cortex-a53}"
@@ -29,12 +23,7 @@ runs=(
 	"amd64|"
 )
 
-bin/devauthserver --listen "127.0.0.1:$port" --interval 1s >"$work/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do
-	curl -fsS "$base/.well-known/oauth-authorization-server" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+start_server "$port" "$work/server.log" --interval 1s
 
 fail() {
 	echo "qemu-test: $*" >&2

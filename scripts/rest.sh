@@ -13,16 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-30}
 port=${REST_PORT:-18182}
-work=$(mktemp -d)
-pids=()
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 sock="$work/tmux.sock"
-cleanup() {
-	tmux -S "$sock" kill-server 2>/dev/null || true
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+before_cleanup() { tmux -S "$sock" kill-server 2>/dev/null || true; }
 # The static release build for amd64, as a device runs it (not make
 # build's, which links glibc dynamically: 1.5 MB more RSS).
 [ -x bin/devauthserver ] || make build >/dev/null
@@ -30,9 +24,7 @@ pd=${PAIRINGD:-dist/pairingd-linux-amd64}
 [ -n "${PAIRINGD:-}" ] || make "$pd" >/dev/null
 command -v tmux >/dev/null || { echo "rest.sh: tmux is needed" >&2; exit 1; }
 
-bin/devauthserver --listen "127.0.0.1:$port" --code-ttl 30m >"$work/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/device" >/dev/null 2>&1 && break; sleep 0.1; done
+start_server "$port" "$work/server.log" --code-ttl 30m
 
 switches() {
 	local t=0 f v
