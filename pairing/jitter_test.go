@@ -30,3 +30,31 @@ func TestSpreads(t *testing.T) {
 		}
 	}
 }
+
+// A single device does not feel the spread: whatever the random draw,
+// the first code is asked for at once, and the first poll comes no sooner
+// than the interval and within two.
+func TestSpreadKeepsTheFirstCodeAtOnce(t *testing.T) {
+	for _, r := range []float64{0, 0.5, 0.999} {
+		bubble(t, func(t *testing.T) {
+			srv := newFakeServer()
+			h := newHarness(t, srv, nil)
+			h.m.Rand = func() float64 { return r }
+			h.start()
+			advance(11 * time.Second)
+			h.stop()
+			devs := srv.requests("/device")
+			if len(devs) == 0 || devs[0].at > 100*time.Millisecond {
+				t.Fatalf("rand %v: code requests %+v, want the first at once", r, devs)
+			}
+			polls := srv.polls()
+			if len(polls) == 0 {
+				t.Fatalf("rand %v: no poll in 11 s", r)
+			}
+			interval := time.Duration(srv.interval) * time.Second
+			if gap := polls[0].at - devs[0].done; gap < interval || gap > 2*interval {
+				t.Errorf("rand %v: first poll %v after the code, want between %v and %v", r, gap, interval, 2*interval)
+			}
+		})
+	}
+}

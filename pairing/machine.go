@@ -525,14 +525,11 @@ func (m *Machine) failNewCode(ctx context.Context, err error) error {
 			detail = "The server does not offer device pairing to this client: " + sanitize.Line(errText(err), 200) + "."
 		}
 	case errors.As(err, &te):
-		detail = withHint(te.Summary(), te.Hint())
-		if off := m.offline(te); off != "" {
-			detail = withHint("Can't reach the server ("+off+").", "Check the device's network connection.")
+		sentence, hint := m.why(te)
+		if m.clockUnset(te) {
+			sentence += " A code follows once the time is set."
 		}
-		if now := m.Clock.Now(); te.Kind() == oauth.FailureCertExpired && now.Before(m.NotBefore) {
-			detail = fmt.Sprintf("Waiting for the clock: it says %s, before this software was made, so no certificate can be checked. A code follows once the time is set.",
-				now.UTC().Format("2006-01-02"))
-		}
+		detail = withHint(sentence, hint)
 	case errors.As(err, &de):
 		detail = "The server's OAuth metadata could not be used: " + sanitize.Line(de.Brief(), 200) + ". Check the issuer URL."
 	default:
@@ -600,6 +597,12 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		}
 		if errors.Is(err, oauth.ErrSlowDown) {
 			m.Logger.Info("slow_down", "interval", ps.Interval)
+		}
+		if te := (*oauth.TransientError)(nil); errors.As(out.Err, &te) {
+			// poll1 knows only the error; the loop also knows the
+			// network and the clock.
+			sentence, hint := m.why(te)
+			out.Detail = retryDetail(sentence, hint, out.Wait)
 		}
 		if out.Detail != m.detail {
 			// Display only: nothing is written while polling.
@@ -768,7 +771,11 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		wait := spreadRetry(backoff(10*time.Second, m.errCount, maxErrorBackoff), 5*time.Second, m.rand())
 		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
-		m.detail = fmt.Sprintf("Can't refresh the token. Retrying in %s.", roundSec(wait))
+		m.detail = "Can't refresh the token. Retrying in " + roundSec(wait) + "."
+		if te := (*oauth.TransientError)(nil); errors.As(err, &te) {
+			sentence, hint := m.why(te)
+			m.detail = retryDetail("Can't refresh the token. "+sentence, hint, wait)
+		}
 		m.redraw()
 		m.report("ERROR", "REFRESH_FAILED", "Token refresh failed: "+err.Error())
 		return nil
@@ -889,6 +896,28 @@ func (m *Machine) retrySoon() {
 	default:
 		m.nextAt = min(m.nextAt, at)
 	}
+}
+
+// why says why te kept the daemon from the server, in a sentence a
+// person can act on, and a hint ("" for none): what the network lacks
+// when that explains te, the clock when it is too early for any
+// certificate to be valid, otherwise te's own words.
+func (m *Machine) why(te *oauth.TransientError) (sentence, hint string) {
+	if off := m.offline(te); off != "" {
+		return "Can't reach the server (" + off + ").", "Check the device's network connection."
+	}
+	if m.clockUnset(te) {
+		return fmt.Sprintf("Waiting for the clock: it says %s, before this software was made, so no certificate can be checked.",
+			m.Clock.Now().UTC().Format("2006-01-02")), ""
+	}
+	return te.Summary(), te.Hint()
+}
+
+// clockUnset reports whether te is a certificate outside its validity
+// because the wall clock is before the build (a board without a
+// real-time clock, before time sync).
+func (m *Machine) clockUnset(te *oauth.TransientError) bool {
+	return te.Kind() == oauth.FailureCertExpired && m.Clock.Now().Before(m.NotBefore)
 }
 
 // offline says what the network lacks when te may come from there

@@ -100,7 +100,7 @@ func poll1(ps pollState, tok oauth.Token, err error, errorBackoff, deniedCooldow
 		floor := max(ps.Interval, te.RetryAfter)
 		wait := spreadRetry(max(backoff(ps.Interval, ps.Failures, maxTransientBackoff), floor), floor, r)
 		return ps, pollOutcome{Next: AwaitingUser, Wait: wait, Err: err,
-			Detail: withHint(te.Summary()+" Retrying in "+roundSec(wait)+".", te.Hint())}
+			Detail: retryDetail(te.Summary(), te.Hint(), wait)}
 
 	case errors.Is(err, oauth.ErrConsumed):
 		return ps, pollOutcome{Next: Error, Wait: ps.Interval, Err: err,
@@ -133,6 +133,12 @@ func backoff(base time.Duration, failures int, limit time.Duration) time.Duratio
 		d *= 2
 	}
 	return min(d, limit)
+}
+
+// retryDetail is why a request failed, when it is tried again, and
+// what the user can do about it.
+func retryDetail(sentence, hint string, wait time.Duration) string {
+	return withHint(sentence+" Retrying in "+roundSec(wait)+".", hint)
 }
 
 // withHint appends what to do, when there is something, to a sentence for

@@ -6,8 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -649,4 +651,55 @@ func TestDiscoveryFailureSaysWhat(t *testing.T) {
 			t.Errorf("screen detail %q, want it to start %q", d, want)
 		}
 	})
+}
+
+// When the network is what is missing, every request that fails says so
+// in the daemon's own look at the interfaces (Offline), not only "no route":
+// the code request (on screen and in the stored message `status` prints),
+// a poll while a code is shown, and a refresh while paired.
+func TestNetworkFailureSaysWhatIsMissing(t *testing.T) {
+	unreachable := func(path string) oauthtest.Reply {
+		return oauthtest.Reply{Err: &url.Error{Op: "Post", URL: "https://auth.example" + path,
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ENETUNREACH}}}
+	}
+	for _, missing := range []string{"no network interface is up", "the network has no address yet"} {
+		for _, tt := range []struct {
+			scene  string
+			setup  func(h *harness, srv *fakeServer, st *storetest.Fake)
+			stored bool // the failure is committed (status prints it)
+			want   string
+		}{
+			{"code request", func(h *harness, srv *fakeServer, st *storetest.Fake) {
+				srv.devices = []oauthtest.Reply{unreachable("/device")}
+			}, true, "Can't reach the server (" + missing + "). Check the device's network connection."},
+			{"poll", func(h *harness, srv *fakeServer, st *storetest.Fake) {
+				srv.tokens = []oauthtest.Reply{unreachable("/token")}
+			}, false, "Can't reach the server (" + missing + "). Retrying in"},
+			{"refresh", func(h *harness, srv *fakeServer, st *storetest.Fake) {
+				srv.refreshes = []oauthtest.Reply{unreachable("/token")}
+				now := h.m.Clock.Now()
+				storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
+					TokenType: "Bearer", IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
+			}, false, "Can't refresh the token. Can't reach the server (" + missing + "). Retrying in"},
+		} {
+			t.Run(tt.scene+"/"+missing, func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
+					srv := newFakeServer()
+					st := storetest.NewFake()
+					h := newHarness(t, srv, st)
+					h.m.Offline = func() string { return missing }
+					tt.setup(h, srv, st)
+					h.start()
+					advance(7 * time.Second) // past the first poll
+					h.stop()
+					if got := h.last().Detail; !strings.Contains(got, tt.want) {
+						t.Errorf("screen %q, want it to say %q", got, tt.want)
+					}
+					if got := h.record().Message; tt.stored && !strings.Contains(got, tt.want) {
+						t.Errorf("stored message %q, want it to say %q", got, tt.want)
+					}
+				})
+			})
+		}
+	}
 }

@@ -109,21 +109,40 @@ func Current(host string) State {
 	if err != nil {
 		return HasAddress // nothing better to say
 	}
-	loopbackServer := false
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
-		loopbackServer = true
-	}
-	up := false
+	links := make([]link, 0, len(ifs))
 	for _, ifc := range ifs {
-		if ifc.Flags&net.FlagUp == 0 || (ifc.Flags&net.FlagLoopback != 0) != loopbackServer {
+		l := link{up: ifc.Flags&net.FlagUp != 0, loopback: ifc.Flags&net.FlagLoopback != 0}
+		if l.up {
+			l.addrs, _ = ifc.Addrs()
+		}
+		links = append(links, l)
+	}
+	return stateOf(links, onLoopback(host))
+}
+
+// link is what stateOf needs of an interface.
+type link struct {
+	up, loopback bool
+	addrs        []net.Addr
+}
+
+// onLoopback reports whether the server host is this machine.
+func onLoopback(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback() || host == "localhost"
+}
+
+// stateOf is the state of links for a server on loopback or not: only
+// the interfaces that can reach it count, and an address counts unless it
+// is link-local (DHCP has not answered yet).
+func stateOf(links []link, loopbackServer bool) State {
+	up := false
+	for _, l := range links {
+		if !l.up || l.loopback != loopbackServer {
 			continue
 		}
 		up = true
-		addrs, err := ifc.Addrs()
-		if err != nil {
-			continue
-		}
-		for _, a := range addrs {
+		for _, a := range l.addrs {
 			if ipn, ok := a.(*net.IPNet); ok && !ipn.IP.IsLinkLocalUnicast() {
 				return HasAddress
 			}
