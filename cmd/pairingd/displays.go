@@ -23,9 +23,11 @@ import (
 // term when stdout is a terminal, else plain. On term, interrupt is called
 // for Ctrl-C (raw mode: no SIGINT) and every other key goes to press.
 func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, interrupt func(), press func(display.Key)) (display.Display, error) {
-	// The countdown waits on kernel timers, as the loop does (package
-	// alarm): a tick a second wakes the daemon fewer times.
-	termOpts := term.Options{Now: time.Now, After: alarm.New().After, OnKey: press, OnInterrupt: interrupt}
+	// The countdowns wait on kernel timers, as the loop does (package
+	// alarm): a tick a second wakes the daemon fewer times. Only one
+	// display is opened, so one clock serves it.
+	after := alarm.New().After
+	termOpts := term.Options{Now: time.Now, After: after, OnKey: press, OnInterrupt: interrupt}
 	f, isFile := stdout.(*os.File)
 	tty := isFile && xterm.IsTerminal(int(f.Fd()))
 	kind := cfg.Display
@@ -36,7 +38,7 @@ func openDisplay(cfg config.Config, stdout io.Writer, logger *slog.Logger, inter
 	case "fb":
 		// auto takes the framebuffer only with the console: drawing under
 		// a login prompt that fbcon keeps drawing helps nobody.
-		d, err := fb.Open(cfg.Framebuffer, fb.Options{Rotate: cfg.Rotate, Now: time.Now, Logger: logger,
+		d, err := fb.Open(cfg.Framebuffer, fb.Options{Rotate: cfg.Rotate, Now: time.Now, After: after, Logger: logger,
 			Console: true, NeedConsole: cfg.Display == "auto"})
 		switch {
 		case err == nil || cfg.Display == "fb":

@@ -27,6 +27,11 @@ type Options struct {
 	Rotate int
 	// Now reads the clock; nil means time.Now.
 	Now func() time.Time
+	// After waits for the countdown's next tick; nil means time.After.
+	// Only the newest wait is waited on, so each may cancel the one
+	// before (as package alarm's kernel timers do, which wake a daemon
+	// fewer times than Go's).
+	After func(time.Duration) <-chan time.Time
 	// Logger gets what goes wrong in the background (the countdown, the
 	// console); nil discards it.
 	Logger *slog.Logger
@@ -82,6 +87,7 @@ type Display struct {
 	ownDev bool // Close closes dev (Open made it)
 	keep   bool // Close leaves the picture (Options.Keep)
 	now    func() time.Time
+	after  func(time.Duration) <-chan time.Time
 	log    *slog.Logger
 
 	done chan struct{} // closed by Close to stop the goroutine
@@ -140,6 +146,7 @@ func attach(dev *fbdev.Device, o Options) (*Display, error) {
 		dev:   dev,
 		keep:  o.Keep,
 		now:   o.Now,
+		after: o.After,
 		log:   o.Logger,
 		done:  make(chan struct{}),
 		wake:  make(chan struct{}, 1),
@@ -149,6 +156,9 @@ func attach(dev *fbdev.Device, o Options) (*Display, error) {
 	}
 	if d.now == nil {
 		d.now = time.Now
+	}
+	if d.after == nil {
+		d.after = time.After
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -277,23 +287,18 @@ func (d *Display) flushLocked(r image.Rectangle) {
 // down or a console is held, and not at all otherwise.
 func (d *Display) run() {
 	defer d.wg.Done()
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	defer t.Stop()
 	for {
 		d.mu.Lock()
 		wait, ok := d.nextTickLocked()
 		d.mu.Unlock()
 		var tick <-chan time.Time
 		if ok {
-			t.Reset(wait)
-			tick = t.C
+			tick = d.after(wait)
 		}
 		select {
 		case <-d.done:
 			return
 		case <-d.wake:
-			t.Stop()
 		case <-tick:
 			d.tick()
 		}
