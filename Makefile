@@ -110,7 +110,7 @@ bench: build
 	@# The fleet simulation at full size: 10,000 devices on virtual time
 	@# through power-on, a 5-minute outage and tokens ending together
 	@# (about a minute and 400 MB).
-	$(GO) test $(GOFLAGS) -count=1 -run '^TestFleetNotInLockStep$$' -fleet-devices 10000 -v ./pairing | grep -E '^ +fleet_test.go|^(ok|FAIL)'
+	$(GO) test $(GOFLAGS) -count=1 -run '^TestFleetNotInLockStep$$' -v ./pairing -args -fleet-devices 10000 | grep -E '^ +fleet_test.go|^(ok|FAIL)'
 	scripts/measure.sh
 	@# At rest, each display beside the others: wake-ups, CPU, RSS, bytes a tick.
 	scripts/rest.sh
