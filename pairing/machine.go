@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pairingd/pairingd/display"
@@ -178,6 +179,7 @@ type Machine struct {
 	unpairDone chan loopAnswer  // answers the Unpair being done
 	revokeErr  error            // of the last unpair, for its answer
 	counts     stats
+	unsaved    atomic.Pointer[unsavedDetail] // what the screen says that the store does not
 
 	pressOnce sync.Once
 	presses   chan display.Key // use pressCh
@@ -606,8 +608,7 @@ func (m *Machine) stepPoll(ctx context.Context) error {
 		}
 		if out.Detail != m.detail {
 			// Display only: nothing is written while polling.
-			m.detail = out.Detail
-			m.redraw()
+			m.showUnsaved(out.Detail)
 		}
 		return nil
 	case Paired:
@@ -688,8 +689,7 @@ func (m *Machine) commitPaired(ctx context.Context, tok oauth.Token, wall time.T
 		}
 		wait := backoff(time.Second, failures, 30*time.Second)
 		m.Logger.Error("saving the pairing", "err", err, "retry_in", wait)
-		m.detail = "Approved, but the pairing could not be saved. Retrying."
-		m.redraw()
+		m.showUnsaved("Approved, but the pairing could not be saved. Retrying.")
 		m.beat()
 		select {
 		case <-ctx.Done():
@@ -748,6 +748,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		m.counts.add(func(s *Stats) { s.Refreshes++ })
 		m.refreshAt = after(monoStart, spreadRefresh(refreshIn(m.Client, rec.Tokens, m.Clock.Now()), m.rand()))
 		m.detail = m.pairedDetail()
+		m.unsaved.Store(nil)
 		m.Logger.Info("token refreshed", "expires_at", rec.Tokens.ExpiresAt.Format(time.RFC3339))
 		m.redraw()
 		m.notify()
@@ -771,12 +772,12 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		wait := spreadRetry(backoff(10*time.Second, m.errCount, maxErrorBackoff), 5*time.Second, m.rand())
 		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
-		m.detail = "Can't refresh the token. Retrying in " + roundSec(wait) + "."
+		detail := "Can't refresh the token. Retrying in " + roundSec(wait) + "."
 		if te := (*oauth.TransientError)(nil); errors.As(err, &te) {
 			sentence, hint := m.why(te)
-			m.detail = retryDetail("Can't refresh the token. "+sentence, hint, wait)
+			detail = retryDetail("Can't refresh the token. "+sentence, hint, wait)
 		}
-		m.redraw()
+		m.showUnsaved(detail)
 		m.report("ERROR", "REFRESH_FAILED", "Token refresh failed: "+err.Error())
 		return nil
 	}
@@ -787,8 +788,7 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 // and says so on screen.
 func (m *Machine) saveRetry(err error, wait time.Duration) {
 	m.Logger.Error("saving the refreshed tokens", "err", err, "retry_in", wait)
-	m.detail = "The token was refreshed but could not be saved. Retrying."
-	m.redraw()
+	m.showUnsaved("The token was refreshed but could not be saved. Retrying.")
 }
 
 // maxLimit is the largest N of limits: how many poll times to keep.
@@ -973,6 +973,7 @@ func (m *Machine) enterState(ctx context.Context, s State, detail string, edit f
 	}
 	m.state = s
 	m.detail = detail
+	m.unsaved.Store(nil) // the message is stored with the state
 	if s == Paired && detail == "" {
 		m.detail = m.pairedDetail()
 	}

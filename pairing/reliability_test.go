@@ -656,7 +656,8 @@ func TestDiscoveryFailureSaysWhat(t *testing.T) {
 // When the network is what is missing, every request that fails says so
 // in the daemon's own look at the interfaces (Offline), not only "no route":
 // the code request (on screen and in the stored message `status` prints),
-// a poll while a code is shown, and a refresh while paired.
+// a poll while a code is shown, and a refresh while paired (on screen and
+// in Unsaved, which the daemon's status reports: polls write nothing).
 func TestNetworkFailureSaysWhatIsMissing(t *testing.T) {
 	unreachable := func(path string) oauthtest.Reply {
 		return oauthtest.Reply{Err: &url.Error{Op: "Post", URL: "https://auth.example" + path,
@@ -666,21 +667,22 @@ func TestNetworkFailureSaysWhatIsMissing(t *testing.T) {
 		for _, tt := range []struct {
 			scene  string
 			setup  func(h *harness, srv *fakeServer, st *storetest.Fake)
-			stored bool // the failure is committed (status prints it)
+			stored bool  // the failure is committed (status prints it)
+			in     State // the state it happens in
 			want   string
 		}{
 			{"code request", func(h *harness, srv *fakeServer, st *storetest.Fake) {
 				srv.devices = []oauthtest.Reply{unreachable("/device")}
-			}, true, "Can't reach the server (" + missing + "). Check the device's network connection."},
+			}, true, Error, "Can't reach the server (" + missing + "). Check the device's network connection."},
 			{"poll", func(h *harness, srv *fakeServer, st *storetest.Fake) {
 				srv.tokens = []oauthtest.Reply{unreachable("/token")}
-			}, false, "Can't reach the server (" + missing + "). Retrying in"},
+			}, false, AwaitingUser, "Can't reach the server (" + missing + "). Retrying in"},
 			{"refresh", func(h *harness, srv *fakeServer, st *storetest.Fake) {
 				srv.refreshes = []oauthtest.Reply{unreachable("/token")}
 				now := h.m.Clock.Now()
 				storePaired(t, st, h.m.Server, store.Tokens{AccessToken: "secret-access-0", RefreshToken: "secret-refresh-0",
 					TokenType: "Bearer", IssuedAt: now.Add(-time.Hour), ExpiresAt: now})
-			}, false, "Can't refresh the token. Can't reach the server (" + missing + "). Retrying in"},
+			}, false, Paired, "Can't refresh the token. Can't reach the server (" + missing + "). Retrying in"},
 		} {
 			t.Run(tt.scene+"/"+missing, func(t *testing.T) {
 				bubble(t, func(t *testing.T) {
@@ -698,8 +700,39 @@ func TestNetworkFailureSaysWhatIsMissing(t *testing.T) {
 					if got := h.record().Message; tt.stored && !strings.Contains(got, tt.want) {
 						t.Errorf("stored message %q, want it to say %q", got, tt.want)
 					}
+					// What is not stored, the daemon's status gets here.
+					if state, got := h.m.Unsaved(); !tt.stored && (!strings.Contains(got, tt.want) || state != tt.in) {
+						t.Errorf("Unsaved() = %v, %q; want %v, %q", state, got, tt.in, tt.want)
+					}
 				})
 			})
 		}
 	}
+}
+
+// Once the polls get through again, the trouble is gone from the screen
+// and from Unsaved: the daemon's status goes back to the stored message.
+func TestUnsavedClearsWhenPollsRecover(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		srv := newFakeServer()
+		srv.tokens = []oauthtest.Reply{{Err: &url.Error{Op: "Post", URL: "https://auth.example/token",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}}}
+		h := newHarness(t, srv, nil)
+		h.start()
+		advance(7 * time.Second)
+		if _, got := h.m.Unsaved(); !strings.Contains(got, "connection refused") {
+			t.Errorf("Unsaved() after a refused poll = %q, want it to say connection refused", got)
+		}
+		advance(30 * time.Second)
+		h.stop()
+		if len(srv.polls()) < 3 {
+			t.Fatalf("%d polls in 37 s, want the polls to go on", len(srv.polls()))
+		}
+		if _, got := h.m.Unsaved(); got != "" {
+			t.Errorf("Unsaved() once polls get through = %q, want \"\"", got)
+		}
+		if got := h.last().Detail; strings.Contains(got, "refused") {
+			t.Errorf("screen still says %q once polls get through", got)
+		}
+	})
 }

@@ -61,6 +61,39 @@ func (m *Machine) redraw() {
 	}
 }
 
+// unsavedDetail is what the screen says of a state beyond its stored
+// message: why the polls or refreshes fail right now, which is shown but
+// not written (nothing is written while polling: SD cards wear out).
+type unsavedDetail struct {
+	state  State
+	detail string
+}
+
+// showUnsaved puts detail on the screen without writing it, and keeps it
+// for Unsaved.
+func (m *Machine) showUnsaved(detail string) {
+	m.detail = detail
+	if detail == "" || detail == m.rec.Message {
+		m.unsaved.Store(nil)
+	} else {
+		m.unsaved.Store(&unsavedDetail{state: m.state, detail: detail})
+	}
+	m.redraw()
+}
+
+// Unsaved returns the state and what the screen says of it that the
+// store does not: a poll or a refresh failing now, and why. The detail is
+// "" when the stored message is what the screen says. It may be called
+// from any goroutine; the local API's status uses it, so that `pairingd
+// status` names the trouble the screen shows.
+func (m *Machine) Unsaved() (State, string) {
+	u := m.unsaved.Load()
+	if u == nil {
+		return 0, ""
+	}
+	return u.state, u.detail
+}
+
 // notify sends the status line.
 func (m *Machine) notify() {
 	if m.Status != nil {

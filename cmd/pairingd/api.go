@@ -75,7 +75,15 @@ func (b *apiBackend) Status(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return buildStatus(dev, rec, os.Getpid(), true, b.cfg.InsecureSkipVerify), nil
+	s := buildStatus(dev, rec, os.Getpid(), true, b.cfg.InsecureSkipVerify)
+	// A poll or a refresh failing now is on the screen but not in the
+	// store (nothing is written while polling): say it here too.
+	if b.m != nil {
+		if state, detail := b.m.Unsaved(); detail != "" && int(state) == rec.State {
+			s.Message = detail
+		}
+	}
+	return s, nil
 }
 
 func (b *apiBackend) Token(ctx context.Context) (localapi.Token, error) {
