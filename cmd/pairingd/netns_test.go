@@ -41,11 +41,15 @@ func TestNetworkAppears(t *testing.T) {
 d=` + q(dir) + `
 ip link set lo down
 ` + q(server) + ` --listen 0.0.0.0:8080 --issuer http://127.0.0.1:8080 --interval 1s >"$d/server.log" 2>&1 &
+server=$!
 ` + q(pairingdBin) + ` run --state-dir "$d/state" --display plain --issuer http://127.0.0.1:8080 --client-id netns-test >"$d/out" 2>"$d/err" &
 daemon=$!
+# Both stop with the script, however it ends: a server left behind would
+# outlive the test in its namespace.
+trap 'kill $daemon $server 2>/dev/null; wait' EXIT
 i=0
 until grep -q 'no network interface is up' "$d/out"; do
-	i=$((i + 1)); [ $i -lt 200 ] || { echo "no 'no network' screen"; kill $daemon; exit 1; }
+	i=$((i + 1)); [ $i -lt 200 ] || { echo "no 'no network' screen"; exit 1; }
 	sleep 0.05
 done
 # Let a backoff build: two failed tries.
@@ -58,8 +62,6 @@ until grep -q '^Code: ' "$d/out"; do
 	sleep 0.01
 done
 date +%s%N >"$d/code"
-kill $daemon
-wait $daemon || true
 `
 	cmd := exec.Command("unshare", "--net", "sh", "-c", script)
 	cmd.Env = childEnv()
