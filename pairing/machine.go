@@ -772,12 +772,12 @@ func (m *Machine) stepPaired(ctx context.Context) error {
 		wait := spreadRetry(backoff(10*time.Second, m.errCount, maxErrorBackoff), 5*time.Second, m.rand())
 		m.refreshAt = m.Clock.Mono() + wait
 		m.Logger.Warn("token refresh failed; keeping the tokens", "err", err, "retry_in", wait)
-		detail := "Can't refresh the token. Retrying in " + roundSec(wait) + "."
+		sentence, hint := "Can't refresh the token.", ""
 		if te := (*oauth.TransientError)(nil); errors.As(err, &te) {
-			sentence, hint := m.why(te)
-			detail = retryDetail("Can't refresh the token. "+sentence, hint, wait)
+			why, whyHint := m.why(te)
+			sentence, hint = sentence+" "+why, whyHint
 		}
-		m.showUnsaved(detail)
+		m.showUnsaved(retryDetail(sentence, hint, wait))
 		m.report("ERROR", "REFRESH_FAILED", "Token refresh failed: "+err.Error())
 		return nil
 	}

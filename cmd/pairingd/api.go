@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -224,11 +223,6 @@ func (p *programs) changed(c pairing.Change) {
 	if p.hooks != nil {
 		p.hooks.Notify(c)
 	}
-	// The new screen is drawn: give back the memory drawing it took (a
-	// terminal's first frame allocates about 3 MB, a cell at a time, of
-	// which 1 MB stays), which would otherwise stay resident. States
-	// change minutes apart, and this takes about a millisecond.
-	debug.FreeOSMemory()
 }
 
 // Close ends the event streams and the server, and waits for them and

@@ -254,7 +254,15 @@ func run(ctx context.Context, cfg config.Config, logger *slog.Logger, e env, tex
 	// API is up before the loop starts, so a program waiting for the
 	// socket never misses a change.
 	progs := startPrograms(ctx, cfg, logger, e.environ, dev.ID, newBackend(cfg, st, m))
-	m.Changed = progs.changed
+	m.Changed = func(c pairing.Change) {
+		progs.changed(c)
+		// The new screen is drawn: give back the memory drawing it took
+		// (a terminal's first frame allocates about 3 MB, a cell at a
+		// time, of which 1 MB stays), which would otherwise stay
+		// resident. States change minutes apart, and this takes about a
+		// millisecond.
+		debug.FreeOSMemory()
+	}
 	// Ready once the store is open and the display is up: waiting for the
 	// user is the healthy steady state, not a slow start.
 	if !f.wait.ready {
