@@ -10,11 +10,9 @@ cd "$(dirname "$0")/.."
 n=${1:-100}
 secs=${2:-60}
 port=${FLEET_PORT:-18183}
-[ -x bin/devauthserver ] || make build >/dev/null
-pd=${PAIRINGD:-dist/pairingd-linux-amd64}
-[ -n "${PAIRINGD:-}" ] || make "$pd" >/dev/null
 # shellcheck source=scripts/lib.sh
 . scripts/lib.sh
+pd=$(daemon_under_test)
 
 start_server "$port" "$work/server.log" --code-ttl 30m --log-level debug
 # No local API: a hundred sockets would only be noise (older builds have

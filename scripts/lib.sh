@@ -6,7 +6,11 @@
 #   before_cleanup  run first at exit; a script may define its own;
 #   start_server PORT LOG [ARGS...]
 #                   the development server on 127.0.0.1:PORT, its log in
-#                   LOG, returning once it answers.
+#                   LOG, returning once it answers (built when missing);
+#   daemon_under_test
+#                   prints the pairingd a measurement runs: $PAIRINGD (an
+#                   older tree's build), else the static amd64 release
+#                   build, made when out of date, as a device runs it.
 work=$(mktemp -d)
 pids=()
 before_cleanup() { :; }
@@ -21,6 +25,7 @@ trap cleanup EXIT
 start_server() {
 	local port=$1 log=$2
 	shift 2
+	[ -x bin/devauthserver ] || make build >/dev/null
 	bin/devauthserver --listen "127.0.0.1:$port" "$@" >"$log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 100); do
@@ -29,4 +34,13 @@ start_server() {
 	done
 	echo "$0: the development server did not answer on port $port" >&2
 	return 1
+}
+
+daemon_under_test() {
+	if [ -n "${PAIRINGD:-}" ]; then
+		echo "$PAIRINGD"
+		return
+	fi
+	make dist/pairingd-linux-amd64 >/dev/null
+	echo dist/pairingd-linux-amd64
 }

@@ -17,11 +17,9 @@ port=${REST_PORT:-18182}
 . scripts/lib.sh
 sock="$work/tmux.sock"
 before_cleanup() { tmux -S "$sock" kill-server 2>/dev/null || true; }
-# The static release build for amd64, as a device runs it (not make
-# build's, which links glibc dynamically: 1.5 MB more RSS).
-[ -x bin/devauthserver ] || make build >/dev/null
-pd=${PAIRINGD:-dist/pairingd-linux-amd64}
-[ -n "${PAIRINGD:-}" ] || make "$pd" >/dev/null
+# The static release build, not make build's, which links glibc
+# dynamically: 1.5 MB more RSS.
+pd=$(daemon_under_test)
 command -v tmux >/dev/null || { echo "rest.sh: tmux is needed" >&2; exit 1; }
 
 start_server "$port" "$work/server.log" --code-ttl 30m
