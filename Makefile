@@ -62,20 +62,12 @@ tidy-check:
 test: fmt-check vet shellcheck staticcheck tidy-check
 	$(GO) test -race $(GOFLAGS) ./...
 
-# Every fuzz target of every package, one after the other, for FUZZTIME
-# each. The targets are found with go test -list, so new ones join in by
-# themselves; a crasher lands in the package's testdata/fuzz.
+# Every fuzz target of every package for FUZZTIME each (scripts/fuzz.sh says
+# how a failure is told from Go's own fuzzing deadline).
 FUZZTIME ?= 60s
 .PHONY: fuzz
 fuzz:
-	@$(GO) test $(GOFLAGS) -list '^Fuzz' ./... | \
-		awk '/^Fuzz/ { names = names " " $$1; next } /^ok/ { if (names != "") print $$2 names; names = "" }' | \
-		while read -r pkg names; do \
-			for name in $$names; do \
-				echo "== $$pkg $$name"; \
-				$(GO) test $(GOFLAGS) -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
-			done; \
-		done
+	GO='$(GO)' GOFLAGS='$(GOFLAGS)' scripts/fuzz.sh $(FUZZTIME)
 
 # SIGKILL the daemon KILLS times at random moments while it refreshes 2 s
 # tokens that rotate, and count the grants lost (cmd/pairingd
