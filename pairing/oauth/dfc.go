@@ -148,7 +148,8 @@ func dfcParseToken(r Response) (Token, error) {
 	}
 	tok := Token{RefreshToken: cmp.Or(b.ClientSecret, b.ClientSecret2), TokenType: "Bearer",
 		BoundDeviceID: sanitize.Line(b.Domain, 253)}
-	if b.Domain != "" && tok.RefreshToken != "" {
+	// The domain as stored: one of blanks only is no domain.
+	if tok.BoundDeviceID != "" && tok.RefreshToken != "" {
 		return tok, nil
 	}
 	return tok, fmt.Errorf("%w: neither a site credential nor a token", ErrBadToken)
