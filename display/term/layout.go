@@ -2,6 +2,7 @@ package term
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -50,8 +51,18 @@ const (
 // cell is one character cell of the QR code.
 type cell struct {
 	str   string // one character, made once with the code, not each tick
-	style tcell.Style
+	style uint8  // index into qrImage.styles
 }
+
+// qrStyles are the styles of a QR code's cells, which cell.style indexes:
+// the canvas looks each up once a frame, not once a cell.
+var qrStyles = [...]tcell.Style{qrStyle, lightPair, darkPair}
+
+const (
+	qrHalf  = iota // qrStyle
+	qrLight        // lightPair
+	qrDark         // darkPair
+)
 
 // qrImage is a QR code with its quiet zone, as cells.
 type qrImage struct {
@@ -71,7 +82,7 @@ func newQRImage(bm [][]bool, m mode) *qrImage {
 			// own: a thousand allocations fewer for a code.
 			row := make([]cell, 0, utf8.RuneCountInString(l))
 			for i, r := range l {
-				row = append(row, cell{l[i : i+utf8.RuneLen(r)], qrStyle})
+				row = append(row, cell{l[i : i+utf8.RuneLen(r)], qrHalf})
 			}
 			q.rows = append(q.rows, row)
 		}
@@ -81,9 +92,9 @@ func newQRImage(bm [][]bool, m mode) *qrImage {
 		for y := range n {
 			row := make([]cell, 0, 2*n)
 			for x := range n {
-				st := lightPair
+				st := uint8(qrLight)
 				if by, bx := y-quiet, x-quiet; by >= 0 && by < len(bm) && bx >= 0 && bx < len(bm[by]) && bm[by][bx] {
-					st = darkPair
+					st = qrDark
 				}
 				row = append(row, cell{" ", st}, cell{" ", st})
 			}
@@ -404,23 +415,91 @@ func countdownText(w display.Words, deadline, now time.Time) string {
 	return w.CodeExpiresIn + " " + display.TimeLeft(deadline, now)
 }
 
-// paint draws f on scr, which the caller has cleared; tcell clips what
+// paint draws f on c, which the caller has cleared; the canvas clips what
 // lies outside.
-func (f frame) paint(c *canvas) {
+func (f frame) paint(c *canvas) { f.paintRows(c, nil) }
+
+// paintRows draws the parts of f on the given rows of c, or all of f for
+// nil rows; the caller has cleared those rows.
+func (f frame) paintRows(c *canvas, rows []int) {
+	on := func(y int) bool { return rows == nil || slices.Contains(rows, y) }
 	if q := f.qr; q != nil {
+		var idx [len(qrStyles)]uint8
+		for i, st := range qrStyles {
+			idx[i] = c.style(st)
+		}
 		for y, row := range q.rows {
+			if !on(f.qrY + y) {
+				continue
+			}
 			for x, cell := range row {
-				c.put(f.qrX+x, f.qrY+y, cell.str, 1, cell.style)
+				c.put(f.qrX+x, f.qrY+y, cell.str, 1, idx[cell.style])
 			}
 		}
 	}
 	for _, p := range f.lines {
+		if !on(p.y) {
+			continue
+		}
 		x := p.x
 		for _, s := range p.line.spans {
 			c.putString(x, p.y, s.text, s.style)
 			x += uniseg.StringWidth(s.text)
 		}
 	}
+}
+
+// changedRows appends to rows, in order, the rows on which f differs from
+// was, and reports false when the two differ by more than lines of text
+// (another QR code or place, another number of lines): then all of f is
+// painted again. A countdown tick changes one line, and only its row is
+// painted and compared, not the whole screen.
+func changedRows(was, f frame, rows []int) ([]int, bool) {
+	if f.qr != was.qr || f.qrX != was.qrX || f.qrY != was.qrY || len(f.lines) != len(was.lines) {
+		return rows, false
+	}
+	for i, p := range f.lines {
+		if q := was.lines[i]; !samePlaced(p, q) {
+			rows = append(rows, p.y, q.y)
+		}
+	}
+	slices.Sort(rows)
+	return slices.Compact(rows), true
+}
+
+// retime returns f with the countdown line's text replaced by text,
+// and false when f has no single countdown line showing was (none, or one
+// wrapped over several lines). f is not changed: the new frame has lines
+// of its own where they differ.
+func retime(f frame, was, text string) (frame, bool) {
+	at := -1
+	for i, p := range f.lines {
+		if p.line.prio != prioCountdown {
+			continue
+		}
+		if at >= 0 {
+			return f, false
+		}
+		at = i
+	}
+	if at < 0 {
+		return f, false
+	}
+	l := f.lines[at].line
+	last := len(l.spans) - 1
+	if last < 0 || l.spans[last].text != was {
+		return f, false
+	}
+	l.spans = slices.Clone(l.spans)
+	l.spans[last].text = text
+	f.lines = slices.Clone(f.lines)
+	f.lines[at].line = l
+	return f, true
+}
+
+// samePlaced reports whether two placed lines paint the same cells.
+func samePlaced(a, b placed) bool {
+	return a.x == b.x && a.y == b.y && slices.Equal(a.line.spans, b.line.spans)
 }
 
 // wrap cuts s into lines of at most width cells, at the last space that

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/gdamore/tcell/v2"
+	"github.com/rivo/uniseg"
 
 	"github.com/pairingd/pairingd/display"
 	"github.com/pairingd/pairingd/display/qr"
@@ -63,6 +64,13 @@ type Display struct {
 	qr     *qrImage       // cur.QR drawn, nil without one
 	qrNote string         // why there is no QR code although cur.QR is set
 	cv     canvas         // every frame is painted here
+	direct *direct        // nil: every draw goes through tcell's Show
+	frame  frame          // what cv was last painted with, when framed
+	framed bool
+	// laid is the countdown text frame was laid out with; "" after a
+	// Show, which needs a new layout.
+	laid   string
+	rows   []int // reused by drawLocked
 	closed bool
 
 	kick chan struct{} // Show tells the countdown the deadline changed
@@ -106,6 +114,8 @@ func New(o Options) (*Display, error) {
 	if d.after == nil {
 		d.after = time.After
 	}
+	// tcell chose its terminal description by $TERM, not by o.Term.
+	d.direct = newDirect(scr, os.Getenv("TERM"), o.Screen == nil)
 	scr.SetStyle(tcell.StyleDefault)
 	scr.HideCursor()
 	scr.Clear()
@@ -149,7 +159,7 @@ func (d *Display) Show(s display.Screen) error {
 			}
 		}
 	}
-	d.cur, d.shown = s, true
+	d.cur, d.shown, d.laid = s, true, ""
 	d.drawLocked(false)
 	select {
 	case d.kick <- struct{}{}:
@@ -180,20 +190,61 @@ func clean(s display.Screen) display.Screen {
 
 // drawLocked draws the current screen at the terminal's current size;
 // full repaints the whole terminal (after a resize) rather than only the
-// cells that changed.
+// cells that changed. When only lines of text changed since the last
+// frame (a countdown tick), only their rows are painted and compared.
 func (d *Display) drawLocked(full bool) {
 	w, h := d.scr.Size()
-	d.cv.reset(w, h)
+	var f frame
 	if d.shown {
-		f := lay(d.cur, d.qr, d.qrNote, w, h, d.now(), d.hint())
-		f.paint(&d.cv)
+		f = d.layLocked(w, h, full)
 	}
-	d.cv.flush(d.scr, full)
-	if full {
-		d.scr.Sync()
+	rows, ok := d.rows[:0], false
+	if !full && d.framed && d.shown && w == d.cv.w && h == d.cv.h && d.cv.shown != nil {
+		rows, ok = changedRows(d.frame, f, rows)
+	}
+	if ok {
+		for _, y := range rows {
+			d.cv.clearRow(y)
+		}
+		f.paintRows(&d.cv, rows)
+		d.cv.flushRows(d.scr, rows)
 	} else {
+		d.cv.reset(w, h)
+		if d.shown {
+			f.paint(&d.cv)
+		}
+		d.cv.flush(d.scr, full)
+	}
+	d.rows, d.frame, d.framed = rows, f, d.shown
+	switch {
+	case full:
+		d.scr.Sync()
+	case d.direct.write(&d.cv):
+	default:
 		d.scr.Show()
 	}
+}
+
+// layLocked lays the current screen out on w×h cells. When only the
+// countdown's text changed since the last frame, and not its width (a
+// tick, 9:59 to 9:58), the layout is the same: the last frame is used with
+// the new text instead of laying everything out again, which was half of a
+// tick's work.
+func (d *Display) layLocked(w, h int, full bool) frame {
+	now := d.now()
+	text := countdownText(d.cur.Words.OrEnglish(), d.cur.Deadline, now)
+	if d.cur.Deadline.IsZero() {
+		text = ""
+	}
+	if !full && d.framed && d.laid != "" && text != "" && w == d.cv.w && h == d.cv.h &&
+		uniseg.StringWidth(text) == uniseg.StringWidth(d.laid) {
+		if f, ok := retime(d.frame, d.laid, text); ok {
+			d.laid = text
+			return f
+		}
+	}
+	d.laid = text
+	return lay(d.cur, d.qr, d.qrNote, w, h, now, d.hint())
 }
 
 // hint is the screen's actions, "Enter: new code", to show under the
@@ -338,5 +389,8 @@ func (d *Display) Close() error {
 	d.mu.Unlock()
 	d.scr.Fini() // ends PollEvent
 	d.wg.Wait()
+	if err := d.direct.Close(); err != nil {
+		return fmt.Errorf("term: closing the terminal: %w", err)
+	}
 	return nil
 }
