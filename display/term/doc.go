@@ -52,4 +52,15 @@
 // sanitized again here (internal/sanitize.Line) before it is drawn, so that
 // no control character or escape sequence reaches the terminal; tcell
 // writes only the cells.
+//
+// # At rest
+//
+// While a code is shown the countdown changes once a second, and a tick
+// costs only what changed: the rows whose text changed are painted and
+// compared, the last layout is reused when the countdown keeps its width,
+// and when the change is a few plain ASCII cells (the seconds), they are
+// written to the terminal directly, cursor position and characters from
+// the terminal's terminfo entry, about 15 bytes, instead of through
+// tcell's Show, which examines every cell of the screen. The cells are in
+// tcell's buffer as well, so a later full redraw agrees with the screen.
 package term
