@@ -2,6 +2,8 @@ package term
 
 import (
 	"io"
+	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/gdamore/tcell/v2"
@@ -25,9 +27,12 @@ const directMax = 32
 // terminfo entry tcell drives it by (attributes off, cursor position). The
 // cells are in tcell's buffer too (canvas.flush put them there), so its
 // next Show sends them once more, which changes nothing on the terminal;
-// a resize repaints everything.
+// a resize repaints everything. It writes holding the screen's lock, as
+// tcell's own draws do (tcell redraws by itself on SIGWINCH), so that
+// neither lands inside the other's escape sequences.
 type direct struct {
 	w     io.Writer
+	lock  sync.Locker  // the screen's
 	close func() error // of w, when it is the direct writer's own
 	ti    *terminfo.Terminfo
 	reset string // attributes off, to the default style
@@ -35,8 +40,11 @@ type direct struct {
 }
 
 // newDirect returns the direct writer for scr, or nil where there is none:
-// a screen without a terminal (a simulation), or a terminal whose entry
-// names no cursor positioning. own means that scr is the controlling
+// a screen without a terminal (a simulation); a terminal whose entry names
+// no cursor positioning, or pads its sequences with delays ("$<5>", which
+// tcell turns into waits and would reach the screen as text here); one
+// that cannot hide the cursor, which tcell then parks in the corner after
+// each draw. own means that scr is the controlling
 // terminal, which New opened: then the writes go to a descriptor of the
 // direct writer's own (see ttyWriter), else to scr's.
 func newDirect(scr tcell.Screen, termName string, own bool) *direct {
@@ -44,11 +52,16 @@ func newDirect(scr tcell.Screen, termName string, own bool) *direct {
 	if !ok || tty == nil {
 		return nil
 	}
-	ti, err := tcell.LookupTerminfo(termName)
-	if err != nil || ti.SetCursor == "" {
+	lock, ok := scr.(sync.Locker)
+	if !ok {
 		return nil
 	}
-	d := &direct{w: tty, ti: ti, reset: ti.AttrOff}
+	ti, err := tcell.LookupTerminfo(termName)
+	if err != nil || ti.SetCursor == "" || ti.HideCursor == "" ||
+		strings.Contains(ti.SetCursor, "$<") || strings.Contains(ti.AttrOff, "$<") {
+		return nil
+	}
+	d := &direct{w: tty, lock: lock, ti: ti, reset: ti.AttrOff}
 	if own {
 		if tw, err := openTTY(); err == nil {
 			d.w, d.close = tw, tw.Close
@@ -129,7 +142,9 @@ func (d *direct) write(c *canvas) bool {
 		next = i + 1
 	}
 	d.buf = b
+	d.lock.Lock()
 	_, err := d.w.Write(b)
+	d.lock.Unlock()
 	return err == nil
 }
 

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/gdamore/tcell/v2"
+	// vt420 pads its sequences and hides the cursor; release builds
+	// leave it out.
+	_ "github.com/gdamore/tcell/v2/terminfo/v/vt420"
 )
 
 // ttyFake is a terminal of w×h cells for tcell's terminfo screen: it keeps
@@ -83,8 +86,10 @@ func startTTY(t testing.TB, term string, w, h int, now *time.Time) (*Display, tc
 	if err != nil {
 		t.Fatal(err)
 	}
+	// tcell sends the sequence without its padding ("$<50>").
+	clearSeq := []byte(padding.ReplaceAllString(ti.Clear, ""))
 	var seen []byte
-	for end := time.Now().Add(5 * time.Second); !bytes.Contains(seen, []byte(ti.Clear)); {
+	for end := time.Now().Add(5 * time.Second); !bytes.Contains(seen, clearSeq); {
 		if time.Now().After(end) {
 			t.Fatalf("the display did not repaint for tcell's first resize in 5 s; it wrote %q", seen)
 		}
@@ -93,6 +98,9 @@ func startTTY(t testing.TB, term string, w, h int, now *time.Time) (*Display, tc
 	}
 	return d, scr, tty
 }
+
+// padding is a terminfo delay, "$<5>".
+var padding = regexp.MustCompile(`\$<[^>]*>`)
 
 // tick moves the clock *now on by step, and draws the screen as the
 // countdown does when its text changes.
@@ -167,7 +175,10 @@ func TestDirectTick(t *testing.T) {
 	for _, tt := range []struct {
 		term string
 		w, h int
-	}{{"xterm-256color", 100, 40}, {"linux", 100, 40}, {"xterm-256color", 80, 24}} {
+	}{
+		{"xterm-256color", 100, 40}, {"linux", 100, 40}, {"xterm-256color", 80, 24},
+		{"tmux-256color", 100, 40}, {"screen", 100, 40},
+	} {
 		t.Run(fmt.Sprintf("%s/%dx%d", tt.term, tt.w, tt.h), func(t *testing.T) {
 			now := t0
 			d, scr, tty := startTTY(t, tt.term, tt.w, tt.h, &now)
@@ -196,6 +207,21 @@ func TestDirectTick(t *testing.T) {
 				if got := rows(grid); strings.Join(got, "\n") != strings.Join(want, "\n") {
 					t.Fatalf("at %v the terminal shows\n%s\nwant what a full redraw shows\n%s", now.Sub(t0), strings.Join(got, "\n"), strings.Join(want, "\n"))
 				}
+			}
+		})
+	}
+}
+
+// Terminals whose entries pad their sequences with delays (vt420's
+// "$<5>"), or that cannot hide the cursor (ansi; vt100 both), get every
+// draw through tcell, which handles both.
+func TestDirectNotForPaddedOrVisibleCursor(t *testing.T) {
+	for _, term := range []string{"vt420", "vt100", "vt102", "ansi"} {
+		t.Run(term, func(t *testing.T) {
+			now := t0
+			d, _, _ := startTTY(t, term, 100, 40, &now)
+			if d.direct != nil {
+				t.Errorf("TERM=%s has a direct writer, want tcell's draws only", term)
 			}
 		})
 	}

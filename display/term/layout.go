@@ -51,7 +51,7 @@ const (
 // cell is one character cell of the QR code.
 type cell struct {
 	str   string // one character, made once with the code, not each tick
-	style uint8  // index into qrImage.styles
+	style uint8  // index into qrStyles
 }
 
 // qrStyles are the styles of a QR code's cells, which cell.style indexes:
