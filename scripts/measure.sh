@@ -9,17 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 idle=${1:-60}
 port=${MEASURE_PORT:-18181}
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 
 [ -x bin/pairingd ] || make build >/dev/null
 echo "binary: bin/pairingd $(stat -c %s bin/pairingd) bytes (stripped, static tags, amd64)"
 
-bin/devauthserver --listen "127.0.0.1:$port" --interval 1s --code-ttl 30m >"$work/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/.well-known/oauth-authorization-server" >/dev/null 2>&1 && break; sleep 0.1; done
+start_server "$port" "$work/server.log" --interval 1s --code-ttl 30m
 
 start_daemon() {
 	bin/pairingd run --state-dir "$work/state" --issuer "http://127.0.0.1:$port" --client-id measure \
