@@ -65,8 +65,7 @@ type Display struct {
 	qrNote string         // why there is no QR code although cur.QR is set
 	cv     canvas         // every frame is painted here
 	direct *direct        // nil: every draw goes through tcell's Show
-	frame  frame          // what cv was last painted with, when framed
-	framed bool
+	frame  frame          // what cv was last painted with (none before Show)
 	// laid is the countdown text frame was laid out with; "" after a
 	// Show, which needs a new layout.
 	laid   string
@@ -199,7 +198,7 @@ func (d *Display) drawLocked(full bool) {
 		f = d.layLocked(w, h, full)
 	}
 	rows, ok := d.rows[:0], false
-	if !full && d.framed && d.shown && w == d.cv.w && h == d.cv.h && d.cv.shown != nil {
+	if !full && w == d.cv.w && h == d.cv.h && d.cv.shown != nil {
 		rows, ok = changedRows(d.frame, f, rows)
 	}
 	if ok {
@@ -215,7 +214,7 @@ func (d *Display) drawLocked(full bool) {
 		}
 		d.cv.flush(d.scr, full)
 	}
-	d.rows, d.frame, d.framed = rows, f, d.shown
+	d.rows, d.frame = rows, f
 	switch {
 	case full:
 		d.scr.Sync()
@@ -236,7 +235,7 @@ func (d *Display) layLocked(w, h int, full bool) frame {
 	if d.cur.Deadline.IsZero() {
 		text = ""
 	}
-	if !full && d.framed && d.laid != "" && text != "" && w == d.cv.w && h == d.cv.h &&
+	if !full && d.laid != "" && text != "" && w == d.cv.w && h == d.cv.h &&
 		uniseg.StringWidth(text) == uniseg.StringWidth(d.laid) {
 		if f, ok := retime(d.frame, d.laid, text); ok {
 			d.laid = text
