@@ -79,9 +79,10 @@ func startTTY(t testing.TB, term string, w, h int, now *time.Time) (*Display, tc
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	// tcell reports the terminal's size as a resize once it starts, and
-	// the display repaints everything for it, clearing the screen first:
-	// wait for that, so that what follows is the test's own.
+	// tcell clears the screen as it starts, then reports the terminal's
+	// size as a resize, and the display repaints everything for it,
+	// clearing the screen again: wait for that second clear, so that what
+	// follows is the test's own.
 	ti, err := tcell.LookupTerminfo(term)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func startTTY(t testing.TB, term string, w, h int, now *time.Time) (*Display, tc
 	// tcell sends the sequence without its padding ("$<50>").
 	clearSeq := []byte(padding.ReplaceAllString(ti.Clear, ""))
 	var seen []byte
-	for end := time.Now().Add(5 * time.Second); !bytes.Contains(seen, clearSeq); {
+	for end := time.Now().Add(5 * time.Second); bytes.Count(seen, clearSeq) < 2; {
 		if time.Now().After(end) {
 			t.Fatalf("the display did not repaint for tcell's first resize in 5 s; it wrote %q", seen)
 		}
